@@ -1,0 +1,9 @@
+//! npcql's SQL functions.
+//!
+//! The kernels (`morphology`, `survival`, `stats`) are pure Rust and know nothing of SQL;
+//! `sql` registers them with DataFusion.
+
+pub mod morphology;
+pub mod sql;
+pub mod stats;
+pub mod survival;

@@ -1,0 +1,1 @@
+//! Tumour morphology from binary masks: marching-cubes mesh features (IBSI chapter 3.1).

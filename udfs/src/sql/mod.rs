@@ -1,0 +1,49 @@
+//! DataFusion registration of npcql's SQL functions.
+
+use std::sync::{Arc, Mutex};
+
+use datafusion::common::Result;
+use datafusion::prelude::SessionContext;
+
+pub mod morphology;
+pub mod survival;
+
+/// Session-wide settings and the warning sink shared by npcql's SQL functions.
+///
+/// A function that meets a bad input row (an unreadable mask, say) returns NULL for it and
+/// records a warning here; the caller prints the warnings after the query. Under `strict`
+/// the function fails the query instead.
+#[derive(Debug, Default)]
+pub struct FunctionContext {
+    /// Fail the query on the first bad input instead of warning.
+    pub strict: bool,
+    warnings: Mutex<Vec<String>>,
+}
+
+impl FunctionContext {
+    /// A context with the given strictness and no warnings.
+    pub fn new(strict: bool) -> Self {
+        Self { strict, warnings: Mutex::default() }
+    }
+
+    /// Records a warning, once per distinct message.
+    pub fn warn(&self, message: impl Into<String>) {
+        let message = message.into();
+        let mut warnings = self.warnings.lock().unwrap_or_else(|e| e.into_inner());
+        if !warnings.contains(&message) {
+            warnings.push(message);
+        }
+    }
+
+    /// Removes and returns the warnings recorded so far.
+    pub fn take_warnings(&self) -> Vec<String> {
+        std::mem::take(&mut *self.warnings.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+/// Registers every npcql SQL function with `ctx`.
+pub fn register_all(ctx: &SessionContext, functions: Arc<FunctionContext>) -> Result<()> {
+    morphology::register(ctx, functions.clone())?;
+    survival::register(ctx, functions)?;
+    Ok(())
+}

@@ -1,0 +1,1 @@
+//! Group comparison and association tests (as scipy.stats computes them).

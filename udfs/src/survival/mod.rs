@@ -1,0 +1,1 @@
+//! Survival analysis kernels: Kaplan–Meier, log-rank, Cox PH, concordance.
