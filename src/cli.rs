@@ -1,0 +1,212 @@
+//! The command line: flags (SPEC "Command line"), then running `-c`/`-f` in the order given,
+//! or the interactive shell.
+
+use std::fs::File;
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
+
+use crate::Engine;
+use crate::output::{Format, TableOptions, check_binary_to_terminal, write_result};
+use crate::params::{Params, bind, parse_param};
+use crate::script;
+
+/// SQL over the nasopharyngeal-carcinoma MRI dataset: patients, scans, masks, tumour morphology
+/// and survival statistics.
+#[derive(Debug, Parser)]
+#[command(name = "npcql", version, args_conflicts_with_subcommands = true)]
+pub struct Args {
+    /// Dataset folder (archive root, ROOT/data, or MRI-Segments). Default: $NPCQL_DATA, else the
+    /// bundled data-sample.
+    #[arg(short = 'd', long = "data", value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Run SQL (repeatable; runs in the order given with -f).
+    #[arg(short = 'c', long = "command", value_name = "SQL")]
+    pub commands: Vec<String>,
+    /// Run the statements of a .sql file (repeatable).
+    #[arg(short = 'f', long = "file", value_name = "FILE.sql")]
+    pub files: Vec<PathBuf>,
+    /// Output format (default: table on a terminal, csv otherwise; from -o's extension if given).
+    #[arg(long, value_enum, value_name = "F")]
+    pub format: Option<Format>,
+    /// Write results to this file instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "OUT")]
+    pub output: Option<PathBuf>,
+    /// Bind $NAME in the SQL to VALUE (repeatable).
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    /// Fail on the first unreadable file or bad clinical value instead of warning.
+    #[arg(long)]
+    pub strict: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a synthetic cohort in the real dataset's layout.
+    Sample(crate::sample::SampleArgs),
+}
+
+/// One unit of SQL from the command line, in the order the user gave it.
+#[derive(Debug, Clone)]
+enum Source {
+    Command(String),
+    File(PathBuf),
+}
+
+/// Parses the process arguments and runs npcql; the caller prints the error.
+pub fn main_with_args(argv: Vec<String>) -> Result<()> {
+    let matches = Args::command()
+        .try_get_matches_from(&argv)
+        .unwrap_or_else(|e| e.exit());
+    let args = Args::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    if let Some(Command::Sample(sample)) = &args.command {
+        return crate::sample::run(sample);
+    }
+    let params: Params = args
+        .params
+        .iter()
+        .map(|p| parse_param(p))
+        .collect::<Result<_>>()?;
+    let data_dir = resolve_data_dir(args.data.as_deref())?;
+    let sources = sources_in_order(&matches, &args);
+    if sources.is_empty() {
+        return crate::repl::run(&data_dir, args.strict);
+    }
+    let engine = Engine::open(&data_dir, args.strict)?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(run_sources(&engine, &sources, &params, &args))
+}
+
+/// `-d`, else `$NPCQL_DATA`, else `./data-sample`, else the data-sample this binary was built with.
+pub fn resolve_data_dir(flag: Option<&Path>) -> Result<PathBuf> {
+    if let Some(dir) = flag {
+        return Ok(dir.to_path_buf());
+    }
+    if let Some(dir) = std::env::var_os("NPCQL_DATA").filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    let local = PathBuf::from("data-sample");
+    if local.join("MRI-Segments").is_dir() {
+        return Ok(local);
+    }
+    let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join("data-sample");
+    if bundled.is_dir() {
+        return Ok(bundled);
+    }
+    bail!("no dataset: pass -d DIR or set NPCQL_DATA")
+}
+
+fn sources_in_order(matches: &ArgMatches, args: &Args) -> Vec<Source> {
+    let indexed = |id: &str| {
+        matches
+            .indices_of(id)
+            .map(|i| i.collect::<Vec<_>>())
+            .unwrap_or_default()
+    };
+    let mut sources: Vec<(usize, Source)> = indexed("commands")
+        .into_iter()
+        .zip(args.commands.iter().cloned().map(Source::Command))
+        .collect();
+    sources.extend(
+        indexed("files")
+            .into_iter()
+            .zip(args.files.iter().cloned().map(Source::File)),
+    );
+    sources.sort_by_key(|(i, _)| *i);
+    sources.into_iter().map(|(_, s)| s).collect()
+}
+
+async fn run_sources(
+    engine: &Engine,
+    sources: &[Source],
+    params: &Params,
+    args: &Args,
+) -> Result<()> {
+    let format = args
+        .format
+        .or_else(|| args.output.as_deref().and_then(Format::from_extension))
+        .unwrap_or(
+            if args.output.is_none() && std::io::stdout().is_terminal() {
+                Format::Table
+            } else {
+                Format::Csv
+            },
+        );
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(path) => {
+            Box::new(BufWriter::new(File::create(path).with_context(|| {
+                format!("cannot create output file {}", path.display())
+            })?))
+        }
+        None => {
+            check_binary_to_terminal(format, std::io::stdout().is_terminal())?;
+            Box::new(BufWriter::new(std::io::stdout().lock()))
+        }
+    };
+    let mut results_written = 0;
+    for source in sources {
+        let (label, text) = match source {
+            Source::Command(sql) => ("-c".to_string(), sql.clone()),
+            Source::File(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                (path.display().to_string(), text)
+            }
+        };
+        let sql = bind(&text, params).with_context(|| label.clone())?;
+        for statement in script::parse_statements(&sql).with_context(|| label.clone())? {
+            let result = script::execute(engine, statement).await;
+            report_warnings(engine, args.strict)?;
+            let result = result.with_context(|| label.clone())?;
+            if !result.has_columns() {
+                continue;
+            }
+            if format.is_binary() && results_written > 0 {
+                bail!(
+                    "{format:?} output holds one result, but the SQL has several statements that return rows"
+                );
+            }
+            write_result(
+                &mut out,
+                format,
+                &result.schema,
+                &result.batches,
+                TableOptions::default(),
+            )?;
+            results_written += 1;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Prints the warnings of the last statement to stderr (or fails under --strict).
+fn report_warnings(engine: &Engine, strict: bool) -> Result<()> {
+    let warnings = engine.take_warnings();
+    if strict && let Some(first) = warnings.first() {
+        bail!("{first}");
+    }
+    print_warnings(&warnings);
+    Ok(())
+}
+
+/// At most ten warnings, then a count and where to find the rest.
+pub fn print_warnings(warnings: &[String]) {
+    const SHOWN: usize = 10;
+    let mut stderr = std::io::stderr().lock();
+    for warning in warnings.iter().take(SHOWN) {
+        let _ = writeln!(stderr, "warning: {warning}");
+    }
+    if warnings.len() > SHOWN {
+        let _ = writeln!(
+            stderr,
+            "warning: … and {} more (SELECT * FROM dataset_issues lists dataset problems)",
+            warnings.len() - SHOWN
+        );
+    }
+}

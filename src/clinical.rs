@@ -1,0 +1,538 @@
+//! The `patients` table from the clinical csv/xlsx: every column under a snake_case name with
+//! an inferred type, canonical columns typed as the SPEC fixes them, and `patient_id`
+//! normalised to the folder form ('001').
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+
+use crate::config::ClinicalConfig;
+
+/// The canonical clinical columns and their SQL types (SPEC, `patients`).
+pub const CANONICAL_COLUMNS: [(&str, CanonicalType); 12] = [
+    ("patient_id", CanonicalType::Text),
+    ("sex", CanonicalType::Text),
+    ("age", CanonicalType::Number),
+    ("ebv_dna", CanonicalType::Double),
+    ("ebv_status", CanonicalType::EbvStatus),
+    ("who_type", CanonicalType::Text),
+    ("t_stage", CanonicalType::Text),
+    ("n_stage", CanonicalType::Text),
+    ("m_stage", CanonicalType::Text),
+    ("clinical_stage", CanonicalType::Text),
+    ("pfs_months", CanonicalType::Double),
+    ("pfs_event", CanonicalType::Event),
+];
+
+/// How a canonical column's cells are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CanonicalType {
+    Text,
+    /// BIGINT when every value is whole, else DOUBLE.
+    Number,
+    Double,
+    /// 'positive' / 'negative'.
+    EbvStatus,
+    /// 1 = progression or death, 0 = censored.
+    Event,
+}
+
+/// The clinical sheet as text cells: a header and rows (None = missing).
+#[derive(Debug, Clone, Default)]
+pub struct Sheet {
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<Option<String>>>,
+}
+
+/// The `patients` table and the problems met while building it.
+#[derive(Debug)]
+pub struct PatientsTable {
+    pub batch: RecordBatch,
+    /// (patient_id, message) for each problem, message naming the file and the row.
+    pub problems: Vec<(Option<String>, String)>,
+}
+
+/// Reads a csv or xlsx clinical file into text cells.
+pub fn read_sheet(path: &Path, sheet_name: Option<&str>) -> Result<Sheet> {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let sheet = if ext == "csv" {
+        read_csv(path)?
+    } else {
+        read_workbook(path, sheet_name)?
+    };
+    if sheet.headers.is_empty() {
+        bail!(
+            "{}: the clinical file is empty (no header row)",
+            path.display()
+        );
+    }
+    Ok(sheet)
+}
+
+fn read_csv(path: &Path) -> Result<Sheet> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_path(path)
+        .with_context(|| format!("cannot open clinical file {}", path.display()))?;
+    let text = |bytes: &[u8]| {
+        String::from_utf8_lossy(bytes)
+            .trim()
+            .trim_start_matches('\u{feff}')
+            .to_string()
+    };
+    let headers = reader
+        .byte_headers()
+        .with_context(|| format!("{}: cannot read the header row", path.display()))?
+        .iter()
+        .map(text)
+        .collect::<Vec<_>>();
+    let mut rows = Vec::new();
+    for (i, record) in reader.byte_records().enumerate() {
+        let record = record
+            .with_context(|| format!("{}: malformed csv at data row {}", path.display(), i + 1))?;
+        rows.push(
+            record
+                .iter()
+                .map(|cell| Some(text(cell)).filter(|s| !is_missing(s)))
+                .collect(),
+        );
+    }
+    Ok(Sheet { headers, rows })
+}
+
+fn read_workbook(path: &Path, sheet_name: Option<&str>) -> Result<Sheet> {
+    use calamine::{Data, Reader, open_workbook_auto};
+    let mut workbook = open_workbook_auto(path)
+        .map_err(|e| anyhow::anyhow!("{}: cannot open workbook ({e})", path.display()))?;
+    let name = match sheet_name {
+        Some(name) => name.to_string(),
+        None => workbook
+            .sheet_names()
+            .first()
+            .cloned()
+            .with_context(|| format!("{}: the workbook has no sheets", path.display()))?,
+    };
+    let range = workbook
+        .worksheet_range(&name)
+        .map_err(|e| anyhow::anyhow!("{}: cannot read sheet '{name}' ({e})", path.display()))?;
+    let cell_text = |cell: &Data| -> Option<String> {
+        let text = match cell {
+            Data::Empty | Data::Error(_) => return None,
+            Data::Int(v) => v.to_string(),
+            // xlsx stores every number as a float: show whole numbers without ".0".
+            Data::Float(v) if v.fract() == 0.0 && v.abs() < 1e15 => format!("{}", *v as i64),
+            Data::Float(v) => v.to_string(),
+            Data::Bool(v) => v.to_string(),
+            Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.trim().to_string(),
+            Data::DateTime(d) => d
+                .as_datetime()
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| d.as_f64().to_string()),
+        };
+        Some(text).filter(|s| !is_missing(s))
+    };
+    let mut rows = range.rows();
+    let headers = rows
+        .next()
+        .map(|r| r.iter().map(|c| cell_text(c).unwrap_or_default()).collect())
+        .unwrap_or_default();
+    let rows = rows
+        .map(|r| r.iter().map(cell_text).collect::<Vec<_>>())
+        .filter(|r| r.iter().any(Option::is_some))
+        .collect();
+    Ok(Sheet { headers, rows })
+}
+
+/// Tokens that mean "no value" in clinical spreadsheets.
+fn is_missing(s: &str) -> bool {
+    matches!(
+        s.trim().to_ascii_lowercase().as_str(),
+        "" | "na" | "n/a" | "nan" | "null" | "none" | "-" | "." | "?"
+    )
+}
+
+/// `EBV DNA (copies/mL)` → `ebv_dna_copies_ml`.
+pub fn snake_case(name: &str) -> String {
+    let mut out = String::new();
+    let mut prev_lower = false;
+    for c in name.trim().chars() {
+        if c.is_alphanumeric() {
+            if c.is_uppercase() && prev_lower && !out.ends_with('_') {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+            prev_lower = c.is_lowercase() || c.is_ascii_digit();
+        } else {
+            if !out.is_empty() && !out.ends_with('_') {
+                out.push('_');
+            }
+            prev_lower = false;
+        }
+    }
+    let out = out.trim_end_matches('_').to_string();
+    if out.is_empty() {
+        "column".to_string()
+    } else {
+        out
+    }
+}
+
+/// `'1'`, `'1.0'`, `'NPC-001'` → `'001'`: the trailing digits, zero-padded to three.
+pub fn normalise_patient_id(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    let raw = raw.strip_suffix(".0").unwrap_or(raw);
+    let digits: String = raw
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_digit())
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let n: u64 = digits.parse().ok()?;
+    Some(format!("{n:03}"))
+}
+
+/// Builds the `patients` table from a clinical sheet and the patient folders found on disk.
+pub fn build_patients(
+    file: Option<(&Path, &Sheet)>,
+    config: &ClinicalConfig,
+    folder_ids: &[String],
+) -> Result<PatientsTable> {
+    let empty = Sheet::default();
+    let (file_name, sheet) = match file {
+        Some((path, sheet)) => (
+            path.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            sheet,
+        ),
+        None => (String::new(), &empty),
+    };
+    let mut problems = Vec::new();
+    let names = column_names(&file_name, sheet, config, &mut problems)?;
+    let id_col = names.iter().position(|n| n == "patient_id");
+    if file.is_some() && id_col.is_none() {
+        bail!(
+            "{file_name}: no patient id column (looked for 'patient_id' and similar); map it in npcql.toml: [clinical.columns] patient_id = \"<column name>\""
+        );
+    }
+
+    // Rows of the file, then folder patients the file does not mention (with NULL clinical data).
+    let mut ids: Vec<Option<String>> = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (r, row) in sheet.rows.iter().enumerate() {
+        let line = r + 2; // 1-based, after the header row
+        let raw = id_col.and_then(|c| row.get(c).cloned().flatten());
+        let id = raw.as_deref().and_then(normalise_patient_id);
+        match (&raw, &id) {
+            (None, _) => problems.push((None, format!("{file_name} row {line}: no patient id"))),
+            (Some(raw), None) => problems.push((
+                None,
+                format!("{file_name} row {line}: patient id '{raw}' has no number"),
+            )),
+            (Some(_), Some(id)) => {
+                if let Some(first) = seen.insert(id.clone(), line) {
+                    problems.push((Some(id.clone()), format!("{file_name} row {line}: duplicate patient id {id} (first on row {first})")));
+                }
+                if !folder_ids.contains(id) {
+                    problems.push((
+                        Some(id.clone()),
+                        format!(
+                            "{file_name} row {line}: patient {id} has no folder in MRI-Segments"
+                        ),
+                    ));
+                }
+            }
+        }
+        ids.push(id);
+    }
+    let missing_folders: Vec<&String> = folder_ids
+        .iter()
+        .filter(|id| !seen.contains_key(*id))
+        .collect();
+    if file.is_some() {
+        for id in &missing_folders {
+            problems.push((
+                Some((*id).clone()),
+                format!("patient {id} has a folder but no row in {file_name}"),
+            ));
+        }
+    }
+
+    let total_rows = sheet.rows.len() + missing_folders.len();
+    let mut fields = Vec::new();
+    let mut arrays: Vec<ArrayRef> = Vec::new();
+    fn push(fields: &mut Vec<Field>, arrays: &mut Vec<ArrayRef>, name: &str, array: ArrayRef) {
+        fields.push(Field::new(name, array.data_type().clone(), true));
+        arrays.push(array);
+    }
+    let mut id_values: Vec<Option<String>> = ids.clone();
+    id_values.extend(missing_folders.iter().map(|id| Some((*id).clone())));
+    push(
+        &mut fields,
+        &mut arrays,
+        "patient_id",
+        Arc::new(StringArray::from(id_values)),
+    );
+
+    let canonical: BTreeMap<&str, CanonicalType> = CANONICAL_COLUMNS.iter().copied().collect();
+    let mut present: Vec<&str> = vec!["patient_id"];
+    for (c, name) in names.iter().enumerate() {
+        if name == "patient_id" {
+            continue;
+        }
+        let cells: Vec<Option<&str>> = sheet
+            .rows
+            .iter()
+            .map(|row| row.get(c).and_then(|v| v.as_deref()))
+            .chain(std::iter::repeat_n(None, missing_folders.len()))
+            .collect();
+        let context = |row: usize| format!("{file_name} row {}", row + 2);
+        let array = match canonical.get(name.as_str()) {
+            Some(kind) => typed_column(name, *kind, &cells, &context, &mut problems),
+            None => inferred_column(&cells),
+        };
+        push(&mut fields, &mut arrays, name, array);
+        present.push(name);
+    }
+    // Canonical columns the file lacks still exist, so saved queries plan; ebv_status may be
+    // derived from ebv_dna.
+    for (name, kind) in CANONICAL_COLUMNS {
+        if present.contains(&name) {
+            continue;
+        }
+        if name == "ebv_status"
+            && let Some(threshold) = config.ebv_positive_above
+            && let Some(dna) = present.iter().position(|n| *n == "ebv_dna")
+        {
+            let dna = arrays[dna].as_any().downcast_ref::<Float64Array>().cloned();
+            let status: StringArray = dna
+                .iter()
+                .flat_map(|a| a.iter())
+                .map(|v| {
+                    v.map(|v| {
+                        if v > threshold {
+                            "positive"
+                        } else {
+                            "negative"
+                        }
+                    })
+                })
+                .collect();
+            push(&mut fields, &mut arrays, name, Arc::new(status));
+            continue;
+        }
+        if file.is_some() {
+            problems.push((None, format!("{file_name}: no '{name}' column; it is NULL (map one in npcql.toml [clinical.columns])")));
+        }
+        push(
+            &mut fields,
+            &mut arrays,
+            name,
+            null_column(kind, total_rows),
+        );
+    }
+    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)?;
+    Ok(PatientsTable { batch, problems })
+}
+
+/// The SQL name of each source column: mapped through npcql.toml, else snake_case, de-duplicated.
+fn column_names(
+    file_name: &str,
+    sheet: &Sheet,
+    config: &ClinicalConfig,
+    problems: &mut Vec<(Option<String>, String)>,
+) -> Result<Vec<String>> {
+    let mut names: Vec<String> = sheet.headers.iter().map(|h| snake_case(h)).collect();
+    for (canonical, source) in &config.columns {
+        let wanted = snake_case(source);
+        let Some(i) = sheet
+            .headers
+            .iter()
+            .position(|h| h.trim() == source.trim() || snake_case(h) == wanted)
+        else {
+            bail!(
+                "npcql.toml maps {canonical} to column '{source}', but {file_name} has no such column (its columns: {})",
+                sheet.headers.join(", ")
+            );
+        };
+        names[i] = canonical.clone();
+    }
+    if !names.iter().any(|n| n == "patient_id")
+        && let Some(i) = names.iter().position(|n| {
+            matches!(
+                n.as_str(),
+                "id" | "patient" | "patient_no" | "patient_number" | "subject_id" | "case_id"
+            )
+        })
+    {
+        names[i] = "patient_id".to_string();
+    }
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for name in &mut names {
+        let n = counts.entry(name.clone()).or_insert(0);
+        *n += 1;
+        if *n > 1 {
+            problems.push((
+                None,
+                format!("{file_name}: two columns are named '{name}'; the second is '{name}_{n}'"),
+            ));
+            *name = format!("{name}_{n}");
+        }
+    }
+    Ok(names)
+}
+
+fn typed_column(
+    name: &str,
+    kind: CanonicalType,
+    cells: &[Option<&str>],
+    context: &dyn Fn(usize) -> String,
+    problems: &mut Vec<(Option<String>, String)>,
+) -> ArrayRef {
+    let mut bad = |row: usize, value: &str, expected: &str| {
+        if row < usize::MAX {
+            problems.push((
+                None,
+                format!(
+                    "{}: {name} '{value}' is not {expected}; it is NULL",
+                    context(row)
+                ),
+            ));
+        }
+    };
+    match kind {
+        CanonicalType::Text => Arc::new(
+            cells
+                .iter()
+                .map(|c| c.map(str::to_string))
+                .collect::<StringArray>(),
+        ),
+        CanonicalType::Number | CanonicalType::Double => {
+            let values: Vec<Option<f64>> = cells
+                .iter()
+                .enumerate()
+                .map(|(row, c)| {
+                    let v = (*c)?;
+                    let parsed = parse_number(v);
+                    if parsed.is_none() {
+                        bad(row, v, "a number");
+                    }
+                    parsed
+                })
+                .collect();
+            let whole = values
+                .iter()
+                .flatten()
+                .all(|v| v.fract() == 0.0 && v.abs() < 9e15);
+            if kind == CanonicalType::Number && whole {
+                Arc::new(
+                    values
+                        .iter()
+                        .map(|v| v.map(|v| v as i64))
+                        .collect::<Int64Array>(),
+                )
+            } else {
+                Arc::new(Float64Array::from(values))
+            }
+        }
+        CanonicalType::EbvStatus => Arc::new(
+            cells
+                .iter()
+                .enumerate()
+                .map(|(row, c)| {
+                    let v = (*c)?;
+                    let status = match v.trim().to_ascii_lowercase().as_str() {
+                        "positive" | "pos" | "+" | "1" | "yes" | "y" | "true" | "high" => {
+                            Some("positive")
+                        }
+                        "negative" | "neg" | "-" | "0" | "no" | "n" | "false" | "low" => {
+                            Some("negative")
+                        }
+                        _ => None,
+                    };
+                    if status.is_none() {
+                        bad(row, v, "positive or negative");
+                    }
+                    status
+                })
+                .collect::<StringArray>(),
+        ),
+        CanonicalType::Event => Arc::new(
+            cells
+                .iter()
+                .enumerate()
+                .map(|(row, c)| {
+                    let v = (*c)?;
+                    let event = match v.trim().to_ascii_lowercase().as_str() {
+                        "1" | "1.0" | "true" | "yes" | "y" => Some(1),
+                        "0" | "0.0" | "false" | "no" | "n" => Some(0),
+                        _ => None,
+                    };
+                    if event.is_none() {
+                        bad(
+                            row,
+                            v,
+                            "an event flag (1 = progression or death, 0 = censored)",
+                        );
+                    }
+                    event
+                })
+                .collect::<Int64Array>(),
+        ),
+    }
+}
+
+/// A non-canonical column: BIGINT if every value is a whole number, DOUBLE if every value is
+/// a number, else VARCHAR.
+fn inferred_column(cells: &[Option<&str>]) -> ArrayRef {
+    let numbers: Option<Vec<Option<f64>>> = cells
+        .iter()
+        .map(|c| c.map_or(Some(None), |v| parse_number(v).map(Some)))
+        .collect();
+    match numbers {
+        Some(values)
+            if values
+                .iter()
+                .flatten()
+                .all(|v| v.fract() == 0.0 && v.abs() < 9e15) =>
+        {
+            Arc::new(
+                values
+                    .iter()
+                    .map(|v| v.map(|v| v as i64))
+                    .collect::<Int64Array>(),
+            )
+        }
+        Some(values) => Arc::new(Float64Array::from(values)),
+        None => Arc::new(
+            cells
+                .iter()
+                .map(|c| c.map(str::to_string))
+                .collect::<StringArray>(),
+        ),
+    }
+}
+
+fn parse_number(s: &str) -> Option<f64> {
+    // No thousands separators: "1,5" may be a decimal comma, and guessing would be a silent wrong number.
+    s.trim().parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+fn null_column(kind: CanonicalType, rows: usize) -> ArrayRef {
+    let data_type = match kind {
+        CanonicalType::Text | CanonicalType::EbvStatus => DataType::Utf8,
+        CanonicalType::Number | CanonicalType::Double => DataType::Float64,
+        CanonicalType::Event => DataType::Int64,
+    };
+    datafusion::arrow::array::new_null_array(&data_type, rows)
+}

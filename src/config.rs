@@ -1,0 +1,78 @@
+//! `npcql.toml`: optional per-dataset settings at the dataset root.
+//!
+//! ```toml
+//! [clinical]
+//! file = "clinical/NPC_clinical.xlsx"   # default: the one csv/xlsx beside MRI-Segments
+//! sheet = "Sheet1"                      # xlsx only; default: the first sheet
+//! ebv_positive_above = 0                # copies/mL; derives ebv_status when the file lacks it
+//!
+//! [clinical.columns]                    # canonical name = column name in the file
+//! patient_id = "Patient No."
+//! ebv_dna = "EBV DNA (copies/mL)"
+//! pfs_months = "PFS (months)"
+//! pfs_event = "Progression"
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+
+/// The name of the settings file at the dataset root.
+pub const CONFIG_FILE: &str = "npcql.toml";
+
+/// Settings read from `npcql.toml`; all optional.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetConfig {
+    #[serde(default)]
+    pub clinical: ClinicalConfig,
+}
+
+/// The `[clinical]` section.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClinicalConfig {
+    /// The clinical file, relative to the dataset root.
+    pub file: Option<PathBuf>,
+    /// The worksheet to read from an xlsx file.
+    pub sheet: Option<String>,
+    /// EBV DNA load (copies/mL) above which `ebv_status` is 'positive', used only when the
+    /// file has no EBV status column.
+    pub ebv_positive_above: Option<f64>,
+    /// Canonical column name → the file's column name.
+    #[serde(default)]
+    pub columns: BTreeMap<String, String>,
+}
+
+impl DatasetConfig {
+    /// Reads `root/npcql.toml` when it exists; a malformed file is an error naming it.
+    pub fn load(root: &Path) -> Result<DatasetConfig> {
+        let path = root.join(CONFIG_FILE);
+        if !path.is_file() {
+            return Ok(DatasetConfig::default());
+        }
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let config: DatasetConfig = toml::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message()))?;
+        for canonical in config.clinical.columns.keys() {
+            if !crate::clinical::CANONICAL_COLUMNS
+                .iter()
+                .any(|(name, _)| name == canonical)
+            {
+                bail!(
+                    "{}: [clinical.columns] maps unknown canonical column '{canonical}'; known: {}",
+                    path.display(),
+                    crate::clinical::CANONICAL_COLUMNS
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+        }
+        Ok(config)
+    }
+}

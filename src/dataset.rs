@@ -1,0 +1,262 @@
+//! Discovery of the dataset layout: patient folders, DICOM series, masks and the clinical file.
+//!
+//! Layout (SPEC): `ROOT/MRI-Segments/<patient>/{T1WI,T2WI,CE-T1WI}/*.dcm` and
+//! `ROOT/MRI-Segments/<patient>/ROI-{T1,T2,CE-T1}.nii[.gz]`, with the clinical csv/xlsx at ROOT.
+//! Missing pieces are recorded as [`DatasetProblem`]s, never fatal.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+/// The three MRI sequences of the dataset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Modality {
+    T1,
+    T2,
+    CeT1,
+}
+
+impl Modality {
+    /// All modalities in the order tables list them.
+    pub const ALL: [Modality; 3] = [Modality::T1, Modality::T2, Modality::CeT1];
+
+    /// The name used in SQL (`scans.modality`, `masks.modality`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Modality::T1 => "T1",
+            Modality::T2 => "T2",
+            Modality::CeT1 => "CE-T1",
+        }
+    }
+
+    /// The DICOM series folder inside a patient folder.
+    pub fn series_folder(self) -> &'static str {
+        match self {
+            Modality::T1 => "T1WI",
+            Modality::T2 => "T2WI",
+            Modality::CeT1 => "CE-T1WI",
+        }
+    }
+
+    /// The mask file stem inside a patient folder (`ROI-T1.nii` or `ROI-T1.nii.gz`).
+    pub fn mask_stem(self) -> &'static str {
+        match self {
+            Modality::T1 => "ROI-T1",
+            Modality::T2 => "ROI-T2",
+            Modality::CeT1 => "ROI-CE-T1",
+        }
+    }
+}
+
+/// One patient folder and the pieces found in it.
+#[derive(Debug, Clone)]
+pub struct PatientFolder {
+    /// Zero-padded id as the folder names it, e.g. `"001"`.
+    pub patient_id: String,
+    pub dir: PathBuf,
+    /// DICOM series folders that exist, by modality.
+    pub series: Vec<(Modality, PathBuf)>,
+    /// Mask files that exist, by modality.
+    pub masks: Vec<(Modality, PathBuf)>,
+}
+
+/// Something missing or unexpected in the dataset; reported in `dataset_issues`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatasetProblem {
+    pub patient_id: Option<String>,
+    pub path: String,
+    pub problem: String,
+}
+
+/// A discovered dataset: where it is and what it holds.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// The folder the clinical file and `npcql.toml` live in.
+    pub root: PathBuf,
+    /// The `MRI-Segments` folder.
+    pub segments_dir: PathBuf,
+    pub patients: Vec<PatientFolder>,
+    /// The clinical csv/xlsx, if one was found.
+    pub clinical_file: Option<PathBuf>,
+    pub problems: Vec<DatasetProblem>,
+}
+
+impl Dataset {
+    /// Finds the dataset under `data_dir`, which may be the archive root, `ROOT/data`, or the
+    /// `MRI-Segments` folder itself.
+    pub fn discover(data_dir: &Path) -> Result<Dataset> {
+        let data_dir = data_dir
+            .canonicalize()
+            .with_context(|| format!("dataset folder {} not found", data_dir.display()))?;
+        if !data_dir.is_dir() {
+            bail!("dataset path {} is not a folder", data_dir.display());
+        }
+        let (root, segments_dir) = locate_segments(&data_dir)?;
+        let mut problems = Vec::new();
+        let patients = list_patients(&segments_dir, &mut problems)?;
+        let clinical_file = find_clinical_file(&root, &segments_dir, &mut problems)?;
+        Ok(Dataset {
+            root,
+            segments_dir,
+            patients,
+            clinical_file,
+            problems,
+        })
+    }
+}
+
+fn locate_segments(data_dir: &Path) -> Result<(PathBuf, PathBuf)> {
+    let is_segments = |p: &Path| p.file_name().is_some_and(|n| n == "MRI-Segments");
+    if is_segments(data_dir) {
+        let parent = data_dir.parent().unwrap_or(data_dir).to_path_buf();
+        // ROOT/data/MRI-Segments: the clinical file sits beside `data` or beside MRI-Segments.
+        return Ok((parent, data_dir.to_path_buf()));
+    }
+    for candidate in [
+        data_dir.join("MRI-Segments"),
+        data_dir.join("data").join("MRI-Segments"),
+    ] {
+        if candidate.is_dir() {
+            return Ok((data_dir.to_path_buf(), candidate));
+        }
+    }
+    bail!(
+        "{} does not hold the dataset: expected an MRI-Segments folder in it or in its data/ folder",
+        data_dir.display()
+    )
+}
+
+fn list_patients(
+    segments_dir: &Path,
+    problems: &mut Vec<DatasetProblem>,
+) -> Result<Vec<PatientFolder>> {
+    let mut patients = Vec::new();
+    for entry in read_dir_sorted(segments_dir)? {
+        let name = entry
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if !entry.is_dir() {
+            continue;
+        }
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_digit()) {
+            problems.push(DatasetProblem {
+                patient_id: None,
+                path: entry.display().to_string(),
+                problem: "folder name is not a patient id; skipped".into(),
+            });
+            continue;
+        }
+        patients.push(scan_patient_folder(&name, &entry, problems));
+    }
+    Ok(patients)
+}
+
+fn scan_patient_folder(
+    patient_id: &str,
+    dir: &Path,
+    problems: &mut Vec<DatasetProblem>,
+) -> PatientFolder {
+    let mut series = Vec::new();
+    let mut masks = Vec::new();
+    let problem = |path: &Path, problem: String| DatasetProblem {
+        patient_id: Some(patient_id.to_string()),
+        path: path.display().to_string(),
+        problem,
+    };
+    for modality in Modality::ALL {
+        let series_dir = dir.join(modality.series_folder());
+        if series_dir.is_dir() {
+            series.push((modality, series_dir));
+        } else {
+            problems.push(problem(
+                &series_dir,
+                format!("no {} series", modality.name()),
+            ));
+        }
+        let plain = dir.join(format!("{}.nii", modality.mask_stem()));
+        let gz = dir.join(format!("{}.nii.gz", modality.mask_stem()));
+        match (plain.is_file(), gz.is_file()) {
+            (true, true) => {
+                problems.push(problem(
+                    &gz,
+                    format!(
+                        "both {0}.nii and {0}.nii.gz exist; using .nii",
+                        modality.mask_stem()
+                    ),
+                ));
+                masks.push((modality, plain));
+            }
+            (true, false) => masks.push((modality, plain)),
+            (false, true) => masks.push((modality, gz)),
+            (false, false) => {
+                problems.push(problem(&plain, format!("no {} mask", modality.name())))
+            }
+        }
+    }
+    PatientFolder {
+        patient_id: patient_id.to_string(),
+        dir: dir.to_path_buf(),
+        series,
+        masks,
+    }
+}
+
+/// The clinical file: the one csv/xlsx/xls beside MRI-Segments (or at ROOT).
+fn find_clinical_file(
+    root: &Path,
+    segments_dir: &Path,
+    problems: &mut Vec<DatasetProblem>,
+) -> Result<Option<PathBuf>> {
+    let mut folders = vec![root.to_path_buf()];
+    if let Some(parent) = segments_dir.parent().filter(|p| *p != root) {
+        folders.push(parent.to_path_buf());
+    }
+    for folder in folders {
+        let found: Vec<PathBuf> = read_dir_sorted(&folder)?
+            .into_iter()
+            .filter(|p| p.is_file() && is_clinical_extension(p))
+            .collect();
+        if let Some(first) = found.first() {
+            if found.len() > 1 {
+                problems.push(DatasetProblem {
+                    patient_id: None,
+                    path: first.display().to_string(),
+                    problem: format!(
+                        "{} clinical files found; using this one (name another in npcql.toml)",
+                        found.len()
+                    ),
+                });
+            }
+            return Ok(Some(first.clone()));
+        }
+    }
+    problems.push(DatasetProblem {
+        patient_id: None,
+        path: root.display().to_string(),
+        problem: "no clinical csv or xlsx file found; patients holds only ids".into(),
+    });
+    Ok(None)
+}
+
+/// Whether the file extension is one the clinical reader understands.
+pub fn is_clinical_extension(path: &Path) -> bool {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    matches!(
+        ext.as_deref(),
+        Some("csv" | "xlsx" | "xls" | "xlsm" | "ods")
+    )
+}
+
+/// Entries of a folder in name order.
+pub fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut entries: Vec<PathBuf> = fs::read_dir(dir)
+        .with_context(|| format!("cannot list {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    Ok(entries)
+}

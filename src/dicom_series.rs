@@ -1,0 +1,294 @@
+//! The `scans` table: one row per DICOM series, from headers only (reading stops before the
+//! pixel data).
+
+use std::path::{Path, PathBuf};
+
+use dicom_dictionary_std::tags;
+use dicom_object::{DefaultDicomObject, OpenFileOptions};
+
+use crate::dataset::{Modality, read_dir_sorted};
+
+/// What a series' headers say, summarised for the `scans` table.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SeriesInfo {
+    pub slice_count: usize,
+    pub rows: Option<u32>,
+    pub columns: Option<u32>,
+    pub pixel_spacing_row: Option<f64>,
+    pub pixel_spacing_col: Option<f64>,
+    pub slice_thickness: Option<f64>,
+    /// SpacingBetweenSlices, or else the distance between consecutive slice positions.
+    pub spacing_between_slices: Option<f64>,
+    pub echo_time_ms: Option<f64>,
+    pub repetition_time_ms: Option<f64>,
+    pub flip_angle: Option<f64>,
+    pub manufacturer: Option<String>,
+    pub model: Option<String>,
+    pub field_strength_t: Option<f64>,
+    /// NULL when the series reads cleanly; otherwise names the file and the fault.
+    pub error: Option<String>,
+}
+
+/// One row of `scans`.
+#[derive(Debug, Clone)]
+pub struct ScanRow {
+    pub patient_id: String,
+    pub modality: Modality,
+    pub series_dir: PathBuf,
+    pub info: SeriesInfo,
+}
+
+/// The header fields of one slice that the table needs.
+#[derive(Debug, Clone)]
+struct SliceHeader {
+    file: PathBuf,
+    instance_number: Option<i64>,
+    position: Option<[f64; 3]>,
+    orientation: Option<[f64; 6]>,
+    rows: Option<u32>,
+    columns: Option<u32>,
+    pixel_spacing: Option<[f64; 2]>,
+    slice_thickness: Option<f64>,
+    spacing_between_slices: Option<f64>,
+    echo_time: Option<f64>,
+    repetition_time: Option<f64>,
+    flip_angle: Option<f64>,
+    manufacturer: Option<String>,
+    model: Option<String>,
+    field_strength: Option<f64>,
+}
+
+/// Reads the headers of every `*.dcm` in `dir` and summarises the series.
+pub fn read_series(dir: &Path) -> SeriesInfo {
+    let files = match list_dicom_files(dir) {
+        Ok(files) => files,
+        Err(message) => {
+            return SeriesInfo {
+                error: Some(message),
+                ..Default::default()
+            };
+        }
+    };
+    if files.is_empty() {
+        return SeriesInfo {
+            error: Some(format!("{}: no .dcm files in the series", dir.display())),
+            ..Default::default()
+        };
+    }
+    let mut slices = Vec::with_capacity(files.len());
+    let mut unreadable = Vec::new();
+    for file in files {
+        match read_slice_header(&file) {
+            Ok(slice) => slices.push(slice),
+            Err(fault) => unreadable.push(format!("{}: {fault}", file.display())),
+        }
+    }
+    let mut info = summarise(&mut slices);
+    info.slice_count += unreadable.len();
+    if let Some(first) = unreadable.first() {
+        let more = if unreadable.len() > 1 {
+            format!(" (and {} more unreadable files)", unreadable.len() - 1)
+        } else {
+            String::new()
+        };
+        info.error = Some(format!("{first}{more}"));
+    }
+    info
+}
+
+fn list_dicom_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let entries = read_dir_sorted(dir).map_err(|e| format!("{e:#}"))?;
+    Ok(entries
+        .into_iter()
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("dcm")))
+        .collect())
+}
+
+fn read_slice_header(file: &Path) -> Result<SliceHeader, String> {
+    let obj = OpenFileOptions::new()
+        .read_until(tags::PIXEL_DATA)
+        .open_file(file)
+        .map_err(|e| format!("not a readable DICOM file ({e})"))?;
+    Ok(SliceHeader {
+        file: file.to_path_buf(),
+        instance_number: int(&obj, tags::INSTANCE_NUMBER),
+        position: floats::<3>(&obj, tags::IMAGE_POSITION_PATIENT),
+        orientation: floats::<6>(&obj, tags::IMAGE_ORIENTATION_PATIENT),
+        rows: int(&obj, tags::ROWS).and_then(|v| u32::try_from(v).ok()),
+        columns: int(&obj, tags::COLUMNS).and_then(|v| u32::try_from(v).ok()),
+        pixel_spacing: floats::<2>(&obj, tags::PIXEL_SPACING),
+        slice_thickness: float(&obj, tags::SLICE_THICKNESS),
+        spacing_between_slices: float(&obj, tags::SPACING_BETWEEN_SLICES),
+        echo_time: float(&obj, tags::ECHO_TIME),
+        repetition_time: float(&obj, tags::REPETITION_TIME),
+        flip_angle: float(&obj, tags::FLIP_ANGLE),
+        manufacturer: text(&obj, tags::MANUFACTURER),
+        model: text(&obj, tags::MANUFACTURER_MODEL_NAME),
+        field_strength: float(&obj, tags::MAGNETIC_FIELD_STRENGTH),
+    })
+}
+
+fn int(obj: &DefaultDicomObject, tag: dicom_core::Tag) -> Option<i64> {
+    obj.element_opt(tag)
+        .ok()
+        .flatten()?
+        .value()
+        .to_int::<i64>()
+        .ok()
+}
+
+fn float(obj: &DefaultDicomObject, tag: dicom_core::Tag) -> Option<f64> {
+    obj.element_opt(tag)
+        .ok()
+        .flatten()?
+        .value()
+        .to_float64()
+        .ok()
+        .filter(|v| v.is_finite())
+}
+
+fn floats<const N: usize>(obj: &DefaultDicomObject, tag: dicom_core::Tag) -> Option<[f64; N]> {
+    let values = obj
+        .element_opt(tag)
+        .ok()
+        .flatten()?
+        .value()
+        .to_multi_float64()
+        .ok()?;
+    values.try_into().ok()
+}
+
+fn text(obj: &DefaultDicomObject, tag: dicom_core::Tag) -> Option<String> {
+    let value = obj.element_opt(tag).ok().flatten()?.value().to_str().ok()?;
+    let trimmed = value.trim_matches(|c: char| c.is_whitespace() || c == '\0');
+    (!trimmed.is_empty()).then(|| trimmed.to_string())
+}
+
+/// Orders the slices (by InstanceNumber, then position along the slice normal — never by file
+/// name, which is not zero-padded) and checks that they share one grid.
+fn summarise(slices: &mut [SliceHeader]) -> SeriesInfo {
+    slices.sort_by(|a, b| {
+        a.instance_number
+            .cmp(&b.instance_number)
+            .then_with(|| slice_offset(a).total_cmp(&slice_offset(b)))
+    });
+    let Some(first) = slices.first() else {
+        return SeriesInfo::default();
+    };
+    let mut info = SeriesInfo {
+        slice_count: slices.len(),
+        rows: first.rows,
+        columns: first.columns,
+        pixel_spacing_row: first.pixel_spacing.map(|s| s[0]),
+        pixel_spacing_col: first.pixel_spacing.map(|s| s[1]),
+        slice_thickness: first.slice_thickness,
+        spacing_between_slices: first
+            .spacing_between_slices
+            .or_else(|| position_spacing(slices)),
+        echo_time_ms: first.echo_time,
+        repetition_time_ms: first.repetition_time,
+        flip_angle: first.flip_angle,
+        manufacturer: first.manufacturer.clone(),
+        model: first.model.clone(),
+        field_strength_t: first.field_strength,
+        error: None,
+    };
+    info.error = first_inconsistency(slices);
+    info
+}
+
+/// Position of a slice along its normal (mm), for ordering when InstanceNumber ties.
+fn slice_offset(slice: &SliceHeader) -> f64 {
+    match (slice.position, slice.orientation) {
+        (Some(p), Some(o)) => {
+            let n = normal(o);
+            p[0] * n[0] + p[1] * n[1] + p[2] * n[2]
+        }
+        _ => 0.0,
+    }
+}
+
+fn normal(o: [f64; 6]) -> [f64; 3] {
+    [
+        o[1] * o[5] - o[2] * o[4],
+        o[2] * o[3] - o[0] * o[5],
+        o[0] * o[4] - o[1] * o[3],
+    ]
+}
+
+/// Mean distance between consecutive slice positions along the normal, when all slices have one.
+fn position_spacing(slices: &[SliceHeader]) -> Option<f64> {
+    if slices.len() < 2
+        || slices
+            .iter()
+            .any(|s| s.position.is_none() || s.orientation.is_none())
+    {
+        return None;
+    }
+    let first = slice_offset(&slices[0]);
+    let last = slice_offset(&slices[slices.len() - 1]);
+    Some(((last - first) / (slices.len() - 1) as f64).abs()).filter(|d| *d > 0.0)
+}
+
+/// The first way a slice disagrees with the first slice's grid, naming the file.
+fn first_inconsistency(slices: &[SliceHeader]) -> Option<String> {
+    let first = &slices[0];
+    let name = |s: &SliceHeader| s.file.display().to_string();
+    for s in &slices[1..] {
+        if (s.rows, s.columns) != (first.rows, first.columns) {
+            return Some(format!(
+                "{}: {} differs from {} of {}",
+                name(s),
+                grid_text(s.rows, s.columns),
+                grid_text(first.rows, first.columns),
+                name(first)
+            ));
+        }
+        if !same_spacing(s.pixel_spacing, first.pixel_spacing) {
+            return Some(format!(
+                "{}: pixel spacing {:?} differs from {:?} of {}",
+                name(s),
+                s.pixel_spacing,
+                first.pixel_spacing,
+                name(first)
+            ));
+        }
+        if s.instance_number.is_some() && s.instance_number == first.instance_number {
+            return Some(format!(
+                "{}: InstanceNumber {} repeats that of {}",
+                name(s),
+                s.instance_number.unwrap_or(0),
+                name(first)
+            ));
+        }
+    }
+    for (a, b) in slices.iter().zip(&slices[1..]) {
+        if a.instance_number.is_some() && a.instance_number == b.instance_number {
+            return Some(format!(
+                "{}: InstanceNumber repeats that of {}",
+                name(b),
+                name(a)
+            ));
+        }
+    }
+    if first.rows.is_none() || first.columns.is_none() {
+        return Some(format!("{}: no Rows/Columns", name(first)));
+    }
+    None
+}
+
+fn grid_text(rows: Option<u32>, columns: Option<u32>) -> String {
+    let show = |v: Option<u32>| v.map_or("?".to_string(), |v| v.to_string());
+    format!("{} rows × {} columns", show(rows), show(columns))
+}
+
+fn same_spacing(a: Option<[f64; 2]>, b: Option<[f64; 2]>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a
+            .iter()
+            .zip(&b)
+            .all(|(x, y)| (x - y).abs() <= 1e-4 * x.abs().max(y.abs())),
+        (None, None) => true,
+        _ => false,
+    }
+}

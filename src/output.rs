@@ -1,0 +1,360 @@
+//! Writing query results: aligned tables for people, csv/tsv/json/ndjson/markdown for tools,
+//! Parquet and Arrow IPC for pipelines.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Result, anyhow, bail};
+use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
+use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+
+/// An output format (`--format`, `.mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Csv,
+    Tsv,
+    Json,
+    Ndjson,
+    Markdown,
+    /// One `column = value` line per field, a blank line between rows (DuckDB's `.mode line`).
+    Line,
+    Parquet,
+    Arrow,
+}
+
+impl Format {
+    /// The format an output file's extension implies.
+    pub fn from_extension(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_string_lossy().to_ascii_lowercase();
+        Some(match ext.as_str() {
+            "csv" => Format::Csv,
+            "tsv" | "tab" => Format::Tsv,
+            "json" => Format::Json,
+            "ndjson" | "jsonl" => Format::Ndjson,
+            "md" | "markdown" => Format::Markdown,
+            "parquet" | "pq" => Format::Parquet,
+            "arrow" | "ipc" | "feather" => Format::Arrow,
+            "txt" => Format::Table,
+            _ => return None,
+        })
+    }
+
+    /// Whether the format is binary (not for a terminal).
+    pub fn is_binary(self) -> bool {
+        matches!(self, Format::Parquet | Format::Arrow)
+    }
+}
+
+/// Display settings for the table format.
+#[derive(Debug, Clone, Copy)]
+pub struct TableOptions {
+    /// Rows shown before the rest are cut (0 = all).
+    pub max_rows: usize,
+    /// Terminal width to fit, if known.
+    pub width: Option<u16>,
+}
+
+impl Default for TableOptions {
+    fn default() -> Self {
+        Self {
+            max_rows: 0,
+            width: None,
+        }
+    }
+}
+
+/// Writes one statement's rows in `format`.
+pub fn write_result(
+    out: &mut dyn Write,
+    format: Format,
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+    table: TableOptions,
+) -> Result<()> {
+    match format {
+        Format::Table => out.write_all(render_table(schema, batches, table)?.as_bytes())?,
+        Format::Markdown => out.write_all(render_markdown(schema, batches)?.as_bytes())?,
+        Format::Line => out.write_all(render_lines(schema, batches)?.as_bytes())?,
+        Format::Csv | Format::Tsv => {
+            let delimiter = if format == Format::Csv { b',' } else { b'\t' };
+            {
+                let mut writer = datafusion::arrow::csv::WriterBuilder::new()
+                    .with_header(true)
+                    .with_delimiter(delimiter)
+                    .build(&mut *out);
+                for batch in flatten_nested(schema, batches)? {
+                    writer.write(&batch)?;
+                }
+            }
+            if batches.is_empty() {
+                let header: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+                writeln!(
+                    out,
+                    "{}",
+                    header.join(if delimiter == b',' { "," } else { "\t" })
+                )?;
+            }
+        }
+        Format::Json => {
+            let mut writer = datafusion::arrow::json::ArrayWriter::new(&mut *out);
+            writer.write_batches(&batches.iter().collect::<Vec<_>>())?;
+            writer.finish()?;
+            if batches.iter().all(|b| b.num_rows() == 0) {
+                out.write_all(b"[]")?;
+            }
+            out.write_all(b"\n")?;
+        }
+        Format::Ndjson => {
+            let mut writer = datafusion::arrow::json::LineDelimitedWriter::new(&mut *out);
+            writer.write_batches(&batches.iter().collect::<Vec<_>>())?;
+            writer.finish()?;
+        }
+        Format::Parquet => {
+            let mut buffer = Vec::new();
+            let mut writer = datafusion::parquet::arrow::ArrowWriter::try_new(
+                &mut buffer,
+                schema.clone(),
+                None,
+            )?;
+            for batch in batches {
+                writer.write(batch)?;
+            }
+            writer.close()?;
+            out.write_all(&buffer)?;
+        }
+        Format::Arrow => {
+            let mut writer =
+                datafusion::arrow::ipc::writer::FileWriter::try_new(&mut *out, schema)?;
+            for batch in batches {
+                writer.write(batch)?;
+            }
+            writer.finish()?;
+        }
+    }
+    Ok(())
+}
+
+/// Cell text of every row, floats rounded for display.
+fn display_rows(
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+    limit: usize,
+) -> Result<Vec<Vec<String>>> {
+    let options = FormatOptions::default().with_null("NULL");
+    let mut rows = Vec::new();
+    for batch in batches {
+        let formatters: Vec<ArrayFormatter> = batch
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
+            .collect::<std::result::Result<_, _>>()?;
+        for r in 0..batch.num_rows() {
+            if limit > 0 && rows.len() >= limit {
+                return Ok(rows);
+            }
+            let row = (0..batch.num_columns())
+                .map(|c| match float_value(batch.column(c), r) {
+                    Some(v) => display_float(v),
+                    None => formatters[c].value(r).to_string(),
+                })
+                .collect();
+            rows.push(row);
+        }
+    }
+    let _ = schema;
+    Ok(rows)
+}
+
+fn float_value(column: &ArrayRef, row: usize) -> Option<f64> {
+    use datafusion::arrow::array::{Float32Array, Float64Array};
+    if column.is_null(row) {
+        return None;
+    }
+    match column.data_type() {
+        DataType::Float64 => Some(column.as_any().downcast_ref::<Float64Array>()?.value(row)),
+        DataType::Float32 => Some(f64::from(
+            column.as_any().downcast_ref::<Float32Array>()?.value(row),
+        )),
+        _ => None,
+    }
+}
+
+/// Floats for people: six decimals, trailing zeros dropped; scientific when tiny or huge.
+pub fn display_float(v: f64) -> String {
+    if !v.is_finite() {
+        return v.to_string();
+    }
+    if v != 0.0 && (v.abs() < 1e-4 || v.abs() >= 1e15) {
+        return format!("{v:.4e}");
+    }
+    let text = format!("{v:.6}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" {
+        "0".to_string()
+    } else {
+        text.to_string()
+    }
+}
+
+fn is_numeric(data_type: &DataType) -> bool {
+    data_type.is_numeric()
+}
+
+/// A short type name for table headers, as DuckDB shows them.
+pub fn type_name(data_type: &DataType) -> String {
+    match data_type {
+        DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8 => "varchar".into(),
+        DataType::Int64 => "bigint".into(),
+        DataType::Int32 => "int".into(),
+        DataType::Int16 => "smallint".into(),
+        DataType::Int8 => "tinyint".into(),
+        DataType::UInt64 => "ubigint".into(),
+        DataType::Float64 => "double".into(),
+        DataType::Float32 => "float".into(),
+        DataType::Boolean => "boolean".into(),
+        DataType::Struct(_) => "struct".into(),
+        DataType::List(_) | DataType::LargeList(_) => "list".into(),
+        other => other.to_string().to_ascii_lowercase(),
+    }
+}
+
+fn render_table(
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+    options: TableOptions,
+) -> Result<String> {
+    let total: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    let rows = display_rows(schema, batches, options.max_rows)?;
+    let mut table = Table::new();
+    table
+        .load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    if let Some(width) = options.width {
+        table.set_width(width);
+    }
+    table.set_header(
+        schema
+            .fields()
+            .iter()
+            .map(|f| format!("{}\n{}", f.name(), type_name(f.data_type()))),
+    );
+    for row in rows.iter() {
+        table.add_row(row.clone());
+    }
+    for (i, field) in schema.fields().iter().enumerate() {
+        if is_numeric(field.data_type())
+            && let Some(column) = table.column_mut(i)
+        {
+            column.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    let mut text = table.to_string();
+    text.push('\n');
+    let shown = rows.len();
+    let noun = if total == 1 { "row" } else { "rows" };
+    if shown < total {
+        text.push_str(&format!(
+            "{total} {noun} ({shown} shown, {} cut by .maxrows)\n",
+            total - shown
+        ));
+    } else {
+        text.push_str(&format!("{total} {noun}\n"));
+    }
+    Ok(text)
+}
+
+fn render_markdown(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<String> {
+    let escape = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+    let mut text = String::new();
+    let names: Vec<String> = schema.fields().iter().map(|f| escape(f.name())).collect();
+    text.push_str(&format!("| {} |\n", names.join(" | ")));
+    let rules: Vec<&str> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            if is_numeric(f.data_type()) {
+                "---:"
+            } else {
+                "---"
+            }
+        })
+        .collect();
+    text.push_str(&format!("| {} |\n", rules.join(" | ")));
+    for row in display_rows(schema, batches, 0)? {
+        let cells: Vec<String> = row.iter().map(|c| escape(c)).collect();
+        text.push_str(&format!("| {} |\n", cells.join(" | ")));
+    }
+    Ok(text)
+}
+
+fn render_lines(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<String> {
+    let width = schema
+        .fields()
+        .iter()
+        .map(|f| f.name().chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut text = String::new();
+    for (i, row) in display_rows(schema, batches, 0)?.into_iter().enumerate() {
+        if i > 0 {
+            text.push('\n');
+        }
+        for (field, value) in schema.fields().iter().zip(row) {
+            text.push_str(&format!("{:>width$} = {value}\n", field.name()));
+        }
+    }
+    Ok(text)
+}
+
+/// csv cannot hold STRUCT or LIST columns: write them as their display text.
+fn flatten_nested(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<Vec<RecordBatch>> {
+    let nested = |dt: &DataType| dt.is_nested();
+    if !schema.fields().iter().any(|f| nested(f.data_type())) {
+        return Ok(batches.to_vec());
+    }
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            if nested(f.data_type()) {
+                Field::new(f.name(), DataType::Utf8, true)
+            } else {
+                f.as_ref().clone()
+            }
+        })
+        .collect();
+    let flat_schema = Arc::new(Schema::new(fields));
+    let options = FormatOptions::default();
+    batches
+        .iter()
+        .map(|batch| {
+            let columns = batch
+                .columns()
+                .iter()
+                .map(|column| -> Result<ArrayRef> {
+                    if !nested(column.data_type()) {
+                        return Ok(column.clone());
+                    }
+                    let formatter = ArrayFormatter::try_new(column.as_ref(), &options)?;
+                    let text: StringArray = (0..column.len())
+                        .map(|r| (!column.is_null(r)).then(|| formatter.value(r).to_string()))
+                        .collect();
+                    Ok(Arc::new(text))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            RecordBatch::try_new(flat_schema.clone(), columns).map_err(|e| anyhow!(e))
+        })
+        .collect()
+}
+
+/// Refuses binary output to a terminal, where it would only garble the screen.
+pub fn check_binary_to_terminal(format: Format, to_terminal: bool) -> Result<()> {
+    if format.is_binary() && to_terminal {
+        bail!("{format:?} output is binary: write it to a file with -o FILE");
+    }
+    Ok(())
+}

@@ -1,0 +1,128 @@
+//! `$NAME` placeholders bound from `--param NAME=VALUE`.
+//!
+//! A value that reads as a plain number (no leading zero) becomes a numeric literal, anything
+//! else a quoted string literal: `--param t=60` gives `60`, `--param id=001` gives `'001'`.
+//! Placeholders are found with the SQL tokenizer, so `'$x'` inside a string is left alone.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Result, anyhow, bail};
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
+
+/// Parameter values by name (without the `$`).
+pub type Params = BTreeMap<String, String>;
+
+/// Parses `NAME=VALUE` as given to `--param`.
+pub fn parse_param(arg: &str) -> Result<(String, String)> {
+    let (name, value) = arg
+        .split_once('=')
+        .ok_or_else(|| anyhow!("--param {arg}: expected NAME=VALUE"))?;
+    let name = name.trim().trim_start_matches('$');
+    if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+        bail!("--param {arg}: the name must be letters, digits or _");
+    }
+    Ok((name.to_string(), value.to_string()))
+}
+
+/// Replaces every `$NAME` placeholder in `sql` by its value as a SQL literal.
+pub fn bind(sql: &str, params: &Params) -> Result<String> {
+    let tokens = Tokenizer::new(&GenericDialect {}, sql)
+        .tokenize_with_location()
+        .map_err(|e| anyhow!("syntax error: {e}"))?;
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(sql.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    // Location columns count characters from 1 on each line.
+    let byte_offset = |line: u64, column: u64| -> usize {
+        let start = line_starts[(line as usize).saturating_sub(1).min(line_starts.len() - 1)];
+        sql[start..]
+            .char_indices()
+            .nth(column as usize - 1)
+            .map_or(sql.len(), |(i, _)| start + i)
+    };
+    let mut out = String::with_capacity(sql.len());
+    let mut copied = 0;
+    for token in tokens {
+        let Token::Placeholder(placeholder) = &token.token else {
+            continue;
+        };
+        let Some(name) = placeholder.strip_prefix('$') else {
+            continue;
+        };
+        let value = params
+            .get(name)
+            .ok_or_else(|| anyhow!("no value for ${name}: pass --param {name}=VALUE"))?;
+        let start = byte_offset(token.span.start.line, token.span.start.column);
+        out.push_str(&sql[copied..start]);
+        out.push_str(&literal(value));
+        copied = start + placeholder.len();
+    }
+    out.push_str(&sql[copied..]);
+    Ok(out)
+}
+
+/// The SQL literal for a parameter value.
+fn literal(value: &str) -> String {
+    if is_plain_number(value) {
+        value.to_string()
+    } else {
+        format!("'{}'", value.replace('\'', "''"))
+    }
+}
+
+/// `60`, `-1.5`, `0.25`, `1e3`; not `001` (an id), `+5`, `inf` or `NaN`.
+fn is_plain_number(value: &str) -> bool {
+    let digits = value.strip_prefix('-').unwrap_or(value);
+    let leading_zero = digits.starts_with('0') && digits.len() > 1 && !digits.starts_with("0.");
+    !leading_zero
+        && digits.starts_with(|c: char| c.is_ascii_digit())
+        && value.parse::<f64>().is_ok_and(f64::is_finite)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> Params {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn binds_numbers_and_strings() {
+        let p = params(&[("t", "60"), ("id", "001"), ("name", "O'Neil")]);
+        assert_eq!(
+            bind("SELECT $t, $id, $name, '$t'", &p).unwrap(),
+            "SELECT 60, '001', 'O''Neil', '$t'"
+        );
+    }
+
+    #[test]
+    fn binds_on_later_lines_and_after_unicode() {
+        let p = params(&[("x", "1.5")]);
+        assert_eq!(
+            bind("SELECT 'é'\n  , $x", &p).unwrap(),
+            "SELECT 'é'\n  , 1.5"
+        );
+    }
+
+    #[test]
+    fn missing_value_names_the_parameter() {
+        let err = bind("SELECT $missing", &Params::new())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("$missing") && err.contains("--param missing=VALUE"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn parses_name_value() {
+        assert_eq!(parse_param("a=b=c").unwrap(), ("a".into(), "b=c".into()));
+        assert!(parse_param("novalue").is_err());
+    }
+}
