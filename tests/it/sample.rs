@@ -1,0 +1,157 @@
+//! The bundled sample: regenerating it gives the same bytes, and the tables report exactly the
+//! geometry the generator wrote.
+
+use std::path::Path;
+
+use npcql::Engine;
+use npcql::sample::draw_patient;
+
+use crate::support::{data_sample, npcql, stderr};
+
+const SEED: u64 = 2025;
+
+fn files_under(root: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path)
+            } else {
+                out.push(path.strip_prefix(root).unwrap().to_path_buf())
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn regenerating_the_sample_gives_identical_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sample");
+    let run = npcql(&[
+        "sample",
+        "--out",
+        out.to_str().unwrap(),
+        "--seed",
+        &SEED.to_string(),
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let expected = files_under(&data_sample());
+    assert_eq!(files_under(&out), expected);
+    for file in &expected {
+        let same = std::fs::read(data_sample().join(file)).unwrap()
+            == std::fs::read(out.join(file)).unwrap();
+        assert!(
+            same,
+            "{} differs from a fresh `npcql sample`",
+            file.display()
+        );
+    }
+}
+
+#[test]
+fn sample_refuses_a_non_empty_folder() {
+    let run = npcql(&["sample", "--out", data_sample().to_str().unwrap()]);
+    assert!(!run.status.success());
+    assert!(stderr(&run).contains("not empty"), "{}", stderr(&run));
+}
+
+#[tokio::test]
+async fn tables_match_the_generated_geometry() {
+    let engine = Engine::open(&data_sample(), true).unwrap();
+    let results = npcql::script::run(
+        &engine,
+        "SELECT patient_id, modality, slice_count, rows, columns, pixel_spacing_row, pixel_spacing_col, slice_thickness,
+                spacing_between_slices, echo_time_ms, repetition_time_ms, flip_angle, manufacturer, model, field_strength_t, error
+         FROM scans ORDER BY patient_id, modality",
+    )
+    .await
+    .unwrap();
+    let csv = to_csv(&results[0]);
+    let mut expected = Vec::new();
+    for i in 0..48 {
+        let p = draw_patient(SEED, i, false);
+        // ORDER BY modality sorts 'CE-T1' < 'T1' < 'T2'.
+        for (name, g) in [
+            ("CE-T1", &p.series[2]),
+            ("T1", &p.series[0]),
+            ("T2", &p.series[1]),
+        ] {
+            expected.push(format!(
+                "{},{name},{},{},{},{:?},{:?},{:?},{:?},{:?},{:?},{:?},{},{},{:?},",
+                p.patient_id,
+                g.slices,
+                g.rows,
+                g.columns,
+                decimal_string(g.pixel_mm),
+                decimal_string(g.pixel_mm),
+                decimal_string(g.slice_thickness_mm),
+                decimal_string(g.slice_spacing_mm),
+                decimal_string(g.echo_time_ms),
+                decimal_string(g.repetition_time_ms),
+                decimal_string(g.flip_angle),
+                p.scanner.manufacturer(),
+                p.scanner.model(),
+                decimal_string(p.scanner.field_strength_t())
+            ));
+        }
+    }
+    assert_same_rows(&csv, &expected);
+
+    let results = npcql::script::run(&engine, "SELECT patient_id, modality, dim_x, dim_y, dim_z, spacing_x, spacing_z, datatype, error FROM masks ORDER BY patient_id, modality").await.unwrap();
+    let csv = to_csv(&results[0]);
+    let mut expected = Vec::new();
+    for i in 0..48 {
+        let p = draw_patient(SEED, i, false);
+        for (name, g) in [
+            ("CE-T1", &p.series[2]),
+            ("T1", &p.series[0]),
+            ("T2", &p.series[1]),
+        ] {
+            // NIfTI stores spacing as f32.
+            expected.push(format!(
+                "{},{name},{},{},{},{:?},{:?},uint8,",
+                p.patient_id,
+                g.columns,
+                g.rows,
+                g.slices,
+                f64::from(g.pixel_mm as f32),
+                f64::from(g.slice_spacing_mm as f32)
+            ));
+        }
+    }
+    assert_same_rows(&csv, &expected);
+}
+
+/// The value a DICOM DS string written with six decimals reads back as.
+fn decimal_string(v: f64) -> f64 {
+    format!("{v:.6}").parse().unwrap()
+}
+
+fn assert_same_rows(actual: &[String], expected: &[String]) {
+    assert_eq!(actual.len(), expected.len(), "row count");
+    for (a, e) in actual.iter().zip(expected) {
+        assert_eq!(a, e);
+    }
+}
+
+fn to_csv(result: &npcql::script::StatementResult) -> Vec<String> {
+    let mut buffer = Vec::new();
+    npcql::output::write_result(
+        &mut buffer,
+        npcql::output::Format::Csv,
+        &result.schema,
+        &result.batches,
+        Default::default(),
+    )
+    .unwrap();
+    String::from_utf8(buffer)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(str::to_string)
+        .collect()
+}

@@ -1,0 +1,160 @@
+//! Runs every `tests/slt/*.slt` file against a fresh npcql session on data-sample.
+//!
+//! Cells are printed as text: NULL as `NULL`, floats rounded to 9 significant digits (so a
+//! summation order change cannot flip the last digit), everything else as Arrow displays it.
+
+use std::path::Path;
+
+use datafusion::arrow::array::{Array, Float32Array, Float64Array, RecordBatch};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use npcql::Engine;
+use sqllogictest::{DBOutput, DefaultColumnType};
+
+struct NpcqlDb {
+    engine: Engine,
+}
+
+#[derive(Debug)]
+struct SltError(String);
+
+impl std::fmt::Display for SltError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for SltError {}
+
+#[async_trait::async_trait]
+impl sqllogictest::AsyncDB for NpcqlDb {
+    type Error = SltError;
+    type ColumnType = DefaultColumnType;
+
+    async fn run(&mut self, sql: &str) -> Result<DBOutput<DefaultColumnType>, SltError> {
+        let results = npcql::script::run(&self.engine, sql)
+            .await
+            .map_err(|e| SltError(format!("{e:#}")));
+        let warnings = self.engine.take_warnings();
+        let mut results = results?;
+        if self.engine.functions().strict && !warnings.is_empty() {
+            return Err(SltError(warnings.join("; ")));
+        }
+        let Some(last) = results.pop() else {
+            return Ok(DBOutput::StatementComplete(0));
+        };
+        if !last.has_columns() {
+            return Ok(DBOutput::StatementComplete(0));
+        }
+        let types = last
+            .schema
+            .fields()
+            .iter()
+            .map(|f| column_type(f.data_type()))
+            .collect();
+        let rows = last.batches.iter().flat_map(rows_as_text).collect();
+        Ok(DBOutput::Rows { types, rows })
+    }
+
+    async fn shutdown(&mut self) {}
+}
+
+fn column_type(data_type: &DataType) -> DefaultColumnType {
+    if data_type.is_integer() {
+        DefaultColumnType::Integer
+    } else if data_type.is_floating() {
+        DefaultColumnType::FloatingPoint
+    } else if matches!(
+        data_type,
+        DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8
+    ) {
+        DefaultColumnType::Text
+    } else {
+        DefaultColumnType::Any
+    }
+}
+
+fn rows_as_text(batch: &RecordBatch) -> Vec<Vec<String>> {
+    let options = FormatOptions::default().with_null("NULL");
+    let formatters: Vec<ArrayFormatter> = batch
+        .columns()
+        .iter()
+        .map(|c| ArrayFormatter::try_new(c.as_ref(), &options).expect("formatter"))
+        .collect();
+    (0..batch.num_rows())
+        .map(|r| {
+            batch
+                .columns()
+                .iter()
+                .zip(&formatters)
+                .map(|(column, formatter)| match float_cell(column.as_ref(), r) {
+                    Some(v) => round_significant(v, 9),
+                    None => formatter.value(r).to_string(),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn float_cell(column: &dyn Array, row: usize) -> Option<f64> {
+    if column.is_null(row) {
+        return None;
+    }
+    if let Some(a) = column.as_any().downcast_ref::<Float64Array>() {
+        return Some(a.value(row));
+    }
+    column
+        .as_any()
+        .downcast_ref::<Float32Array>()
+        .map(|a| f64::from(a.value(row)))
+}
+
+/// `v` to `digits` significant digits, without trailing zeros.
+pub fn round_significant(v: f64, digits: i32) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return if v == 0.0 { "0".into() } else { v.to_string() };
+    }
+    let decimals = (digits - 1 - v.abs().log10().floor() as i32).max(0) as usize;
+    let text = format!("{v:.decimals$}");
+    let text = if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    };
+    if text == "-0" { "0".into() } else { text }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slt_files() {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/slt");
+    let mut files: Vec<_> = std::fs::read_dir(&folder)
+        .expect("tests/slt")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    files.retain(|p| p.extension().is_some_and(|e| e == "slt"));
+    files.sort();
+    assert!(!files.is_empty(), "no .slt files in {}", folder.display());
+    let mut failures = Vec::new();
+    for file in &files {
+        let strict = file
+            .file_stem()
+            .is_some_and(|s| s.to_string_lossy().contains("strict"));
+        let mut runner = sqllogictest::Runner::new(|| async move {
+            let engine = Engine::open(&super::support::data_sample(), strict)
+                .map_err(|e| SltError(format!("{e:#}")))?;
+            Ok(NpcqlDb { engine })
+        });
+        if let Err(e) = runner.run_file_async(file).await {
+            failures.push(format!("{}: {e}", file.display()));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn rounds_to_significant_digits() {
+    assert_eq!(round_significant(0.123456789123, 9), "0.123456789");
+    assert_eq!(round_significant(12345.678912345, 9), "12345.6789");
+    assert_eq!(round_significant(2.0, 9), "2");
+    assert_eq!(round_significant(-0.5, 9), "-0.5");
+}

@@ -1,0 +1,59 @@
+//! Shared helpers: the bundled sample, the npcql binary, scratch datasets.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The bundled `data-sample`.
+pub fn data_sample() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data-sample")
+}
+
+/// Runs the npcql binary with `args`; `NPCQL_DATA` is cleared so tests choose their dataset.
+pub fn npcql(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_npcql"))
+        .args(args)
+        .env_remove("NPCQL_DATA")
+        .env("HOME", std::env::temp_dir())
+        .output()
+        .expect("the npcql binary runs")
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A scratch copy of the first `patients` patients of data-sample (with its clinical file).
+pub fn copy_of_sample(patients: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let segments = data_sample().join("MRI-Segments");
+    for i in 1..=patients {
+        let id = format!("{i:03}");
+        copy_dir(
+            &segments.join(&id),
+            &dir.path().join("MRI-Segments").join(&id),
+        );
+    }
+    std::fs::copy(
+        data_sample().join("clinical.csv"),
+        dir.path().join("clinical.csv"),
+    )
+    .expect("copy clinical.csv");
+    dir
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create dir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("dir entry");
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy file");
+        }
+    }
+}
