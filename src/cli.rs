@@ -60,18 +60,12 @@ enum Source {
 
 /// Parses the process arguments and runs npcql; the caller prints the error.
 pub fn main_with_args(argv: Vec<String>) -> Result<()> {
-    let matches = Args::command()
-        .try_get_matches_from(&argv)
-        .unwrap_or_else(|e| e.exit());
+    let matches = Args::command().try_get_matches_from(&argv).unwrap_or_else(|e| e.exit());
     let args = Args::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     if let Some(Command::Sample(sample)) = &args.command {
         return crate::sample::run(sample);
     }
-    let params: Params = args
-        .params
-        .iter()
-        .map(|p| parse_param(p))
-        .collect::<Result<_>>()?;
+    let params: Params = args.params.iter().map(|p| parse_param(p)).collect::<Result<_>>()?;
     let data_dir = resolve_data_dir(args.data.as_deref())?;
     let sources = sources_in_order(&matches, &args);
     if sources.is_empty() {
@@ -121,28 +115,19 @@ fn sources_in_order(matches: &ArgMatches, args: &Args) -> Vec<Source> {
     sources.into_iter().map(|(_, s)| s).collect()
 }
 
-async fn run_sources(
-    engine: &Engine,
-    sources: &[Source],
-    params: &Params,
-    args: &Args,
-) -> Result<()> {
+async fn run_sources(engine: &Engine, sources: &[Source], params: &Params, args: &Args) -> Result<()> {
     let format = args
         .format
         .or_else(|| args.output.as_deref().and_then(Format::from_extension))
-        .unwrap_or(
-            if args.output.is_none() && std::io::stdout().is_terminal() {
-                Format::Table
-            } else {
-                Format::Csv
-            },
-        );
+        .unwrap_or(if args.output.is_none() && std::io::stdout().is_terminal() {
+            Format::Table
+        } else {
+            Format::Csv
+        });
     let mut out: Box<dyn Write> = match &args.output {
-        Some(path) => {
-            Box::new(BufWriter::new(File::create(path).with_context(|| {
-                format!("cannot create output file {}", path.display())
-            })?))
-        }
+        Some(path) => Box::new(BufWriter::new(
+            File::create(path).with_context(|| format!("cannot create output file {}", path.display()))?,
+        )),
         None => {
             check_binary_to_terminal(format, std::io::stdout().is_terminal())?;
             Box::new(BufWriter::new(std::io::stdout().lock()))
@@ -153,8 +138,7 @@ async fn run_sources(
         let (label, text) = match source {
             Source::Command(sql) => ("-c".to_string(), sql.clone()),
             Source::File(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read {}", path.display()))?;
+                let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
                 (path.display().to_string(), text)
             }
         };
@@ -167,9 +151,7 @@ async fn run_sources(
                 continue;
             }
             if format.is_binary() && results_written > 0 {
-                bail!(
-                    "{format:?} output holds one result, but the SQL has several statements that return rows"
-                );
+                bail!("{format:?} output holds one result, but the SQL has several statements that return rows");
             }
             write_result(
                 &mut out,

@@ -68,10 +68,7 @@ pub fn read_sheet(path: &Path, sheet_name: Option<&str>) -> Result<Sheet> {
         read_workbook(path, sheet_name)?
     };
     if sheet.headers.is_empty() {
-        bail!(
-            "{}: the clinical file is empty (no header row)",
-            path.display()
-        );
+        bail!("{}: the clinical file is empty (no header row)", path.display());
     }
     Ok(sheet)
 }
@@ -96,8 +93,7 @@ fn read_csv(path: &Path) -> Result<Sheet> {
         .collect::<Vec<_>>();
     let mut rows = Vec::new();
     for (i, record) in reader.byte_records().enumerate() {
-        let record = record
-            .with_context(|| format!("{}: malformed csv at data row {}", path.display(), i + 1))?;
+        let record = record.with_context(|| format!("{}: malformed csv at data row {}", path.display(), i + 1))?;
         rows.push(
             record
                 .iter()
@@ -110,8 +106,8 @@ fn read_csv(path: &Path) -> Result<Sheet> {
 
 fn read_workbook(path: &Path, sheet_name: Option<&str>) -> Result<Sheet> {
     use calamine::{Data, Reader, open_workbook_auto};
-    let mut workbook = open_workbook_auto(path)
-        .map_err(|e| anyhow::anyhow!("{}: cannot open workbook ({e})", path.display()))?;
+    let mut workbook =
+        open_workbook_auto(path).map_err(|e| anyhow::anyhow!("{}: cannot open workbook ({e})", path.display()))?;
     let name = match sheet_name {
         Some(name) => name.to_string(),
         None => workbook
@@ -178,11 +174,7 @@ pub fn snake_case(name: &str) -> String {
         }
     }
     let out = out.trim_end_matches('_').to_string();
-    if out.is_empty() {
-        "column".to_string()
-    } else {
-        out
-    }
+    if out.is_empty() { "column".to_string() } else { out }
 }
 
 /// `'1'`, `'1.0'`, `'NPC-001'` → `'001'`: the trailing digits, zero-padded to three.
@@ -241,24 +233,22 @@ pub fn build_patients(
             )),
             (Some(_), Some(id)) => {
                 if let Some(first) = seen.insert(id.clone(), line) {
-                    problems.push((Some(id.clone()), format!("{file_name} row {line}: duplicate patient id {id} (first on row {first})")));
+                    problems.push((
+                        Some(id.clone()),
+                        format!("{file_name} row {line}: duplicate patient id {id} (first on row {first})"),
+                    ));
                 }
                 if !folder_ids.contains(id) {
                     problems.push((
                         Some(id.clone()),
-                        format!(
-                            "{file_name} row {line}: patient {id} has no folder in MRI-Segments"
-                        ),
+                        format!("{file_name} row {line}: patient {id} has no folder in MRI-Segments"),
                     ));
                 }
             }
         }
         ids.push(id);
     }
-    let missing_folders: Vec<&String> = folder_ids
-        .iter()
-        .filter(|id| !seen.contains_key(*id))
-        .collect();
+    let missing_folders: Vec<&String> = folder_ids.iter().filter(|id| !seen.contains_key(*id)).collect();
     if file.is_some() {
         for id in &missing_folders {
             problems.push((
@@ -318,28 +308,18 @@ pub fn build_patients(
             let status: StringArray = dna
                 .iter()
                 .flat_map(|a| a.iter())
-                .map(|v| {
-                    v.map(|v| {
-                        if v > threshold {
-                            "positive"
-                        } else {
-                            "negative"
-                        }
-                    })
-                })
+                .map(|v| v.map(|v| if v > threshold { "positive" } else { "negative" }))
                 .collect();
             push(&mut fields, &mut arrays, name, Arc::new(status));
             continue;
         }
         if file.is_some() {
-            problems.push((None, format!("{file_name}: no '{name}' column; it is NULL (map one in npcql.toml [clinical.columns])")));
+            problems.push((
+                None,
+                format!("{file_name}: no '{name}' column; it is NULL (map one in npcql.toml [clinical.columns])"),
+            ));
         }
-        push(
-            &mut fields,
-            &mut arrays,
-            name,
-            null_column(kind, total_rows),
-        );
+        push(&mut fields, &mut arrays, name, null_column(kind, total_rows));
     }
     let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)?;
     Ok(PatientsTable { batch, problems })
@@ -403,20 +383,12 @@ fn typed_column(
         if row < usize::MAX {
             problems.push((
                 None,
-                format!(
-                    "{}: {name} '{value}' is not {expected}; it is NULL",
-                    context(row)
-                ),
+                format!("{}: {name} '{value}' is not {expected}; it is NULL", context(row)),
             ));
         }
     };
     match kind {
-        CanonicalType::Text => Arc::new(
-            cells
-                .iter()
-                .map(|c| c.map(str::to_string))
-                .collect::<StringArray>(),
-        ),
+        CanonicalType::Text => Arc::new(cells.iter().map(|c| c.map(str::to_string)).collect::<StringArray>()),
         CanonicalType::Number | CanonicalType::Double => {
             let values: Vec<Option<f64>> = cells
                 .iter()
@@ -430,17 +402,9 @@ fn typed_column(
                     parsed
                 })
                 .collect();
-            let whole = values
-                .iter()
-                .flatten()
-                .all(|v| v.fract() == 0.0 && v.abs() < 9e15);
+            let whole = values.iter().flatten().all(|v| v.fract() == 0.0 && v.abs() < 9e15);
             if kind == CanonicalType::Number && whole {
-                Arc::new(
-                    values
-                        .iter()
-                        .map(|v| v.map(|v| v as i64))
-                        .collect::<Int64Array>(),
-                )
+                Arc::new(values.iter().map(|v| v.map(|v| v as i64)).collect::<Int64Array>())
             } else {
                 Arc::new(Float64Array::from(values))
             }
@@ -452,12 +416,8 @@ fn typed_column(
                 .map(|(row, c)| {
                     let v = (*c)?;
                     let status = match v.trim().to_ascii_lowercase().as_str() {
-                        "positive" | "pos" | "+" | "1" | "yes" | "y" | "true" | "high" => {
-                            Some("positive")
-                        }
-                        "negative" | "neg" | "-" | "0" | "no" | "n" | "false" | "low" => {
-                            Some("negative")
-                        }
+                        "positive" | "pos" | "+" | "1" | "yes" | "y" | "true" | "high" => Some("positive"),
+                        "negative" | "neg" | "-" | "0" | "no" | "n" | "false" | "low" => Some("negative"),
                         _ => None,
                     };
                     if status.is_none() {
@@ -479,11 +439,7 @@ fn typed_column(
                         _ => None,
                     };
                     if event.is_none() {
-                        bad(
-                            row,
-                            v,
-                            "an event flag (1 = progression or death, 0 = censored)",
-                        );
+                        bad(row, v, "an event flag (1 = progression or death, 0 = censored)");
                     }
                     event
                 })
@@ -500,26 +456,11 @@ fn inferred_column(cells: &[Option<&str>]) -> ArrayRef {
         .map(|c| c.map_or(Some(None), |v| parse_number(v).map(Some)))
         .collect();
     match numbers {
-        Some(values)
-            if values
-                .iter()
-                .flatten()
-                .all(|v| v.fract() == 0.0 && v.abs() < 9e15) =>
-        {
-            Arc::new(
-                values
-                    .iter()
-                    .map(|v| v.map(|v| v as i64))
-                    .collect::<Int64Array>(),
-            )
+        Some(values) if values.iter().flatten().all(|v| v.fract() == 0.0 && v.abs() < 9e15) => {
+            Arc::new(values.iter().map(|v| v.map(|v| v as i64)).collect::<Int64Array>())
         }
         Some(values) => Arc::new(Float64Array::from(values)),
-        None => Arc::new(
-            cells
-                .iter()
-                .map(|c| c.map(str::to_string))
-                .collect::<StringArray>(),
-        ),
+        None => Arc::new(cells.iter().map(|c| c.map(str::to_string)).collect::<StringArray>()),
     }
 }
 

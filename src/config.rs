@@ -53,10 +53,9 @@ impl DatasetConfig {
         if !path.is_file() {
             return Ok(DatasetConfig::default());
         }
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        let config: DatasetConfig = toml::from_str(&text)
-            .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message()))?;
+        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let config: DatasetConfig =
+            toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message()))?;
         for canonical in config.clinical.columns.keys() {
             if !crate::clinical::CANONICAL_COLUMNS
                 .iter()

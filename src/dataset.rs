@@ -127,10 +127,7 @@ fn locate_segments(data_dir: &Path) -> Result<(PathBuf, PathBuf)> {
     )
 }
 
-fn list_patients(
-    segments_dir: &Path,
-    problems: &mut Vec<DatasetProblem>,
-) -> Result<Vec<PatientFolder>> {
+fn list_patients(segments_dir: &Path, problems: &mut Vec<DatasetProblem>) -> Result<Vec<PatientFolder>> {
     let mut patients = Vec::new();
     for entry in read_dir_sorted(segments_dir)? {
         let name = entry
@@ -153,11 +150,7 @@ fn list_patients(
     Ok(patients)
 }
 
-fn scan_patient_folder(
-    patient_id: &str,
-    dir: &Path,
-    problems: &mut Vec<DatasetProblem>,
-) -> PatientFolder {
+fn scan_patient_folder(patient_id: &str, dir: &Path, problems: &mut Vec<DatasetProblem>) -> PatientFolder {
     let mut series = Vec::new();
     let mut masks = Vec::new();
     let problem = |path: &Path, problem: String| DatasetProblem {
@@ -170,10 +163,7 @@ fn scan_patient_folder(
         if series_dir.is_dir() {
             series.push((modality, series_dir));
         } else {
-            problems.push(problem(
-                &series_dir,
-                format!("no {} series", modality.name()),
-            ));
+            problems.push(problem(&series_dir, format!("no {} series", modality.name())));
         }
         let plain = dir.join(format!("{}.nii", modality.mask_stem()));
         let gz = dir.join(format!("{}.nii.gz", modality.mask_stem()));
@@ -181,18 +171,13 @@ fn scan_patient_folder(
             (true, true) => {
                 problems.push(problem(
                     &gz,
-                    format!(
-                        "both {0}.nii and {0}.nii.gz exist; using .nii",
-                        modality.mask_stem()
-                    ),
+                    format!("both {0}.nii and {0}.nii.gz exist; using .nii", modality.mask_stem()),
                 ));
                 masks.push((modality, plain));
             }
             (true, false) => masks.push((modality, plain)),
             (false, true) => masks.push((modality, gz)),
-            (false, false) => {
-                problems.push(problem(&plain, format!("no {} mask", modality.name())))
-            }
+            (false, false) => problems.push(problem(&plain, format!("no {} mask", modality.name()))),
         }
     }
     PatientFolder {
@@ -204,11 +189,7 @@ fn scan_patient_folder(
 }
 
 /// The clinical file: the one csv/xlsx/xls beside MRI-Segments (or at ROOT).
-fn find_clinical_file(
-    root: &Path,
-    segments_dir: &Path,
-    problems: &mut Vec<DatasetProblem>,
-) -> Result<Option<PathBuf>> {
+fn find_clinical_file(root: &Path, segments_dir: &Path, problems: &mut Vec<DatasetProblem>) -> Result<Option<PathBuf>> {
     let mut folders = vec![root.to_path_buf()];
     if let Some(parent) = segments_dir.parent().filter(|p| *p != root) {
         folders.push(parent.to_path_buf());
@@ -242,13 +223,8 @@ fn find_clinical_file(
 
 /// Whether the file extension is one the clinical reader understands.
 pub fn is_clinical_extension(path: &Path) -> bool {
-    let ext = path
-        .extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase());
-    matches!(
-        ext.as_deref(),
-        Some("csv" | "xlsx" | "xls" | "xlsm" | "ods")
-    )
+    let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase());
+    matches!(ext.as_deref(), Some("csv" | "xlsx" | "xls" | "xlsm" | "ods"))
 }
 
 /// Entries of a folder in name order.

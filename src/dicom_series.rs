@@ -129,12 +129,7 @@ fn read_slice_header(file: &Path) -> Result<SliceHeader, String> {
 }
 
 fn int(obj: &DefaultDicomObject, tag: dicom_core::Tag) -> Option<i64> {
-    obj.element_opt(tag)
-        .ok()
-        .flatten()?
-        .value()
-        .to_int::<i64>()
-        .ok()
+    obj.element_opt(tag).ok().flatten()?.value().to_int::<i64>().ok()
 }
 
 fn float(obj: &DefaultDicomObject, tag: dicom_core::Tag) -> Option<f64> {
@@ -148,13 +143,7 @@ fn float(obj: &DefaultDicomObject, tag: dicom_core::Tag) -> Option<f64> {
 }
 
 fn floats<const N: usize>(obj: &DefaultDicomObject, tag: dicom_core::Tag) -> Option<[f64; N]> {
-    let values = obj
-        .element_opt(tag)
-        .ok()
-        .flatten()?
-        .value()
-        .to_multi_float64()
-        .ok()?;
+    let values = obj.element_opt(tag).ok().flatten()?.value().to_multi_float64().ok()?;
     values.try_into().ok()
 }
 
@@ -182,9 +171,7 @@ fn summarise(slices: &mut [SliceHeader]) -> SeriesInfo {
         pixel_spacing_row: first.pixel_spacing.map(|s| s[0]),
         pixel_spacing_col: first.pixel_spacing.map(|s| s[1]),
         slice_thickness: first.slice_thickness,
-        spacing_between_slices: first
-            .spacing_between_slices
-            .or_else(|| position_spacing(slices)),
+        spacing_between_slices: first.spacing_between_slices.or_else(|| position_spacing(slices)),
         echo_time_ms: first.echo_time,
         repetition_time_ms: first.repetition_time,
         flip_angle: first.flip_angle,
@@ -218,11 +205,7 @@ fn normal(o: [f64; 6]) -> [f64; 3] {
 
 /// Mean distance between consecutive slice positions along the normal, when all slices have one.
 fn position_spacing(slices: &[SliceHeader]) -> Option<f64> {
-    if slices.len() < 2
-        || slices
-            .iter()
-            .any(|s| s.position.is_none() || s.orientation.is_none())
-    {
+    if slices.len() < 2 || slices.iter().any(|s| s.position.is_none() || s.orientation.is_none()) {
         return None;
     }
     let first = slice_offset(&slices[0]);
@@ -264,11 +247,7 @@ fn first_inconsistency(slices: &[SliceHeader]) -> Option<String> {
     }
     for (a, b) in slices.iter().zip(&slices[1..]) {
         if a.instance_number.is_some() && a.instance_number == b.instance_number {
-            return Some(format!(
-                "{}: InstanceNumber repeats that of {}",
-                name(b),
-                name(a)
-            ));
+            return Some(format!("{}: InstanceNumber repeats that of {}", name(b), name(a)));
         }
     }
     if first.rows.is_none() || first.columns.is_none() {

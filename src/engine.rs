@@ -33,8 +33,7 @@ impl Engine {
         let config = DatasetConfig::load(&dataset.root)?;
         let functions = Arc::new(FunctionContext::new(strict));
         let ctx =
-            SessionContext::new_with_config(SessionConfig::new().with_information_schema(true))
-                .enable_url_table();
+            SessionContext::new_with_config(SessionConfig::new().with_information_schema(true)).enable_url_table();
         npcql_udfs::sql::register_all(&ctx, functions.clone())?;
 
         let patients = load_patients(&dataset, &config, strict)?;
@@ -74,9 +73,7 @@ impl Engine {
         let ds = dataset.clone();
         ctx.register_table(
             "masks",
-            Arc::new(LazyTable::new(masks_schema(), move || {
-                masks_batch(&ds, &scan_rows())
-            })),
+            Arc::new(LazyTable::new(masks_schema(), move || masks_batch(&ds, &scan_rows()))),
         )?;
         ctx.register_batch("dataset_issues", issues_batch(&issues)?)?;
         Ok(Engine {
@@ -108,11 +105,7 @@ impl Engine {
 }
 
 fn load_patients(dataset: &Dataset, config: &DatasetConfig, strict: bool) -> Result<PatientsTable> {
-    let folder_ids: Vec<String> = dataset
-        .patients
-        .iter()
-        .map(|p| p.patient_id.clone())
-        .collect();
+    let folder_ids: Vec<String> = dataset.patients.iter().map(|p| p.patient_id.clone()).collect();
     let clinical_path: Option<PathBuf> = match &config.clinical.file {
         Some(file) => Some(dataset.root.join(file)),
         None => dataset.clinical_file.clone(),
@@ -125,9 +118,7 @@ fn load_patients(dataset: &Dataset, config: &DatasetConfig, strict: bool) -> Res
             .with_context(|| format!("clinical file {}", path.display())),
         Err(e) if !strict => {
             let mut table = clinical::build_patients(None, &config.clinical, &folder_ids)?;
-            table
-                .problems
-                .push((None, format!("{e:#}; patients holds only ids")));
+            table.problems.push((None, format!("{e:#}; patients holds only ids")));
             Ok(table)
         }
         Err(e) => Err(e),
@@ -139,11 +130,7 @@ fn read_all_series(dataset: &Dataset) -> Vec<ScanRow> {
     let jobs: Vec<(String, Modality, PathBuf)> = dataset
         .patients
         .iter()
-        .flat_map(|p| {
-            p.series
-                .iter()
-                .map(|(m, dir)| (p.patient_id.clone(), *m, dir.clone()))
-        })
+        .flat_map(|p| p.series.iter().map(|(m, dir)| (p.patient_id.clone(), *m, dir.clone())))
         .collect();
     let infos = parallel_map(&jobs, |(_, _, dir)| read_series(dir));
     jobs.into_iter()
@@ -178,10 +165,7 @@ pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
     });
     results.sort_by_key(|(i, _)| *i);
     results.into_iter().map(|(_, r)| r).collect()
@@ -215,9 +199,8 @@ fn scans_schema() -> SchemaRef {
 }
 
 fn scans_batch(rows: &[ScanRow]) -> datafusion::common::Result<RecordBatch> {
-    let text = |f: &dyn Fn(&ScanRow) -> Option<String>| -> ArrayRef {
-        Arc::new(rows.iter().map(f).collect::<StringArray>())
-    };
+    let text =
+        |f: &dyn Fn(&ScanRow) -> Option<String>| -> ArrayRef { Arc::new(rows.iter().map(f).collect::<StringArray>()) };
     let int = |f: &dyn Fn(&SeriesInfo) -> Option<i64>| -> ArrayRef {
         Arc::new(rows.iter().map(|r| f(&r.info)).collect::<Int64Array>())
     };
@@ -269,11 +252,7 @@ fn masks_batch(dataset: &Dataset, scans: &[ScanRow]) -> datafusion::common::Resu
     let jobs: Vec<(&str, Modality, &PathBuf)> = dataset
         .patients
         .iter()
-        .flat_map(|p| {
-            p.masks
-                .iter()
-                .map(|(m, path)| (p.patient_id.as_str(), *m, path))
-        })
+        .flat_map(|p| p.masks.iter().map(|(m, path)| (p.patient_id.as_str(), *m, path)))
         .collect();
     let infos = parallel_map(&jobs, |(patient_id, modality, path)| {
         let series = scans
@@ -303,11 +282,7 @@ fn masks_batch(dataset: &Dataset, scans: &[ScanRow]) -> datafusion::common::Resu
         masks_schema(),
         vec![
             Arc::new(jobs.iter().map(|j| Some(j.0)).collect::<StringArray>()),
-            Arc::new(
-                jobs.iter()
-                    .map(|j| Some(j.1.name()))
-                    .collect::<StringArray>(),
-            ),
+            Arc::new(jobs.iter().map(|j| Some(j.1.name())).collect::<StringArray>()),
             Arc::new(
                 jobs.iter()
                     .map(|j| Some(j.2.display().to_string()))
@@ -319,18 +294,8 @@ fn masks_batch(dataset: &Dataset, scans: &[ScanRow]) -> datafusion::common::Resu
             spacing(0),
             spacing(1),
             spacing(2),
-            Arc::new(
-                infos
-                    .iter()
-                    .map(|i| i.datatype.clone())
-                    .collect::<StringArray>(),
-            ),
-            Arc::new(
-                infos
-                    .iter()
-                    .map(|i| i.error.clone())
-                    .collect::<StringArray>(),
-            ),
+            Arc::new(infos.iter().map(|i| i.datatype.clone()).collect::<StringArray>()),
+            Arc::new(infos.iter().map(|i| i.error.clone()).collect::<StringArray>()),
         ],
     )?)
 }
@@ -339,30 +304,15 @@ fn issues_batch(issues: &[crate::dataset::DatasetProblem]) -> Result<RecordBatch
     Ok(RecordBatch::try_from_iter(vec![
         (
             "patient_id",
-            Arc::new(
-                issues
-                    .iter()
-                    .map(|i| i.patient_id.clone())
-                    .collect::<StringArray>(),
-            ) as ArrayRef,
+            Arc::new(issues.iter().map(|i| i.patient_id.clone()).collect::<StringArray>()) as ArrayRef,
         ),
         (
             "path",
-            Arc::new(
-                issues
-                    .iter()
-                    .map(|i| Some(i.path.clone()))
-                    .collect::<StringArray>(),
-            ) as ArrayRef,
+            Arc::new(issues.iter().map(|i| Some(i.path.clone())).collect::<StringArray>()) as ArrayRef,
         ),
         (
             "problem",
-            Arc::new(
-                issues
-                    .iter()
-                    .map(|i| Some(i.problem.clone()))
-                    .collect::<StringArray>(),
-            ) as ArrayRef,
+            Arc::new(issues.iter().map(|i| Some(i.problem.clone())).collect::<StringArray>()) as ArrayRef,
         ),
     ])?)
 }

@@ -34,10 +34,7 @@ impl fmt::Debug for LazyTable {
 
 impl LazyTable {
     /// A table of `schema` whose rows `loader` computes when first scanned.
-    pub fn new(
-        schema: SchemaRef,
-        loader: impl Fn() -> Result<RecordBatch> + Send + Sync + 'static,
-    ) -> Self {
+    pub fn new(schema: SchemaRef, loader: impl Fn() -> Result<RecordBatch> + Send + Sync + 'static) -> Self {
         Self {
             schema,
             loader: Box::new(loader),

@@ -7,20 +7,14 @@ fn main() -> ExitCode {
     // A panic is a bug: say so in one line instead of a trace (RUST_BACKTRACE=1 still shows it).
     if std::env::var_os("RUST_BACKTRACE").is_none() {
         std::panic::set_hook(Box::new(|info| {
-            let _ = writeln!(
-                std::io::stderr(),
-                "npcql: internal error: {info} (please report this)"
-            );
+            let _ = writeln!(std::io::stderr(), "npcql: internal error: {info} (please report this)");
         }));
     }
     match npcql::cli::main_with_args(std::env::args().collect()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
-            let message = format!("{error:#}")
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ");
+            let message = format!("{error:#}").split_whitespace().collect::<Vec<_>>().join(" ");
             let _ = writeln!(std::io::stderr(), "npcql: error: {message}");
             ExitCode::FAILURE
         }

@@ -109,10 +109,7 @@ fn check_header(path: &Path, header: &NiftiHeader) -> Result<[u64; 3], String> {
         }
     });
     if dims.contains(&0) {
-        return Err(format!(
-            "zero dimension in {}×{}×{}",
-            dims[0], dims[1], dims[2]
-        ));
+        return Err(format!("zero dimension in {}×{}×{}", dims[0], dims[1], dims[2]));
     }
     if (4..=rank as usize).any(|i| header.dim[i] > 1) {
         return Err(format!("{}-dimensional image; a mask must be 3D", rank));
@@ -131,10 +128,8 @@ fn check_header(path: &Path, header: &NiftiHeader) -> Result<[u64; 3], String> {
             ));
         }
     }
-    let datatype = datatype_name(header)
-        .ok_or_else(|| format!("unknown datatype code {}", header.datatype))?;
-    let bytes = mask_voxel_bytes(datatype)
-        .ok_or_else(|| format!("datatype {datatype} is not supported for masks"))?;
+    let datatype = datatype_name(header).ok_or_else(|| format!("unknown datatype code {}", header.datatype))?;
+    let bytes = mask_voxel_bytes(datatype).ok_or_else(|| format!("datatype {datatype} is not supported for masks"))?;
     let vox_offset = header.vox_offset.max(352.0) as u64;
     check_length(path, vox_offset + voxels * bytes)?;
     Ok(dims)
@@ -144,18 +139,11 @@ fn check_header(path: &Path, header: &NiftiHeader) -> Result<[u64; 3], String> {
 /// read from the gzip ISIZE trailer so nothing is decompressed).
 fn check_length(path: &Path, expected: u64) -> Result<(), String> {
     let mut file = File::open(path).map_err(|e| format!("cannot open ({e})"))?;
-    let on_disk = file
-        .metadata()
-        .map_err(|e| format!("cannot stat ({e})"))?
-        .len();
-    let is_gz = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("gz"));
+    let on_disk = file.metadata().map_err(|e| format!("cannot stat ({e})"))?.len();
+    let is_gz = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz"));
     if !is_gz {
         if on_disk < expected {
-            return Err(format!(
-                "truncated: {on_disk} bytes, the header needs {expected}"
-            ));
+            return Err(format!("truncated: {on_disk} bytes, the header needs {expected}"));
         }
         return Ok(());
     }
@@ -178,11 +166,7 @@ fn grid_mismatch(dims: [u64; 3], spacing: [f64; 3], series: &SeriesInfo) -> Opti
     let (Some(rows), Some(columns)) = (series.rows, series.columns) else {
         return None;
     };
-    let series_dims = [
-        u64::from(columns),
-        u64::from(rows),
-        series.slice_count as u64,
-    ];
+    let series_dims = [u64::from(columns), u64::from(rows), series.slice_count as u64];
     if dims != series_dims {
         return Some(format!(
             "mask grid {}×{}×{} does not match its series' {}×{}×{} (columns × rows × slices)",

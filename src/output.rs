@@ -92,11 +92,7 @@ pub fn write_result(
             }
             if batches.is_empty() {
                 let header: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-                writeln!(
-                    out,
-                    "{}",
-                    header.join(if delimiter == b',' { "," } else { "\t" })
-                )?;
+                writeln!(out, "{}", header.join(if delimiter == b',' { "," } else { "\t" }))?;
             }
         }
         Format::Json => {
@@ -115,11 +111,7 @@ pub fn write_result(
         }
         Format::Parquet => {
             let mut buffer = Vec::new();
-            let mut writer = datafusion::parquet::arrow::ArrowWriter::try_new(
-                &mut buffer,
-                schema.clone(),
-                None,
-            )?;
+            let mut writer = datafusion::parquet::arrow::ArrowWriter::try_new(&mut buffer, schema.clone(), None)?;
             for batch in batches {
                 writer.write(batch)?;
             }
@@ -127,8 +119,7 @@ pub fn write_result(
             out.write_all(&buffer)?;
         }
         Format::Arrow => {
-            let mut writer =
-                datafusion::arrow::ipc::writer::FileWriter::try_new(&mut *out, schema)?;
+            let mut writer = datafusion::arrow::ipc::writer::FileWriter::try_new(&mut *out, schema)?;
             for batch in batches {
                 writer.write(batch)?;
             }
@@ -139,11 +130,7 @@ pub fn write_result(
 }
 
 /// Cell text of every row, floats rounded for display.
-fn display_rows(
-    schema: &SchemaRef,
-    batches: &[RecordBatch],
-    limit: usize,
-) -> Result<Vec<Vec<String>>> {
+fn display_rows(schema: &SchemaRef, batches: &[RecordBatch], limit: usize) -> Result<Vec<Vec<String>>> {
     let options = FormatOptions::default().with_null("NULL");
     let mut rows = Vec::new();
     for batch in batches {
@@ -176,9 +163,7 @@ fn float_value(column: &ArrayRef, row: usize) -> Option<f64> {
     }
     match column.data_type() {
         DataType::Float64 => Some(column.as_any().downcast_ref::<Float64Array>()?.value(row)),
-        DataType::Float32 => Some(f64::from(
-            column.as_any().downcast_ref::<Float32Array>()?.value(row),
-        )),
+        DataType::Float32 => Some(f64::from(column.as_any().downcast_ref::<Float32Array>()?.value(row))),
         _ => None,
     }
 }
@@ -222,11 +207,7 @@ pub fn type_name(data_type: &DataType) -> String {
     }
 }
 
-fn render_table(
-    schema: &SchemaRef,
-    batches: &[RecordBatch],
-    options: TableOptions,
-) -> Result<String> {
+fn render_table(schema: &SchemaRef, batches: &[RecordBatch], options: TableOptions) -> Result<String> {
     let total: usize = batches.iter().map(RecordBatch::num_rows).sum();
     let rows = display_rows(schema, batches, options.max_rows)?;
     let mut table = Table::new();
@@ -275,13 +256,7 @@ fn render_markdown(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<String
     let rules: Vec<&str> = schema
         .fields()
         .iter()
-        .map(|f| {
-            if is_numeric(f.data_type()) {
-                "---:"
-            } else {
-                "---"
-            }
-        })
+        .map(|f| if is_numeric(f.data_type()) { "---:" } else { "---" })
         .collect();
     text.push_str(&format!("| {} |\n", rules.join(" | ")));
     for row in display_rows(schema, batches, 0)? {

@@ -75,9 +75,7 @@ fn literal(value: &str) -> String {
 fn is_plain_number(value: &str) -> bool {
     let digits = value.strip_prefix('-').unwrap_or(value);
     let leading_zero = digits.starts_with('0') && digits.len() > 1 && !digits.starts_with("0.");
-    !leading_zero
-        && digits.starts_with(|c: char| c.is_ascii_digit())
-        && value.parse::<f64>().is_ok_and(f64::is_finite)
+    !leading_zero && digits.starts_with(|c: char| c.is_ascii_digit()) && value.parse::<f64>().is_ok_and(f64::is_finite)
 }
 
 #[cfg(test)]
@@ -85,10 +83,7 @@ mod tests {
     use super::*;
 
     fn params(pairs: &[(&str, &str)]) -> Params {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
@@ -103,17 +98,12 @@ mod tests {
     #[test]
     fn binds_on_later_lines_and_after_unicode() {
         let p = params(&[("x", "1.5")]);
-        assert_eq!(
-            bind("SELECT 'é'\n  , $x", &p).unwrap(),
-            "SELECT 'é'\n  , 1.5"
-        );
+        assert_eq!(bind("SELECT 'é'\n  , $x", &p).unwrap(), "SELECT 'é'\n  , 1.5");
     }
 
     #[test]
     fn missing_value_names_the_parameter() {
-        let err = bind("SELECT $missing", &Params::new())
-            .unwrap_err()
-            .to_string();
+        let err = bind("SELECT $missing", &Params::new()).unwrap_err().to_string();
         assert!(
             err.contains("$missing") && err.contains("--param missing=VALUE"),
             "{err}"

@@ -40,21 +40,13 @@ pub fn run(data_dir: &Path, strict: bool) -> Result<()> {
     };
     let mut buffer = String::new();
     loop {
-        let prompt = if buffer.is_empty() {
-            "npcql> "
-        } else {
-            "  ...> "
-        };
+        let prompt = if buffer.is_empty() { "npcql> " } else { "  ...> " };
         match editor.readline(prompt) {
             Ok(line) => {
                 let trimmed = line.trim();
                 if buffer.is_empty() && trimmed.starts_with(['.', '\\']) {
                     let _ = editor.add_history_entry(trimmed);
-                    match trimmed
-                        .trim_start_matches(['.', '\\'])
-                        .split_whitespace()
-                        .next()
-                    {
+                    match trimmed.trim_start_matches(['.', '\\']).split_whitespace().next() {
                         Some("quit" | "exit" | "q") => break,
                         Some("help") => eprintln!(
                             "Enter SQL ending in ';'. Tables: patients, scans, masks, dataset_issues. .quit leaves."

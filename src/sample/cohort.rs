@@ -164,8 +164,7 @@ impl TumourShape {
         let waves = (0..4)
             .map(|_| {
                 (
-                    unit([rng.normal(), rng.normal(), rng.normal()])
-                        .map(|d| d * rng.range(0.15, 0.35)),
+                    unit([rng.normal(), rng.normal(), rng.normal()]).map(|d| d * rng.range(0.15, 0.35)),
                     rng.range(0.0, 2.0 * PI),
                 )
             })
@@ -253,11 +252,7 @@ pub fn draw_patient(seed: u64, index: usize, full_size: bool) -> SyntheticPatien
     // EBV-DNA-positive tumours are larger (the signal the saved analyses look for).
     let log_median = if ebv_positive { 28f64.ln() } else { 12f64.ln() };
     let volume_cm3 = (log_median + 0.55 * rng.normal()).exp().clamp(5.0, 80.0);
-    let centre = [
-        rng.range(-8.0, 8.0),
-        rng.range(5.0, 25.0),
-        rng.range(-6.0, 6.0),
-    ];
+    let centre = [rng.range(-8.0, 8.0), rng.range(5.0, 25.0), rng.range(-6.0, 6.0)];
     let tumour = TumourShape::draw(&mut rng, volume_cm3, centre);
 
     let t_stage = match volume_cm3 {
@@ -290,12 +285,10 @@ pub fn draw_patient(seed: u64, index: usize, full_size: bool) -> SyntheticPatien
     };
     let clinical = Clinical {
         sex: if rng.chance(0.72) { "M" } else { "F" },
-        age: Some((48.0 + 11.0 * rng.normal()).clamp(18.0, 80.0).round() as u32)
-            .filter(|_| !rng.chance(0.03)),
+        age: Some((48.0 + 11.0 * rng.normal()).clamp(18.0, 80.0).round() as u32).filter(|_| !rng.chance(0.03)),
         ebv_dna: Some(ebv_dna).filter(|_| !rng.chance(0.05)),
         ebv_positive,
-        who_type: Some(["I", "II", "III"][rng.pick(&[0.04, 0.11, 0.85])])
-            .filter(|_| !rng.chance(0.04)),
+        who_type: Some(["I", "II", "III"][rng.pick(&[0.04, 0.11, 0.85])]).filter(|_| !rng.chance(0.04)),
         t_stage,
         n_stage,
         m_stage,

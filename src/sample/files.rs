@@ -18,9 +18,7 @@ use crate::dataset::Modality;
 /// Writes the patient's folder under `segments_dir`.
 pub fn write_patient(segments_dir: &Path, patient: &SyntheticPatient) -> Result<()> {
     let dir = segments_dir.join(&patient.patient_id);
-    for (series_number, (modality, geometry)) in
-        Modality::ALL.iter().zip(&patient.series).enumerate()
-    {
+    for (series_number, (modality, geometry)) in Modality::ALL.iter().zip(&patient.series).enumerate() {
         let mask = rasterise(patient, geometry);
         write_series(
             &dir.join(modality.series_folder()),
@@ -41,17 +39,13 @@ pub fn rasterise(patient: &SyntheticPatient, geometry: &SeriesGeometry) -> Array
     let mut mask = Array3::<u8>::zeros((geometry.columns, geometry.rows, geometry.slices));
     let (low, high) = patient.tumour.bounds();
     let origin = geometry.origin();
-    let steps = [
-        geometry.pixel_mm,
-        geometry.pixel_mm,
-        geometry.slice_spacing_mm,
-    ];
+    let steps = [geometry.pixel_mm, geometry.pixel_mm, geometry.slice_spacing_mm];
     let dims = [geometry.columns, geometry.rows, geometry.slices];
     // Only the voxels inside the tumour's bounding box can be tumour.
     let range = |axis: usize| {
         let first = ((low[axis] - origin[axis]) / steps[axis]).floor().max(0.0) as usize;
-        let last = (((high[axis] - origin[axis]) / steps[axis]).ceil().max(0.0) as usize)
-            .min(dims[axis].saturating_sub(1));
+        let last =
+            (((high[axis] - origin[axis]) / steps[axis]).ceil().max(0.0) as usize).min(dims[axis].saturating_sub(1));
         first..=last
     };
     for k in range(2) {
@@ -105,8 +99,7 @@ fn write_series(
     for k in 0..g.slices {
         let pixels = synthetic_slice(g, mask, k, tissue, tumour);
         let z = origin[2] + k as f64 * g.slice_spacing_mm;
-        let str_el =
-            |tag: Tag, vr: VR, value: &str| DataElement::new(tag, vr, PrimitiveValue::from(value));
+        let str_el = |tag: Tag, vr: VR, value: &str| DataElement::new(tag, vr, PrimitiveValue::from(value));
         let obj = InMemDicomObject::from_element_iter([
             str_el(tags::SOP_CLASS_UID, VR::UI, uids::MR_IMAGE_STORAGE),
             str_el(
@@ -116,19 +109,11 @@ fn write_series(
             ),
             str_el(tags::MODALITY, VR::CS, "MR"),
             str_el(tags::MANUFACTURER, VR::LO, patient.scanner.manufacturer()),
-            str_el(
-                tags::MANUFACTURER_MODEL_NAME,
-                VR::LO,
-                patient.scanner.model(),
-            ),
+            str_el(tags::MANUFACTURER_MODEL_NAME, VR::LO, patient.scanner.model()),
             str_el(tags::PATIENT_NAME, VR::PN, &patient.patient_id),
             str_el(tags::PATIENT_ID, VR::LO, &patient.patient_id),
             str_el(tags::STUDY_INSTANCE_UID, VR::UI, &uid(&[id])),
-            str_el(
-                tags::SERIES_INSTANCE_UID,
-                VR::UI,
-                &uid(&[id, series_number as u64]),
-            ),
+            str_el(tags::SERIES_INSTANCE_UID, VR::UI, &uid(&[id, series_number as u64])),
             str_el(tags::FRAME_OF_REFERENCE_UID, VR::UI, &uid(&[id, 0])),
             str_el(tags::SERIES_DESCRIPTION, VR::LO, modality.series_folder()),
             str_el(tags::SERIES_NUMBER, VR::IS, &series_number.to_string()),
@@ -145,16 +130,8 @@ fn write_series(
             ),
             str_el(tags::SLICE_LOCATION, VR::DS, &ds(z)),
             str_el(tags::SLICE_THICKNESS, VR::DS, &ds(g.slice_thickness_mm)),
-            str_el(
-                tags::SPACING_BETWEEN_SLICES,
-                VR::DS,
-                &ds(g.slice_spacing_mm),
-            ),
-            DataElement::new(
-                tags::PIXEL_SPACING,
-                VR::DS,
-                ds_multi(&[g.pixel_mm, g.pixel_mm]),
-            ),
+            str_el(tags::SPACING_BETWEEN_SLICES, VR::DS, &ds(g.slice_spacing_mm)),
+            DataElement::new(tags::PIXEL_SPACING, VR::DS, ds_multi(&[g.pixel_mm, g.pixel_mm])),
             str_el(tags::REPETITION_TIME, VR::DS, &ds(g.repetition_time_ms)),
             str_el(tags::ECHO_TIME, VR::DS, &ds(g.echo_time_ms)),
             str_el(tags::FLIP_ANGLE, VR::DS, &ds(g.flip_angle)),
@@ -164,21 +141,13 @@ fn write_series(
                 &ds(patient.scanner.field_strength_t()),
             ),
             DataElement::new(tags::ROWS, VR::US, PrimitiveValue::from(g.rows as u16)),
-            DataElement::new(
-                tags::COLUMNS,
-                VR::US,
-                PrimitiveValue::from(g.columns as u16),
-            ),
+            DataElement::new(tags::COLUMNS, VR::US, PrimitiveValue::from(g.columns as u16)),
             DataElement::new(tags::SAMPLES_PER_PIXEL, VR::US, PrimitiveValue::from(1u16)),
             str_el(tags::PHOTOMETRIC_INTERPRETATION, VR::CS, "MONOCHROME2"),
             DataElement::new(tags::BITS_ALLOCATED, VR::US, PrimitiveValue::from(16u16)),
             DataElement::new(tags::BITS_STORED, VR::US, PrimitiveValue::from(12u16)),
             DataElement::new(tags::HIGH_BIT, VR::US, PrimitiveValue::from(11u16)),
-            DataElement::new(
-                tags::PIXEL_REPRESENTATION,
-                VR::US,
-                PrimitiveValue::from(0u16),
-            ),
+            DataElement::new(tags::PIXEL_REPRESENTATION, VR::US, PrimitiveValue::from(0u16)),
             DataElement::new(tags::PIXEL_DATA, VR::OW, PrimitiveValue::U16(pixels.into())),
         ]);
         let file = obj
@@ -194,13 +163,7 @@ fn write_series(
 
 /// A plausible MR slice, row-major: a head-shaped ellipse of smoothly varying tissue with the
 /// tumour brighter. Smooth, noise-free values keep the sample small in git.
-fn synthetic_slice(
-    g: &SeriesGeometry,
-    mask: &Array3<u8>,
-    k: usize,
-    tissue: f64,
-    tumour: f64,
-) -> Vec<u16> {
+fn synthetic_slice(g: &SeriesGeometry, mask: &Array3<u8>, k: usize, tissue: f64, tumour: f64) -> Vec<u16> {
     let mut pixels = Vec::with_capacity(g.rows * g.columns);
     for j in 0..g.rows {
         for i in 0..g.columns {
@@ -209,8 +172,7 @@ fn synthetic_slice(
             let value = if mask[[i, j, k]] != 0 {
                 tumour
             } else if head < 1.0 {
-                tissue * (0.85 + 0.15 * (1.0 - head))
-                    + 40.0 * (p[0] / 18.0).sin() * (p[1] / 23.0).cos()
+                tissue * (0.85 + 0.15 * (1.0 - head)) + 40.0 * (p[0] / 18.0).sin() * (p[1] / 23.0).cos()
             } else {
                 0.0
             };
@@ -258,8 +220,7 @@ fn write_mask(path: &Path, g: &SeriesGeometry, mask: &Array3<u8>) -> Result<()> 
 
 /// The clinical csv with the canonical column names.
 pub fn write_clinical(path: &Path, patients: &[SyntheticPatient]) -> Result<()> {
-    let mut writer = csv::Writer::from_path(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
+    let mut writer = csv::Writer::from_path(path).with_context(|| format!("cannot create {}", path.display()))?;
     writer.write_record([
         "patient_id",
         "sex",
@@ -282,12 +243,7 @@ pub fn write_clinical(path: &Path, patients: &[SyntheticPatient]) -> Result<()> 
             c.sex.to_string(),
             opt(c.age.map(|a| a.to_string())),
             opt(c.ebv_dna.map(|v| format!("{v}"))),
-            if c.ebv_positive {
-                "positive"
-            } else {
-                "negative"
-            }
-            .to_string(),
+            if c.ebv_positive { "positive" } else { "negative" }.to_string(),
             opt(c.who_type.map(str::to_string)),
             c.t_stage.to_string(),
             c.n_stage.to_string(),

@@ -44,8 +44,7 @@ pub fn run(args: &SampleArgs) -> Result<()> {
         );
     }
     let segments = args.out.join("MRI-Segments");
-    std::fs::create_dir_all(&segments)
-        .with_context(|| format!("cannot create {}", segments.display()))?;
+    std::fs::create_dir_all(&segments).with_context(|| format!("cannot create {}", segments.display()))?;
     let patients: Vec<SyntheticPatient> = (0..args.patients)
         .map(|i| draw_patient(args.seed, i, args.full_size))
         .collect();
@@ -62,10 +61,6 @@ pub fn run(args: &SampleArgs) -> Result<()> {
     progress.finish_and_clear();
     written.into_iter().collect::<Result<Vec<()>>>()?;
     files::write_clinical(&args.out.join("clinical.csv"), &patients)?;
-    eprintln!(
-        "wrote {} patients to {}",
-        patients.len(),
-        args.out.display()
-    );
+    eprintln!("wrote {} patients to {}", patients.len(), args.out.display());
     Ok(())
 }

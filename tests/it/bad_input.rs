@@ -1,1 +1,211 @@
+//! Bad inputs each give a clear per-file error, and every other row still appears.
 
+use std::fs::OpenOptions;
+use std::io::{Seek, SeekFrom, Write};
+use std::path::Path;
+
+use crate::support::{copy_of_sample, npcql, stderr, stdout};
+
+fn query(dataset: &Path, sql: &str) -> (String, String, bool) {
+    let output = npcql(&["-d", dataset.to_str().unwrap(), "--format", "csv", "-c", sql]);
+    (stdout(&output), stderr(&output), output.status.success())
+}
+
+fn truncate(path: &Path, len: u64) {
+    OpenOptions::new().write(true).open(path).unwrap().set_len(len).unwrap();
+}
+
+fn overwrite(path: &Path, offset: u64, bytes: &[u8]) {
+    let mut file = OpenOptions::new().write(true).open(path).unwrap();
+    file.seek(SeekFrom::Start(offset)).unwrap();
+    file.write_all(bytes).unwrap();
+}
+
+#[test]
+fn broken_dicom_series_are_reported_per_file() {
+    let data = copy_of_sample(3);
+    let segments = data.path().join("MRI-Segments");
+    // A truncated slice in 001's T1 series.
+    truncate(&segments.join("001/T1WI/IM3.dcm"), 200);
+    // One slice of 002's T2 series replaced by a T1 slice of another size.
+    std::fs::copy(segments.join("002/T1WI/IM5.dcm"), segments.join("002/T2WI/IM5.dcm")).unwrap();
+
+    let (out, err, ok) = query(
+        data.path(),
+        "SELECT patient_id, modality, error FROM scans ORDER BY patient_id, modality",
+    );
+    assert!(ok, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 1 + 9, "{out}");
+    let row = |id: &str, modality: &str| {
+        lines
+            .iter()
+            .find(|l| l.starts_with(&format!("{id},{modality},")))
+            .copied()
+            .unwrap()
+    };
+    assert!(row("001", "T1").contains("IM3.dcm: not a readable DICOM file"), "{out}");
+    let t2 = row("002", "T2");
+    assert!(
+        t2.contains("IM5.dcm") && t2.contains("96 rows × 96 columns differs from 128 rows × 128 columns"),
+        "{t2}"
+    );
+    let clean = lines.iter().filter(|l| l.ends_with(',')).count();
+    assert_eq!(clean, 7, "the other series read cleanly: {out}");
+}
+
+#[test]
+fn broken_masks_are_reported_per_file() {
+    let data = copy_of_sample(4);
+    let segments = data.path().join("MRI-Segments");
+    overwrite(&segments.join("001/ROI-T2.nii"), 344, b"XXXX"); // bad magic
+    std::fs::copy(segments.join("002/ROI-T1.nii"), segments.join("002/ROI-T2.nii")).unwrap(); // wrong grid
+    truncate(&segments.join("003/ROI-CE-T1.nii"), 2000);
+    overwrite(&segments.join("004/ROI-T1.nii"), 42, &30000u16.to_le_bytes()); // absurd dims: dim[1]
+    overwrite(&segments.join("004/ROI-T1.nii"), 44, &30000u16.to_le_bytes());
+    overwrite(&segments.join("004/ROI-T1.nii"), 46, &30000u16.to_le_bytes());
+
+    let (out, err, ok) = query(
+        data.path(),
+        "SELECT patient_id, modality, error FROM masks WHERE error IS NOT NULL ORDER BY patient_id",
+    );
+    assert!(ok, "{err}");
+    let lines: Vec<&str> = out.lines().skip(1).collect();
+    assert_eq!(lines.len(), 4, "{out}");
+    assert!(
+        lines[0].starts_with("001,T2,") && lines[0].contains("ROI-T2.nii: not a readable NIfTI-1 header"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].starts_with("002,T2,") && lines[1].contains("does not match its series' 128×128×20"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[2].starts_with("003,CE-T1,") && lines[2].contains("truncated"),
+        "{}",
+        lines[2]
+    );
+    assert!(
+        lines[3].starts_with("004,T1,") && lines[3].contains("exceed the"),
+        "{}",
+        lines[3]
+    );
+
+    let (out, _, _) = query(data.path(), "SELECT count(*) FROM masks");
+    assert_eq!(out.lines().nth(1), Some("12"), "every mask still has its row");
+}
+
+#[test]
+fn clinical_problems_warn_and_keep_rows() {
+    let data = copy_of_sample(3);
+    let clinical = data.path().join("clinical.csv");
+    let text = std::fs::read_to_string(&clinical).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines[2] = lines[2].replacen(&lines[2].split(',').nth(2).unwrap().to_string(), "unknown", 1); // age of 002
+    lines.push(lines[1].clone()); // duplicate of 001
+    std::fs::write(&clinical, lines.join("\n")).unwrap();
+
+    let (out, err, ok) = query(
+        data.path(),
+        "SELECT patient_id, age FROM patients ORDER BY patient_id, age",
+    );
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("clinical.csv row 3: age 'unknown' is not a number"),
+        "{err}"
+    );
+    assert!(
+        err.contains("clinical.csv row 5: duplicate patient id 001 (first on row 2)"),
+        "{err}"
+    );
+    assert_eq!(out.lines().count(), 1 + 4, "{out}");
+    assert!(
+        out.contains("002,\n") || out.contains("002,NULL"),
+        "age of 002 is NULL: {out}"
+    );
+
+    let strict = npcql(&["-d", data.path().to_str().unwrap(), "--strict", "-c", "SELECT 1"]);
+    assert!(!strict.status.success(), "--strict refuses a bad clinical sheet");
+    assert!(stderr(&strict).contains("clinical.csv row"), "{}", stderr(&strict));
+}
+
+#[test]
+fn missing_pieces_are_listed_not_fatal() {
+    let data = copy_of_sample(2);
+    std::fs::remove_dir_all(data.path().join("MRI-Segments/001/T1WI")).unwrap();
+    std::fs::remove_file(data.path().join("MRI-Segments/002/ROI-CE-T1.nii")).unwrap();
+    let (out, err, ok) = query(
+        data.path(),
+        "SELECT (SELECT count(*) FROM patients) AS patients, (SELECT count(*) FROM scans) AS scans, (SELECT count(*) FROM masks) AS masks",
+    );
+    assert!(ok, "{err}");
+    assert_eq!(out.lines().nth(1), Some("2,5,5"), "{out}");
+    let (out, _, _) = query(
+        data.path(),
+        "SELECT patient_id, problem FROM dataset_issues ORDER BY patient_id",
+    );
+    assert!(
+        out.contains("001,no T1 series") && out.contains("002,no CE-T1 mask"),
+        "{out}"
+    );
+}
+
+#[test]
+fn empty_or_garbage_clinical_file_is_one_clear_message() {
+    let data = copy_of_sample(1);
+    std::fs::write(data.path().join("clinical.csv"), "").unwrap();
+    let (_, err, ok) = query(data.path(), "SELECT count(*) FROM patients");
+    assert!(ok, "a bad clinical file does not hide the images: {err}");
+    assert!(err.contains("clinical.csv: the clinical file is empty"), "{err}");
+    let strict = npcql(&["-d", data.path().to_str().unwrap(), "--strict", "-c", "SELECT 1"]);
+    assert!(!strict.status.success());
+    assert_eq!(stderr(&strict).lines().count(), 1, "{}", stderr(&strict));
+}
+
+#[test]
+fn the_dataset_is_only_read() {
+    use std::os::unix::fs::PermissionsExt;
+    let data = copy_of_sample(2);
+    let mut stack = vec![data.path().to_path_buf()];
+    let mut files = Vec::new();
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path.clone())
+            } else {
+                files.push(path.clone())
+            }
+            let mode = if path.is_dir() { 0o555 } else { 0o444 };
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        }
+    }
+    let before: Vec<_> = files
+        .iter()
+        .map(|f| std::fs::metadata(f).unwrap().modified().unwrap())
+        .collect();
+    let (_, err, ok) = query(data.path(), "SELECT count(*) FROM scans, masks, patients");
+    assert!(ok, "{err}");
+    let after: Vec<_> = files
+        .iter()
+        .map(|f| std::fs::metadata(f).unwrap().modified().unwrap())
+        .collect();
+    assert_eq!(before, after);
+    for dir in stack.iter().chain(std::iter::once(&data.path().to_path_buf())) {
+        let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755));
+    }
+    make_writable(data.path());
+}
+
+fn make_writable(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755));
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            make_writable(&path);
+        }
+    }
+}

@@ -31,24 +31,13 @@ fn files_under(root: &Path) -> Vec<std::path::PathBuf> {
 fn regenerating_the_sample_gives_identical_files() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("sample");
-    let run = npcql(&[
-        "sample",
-        "--out",
-        out.to_str().unwrap(),
-        "--seed",
-        &SEED.to_string(),
-    ]);
+    let run = npcql(&["sample", "--out", out.to_str().unwrap(), "--seed", &SEED.to_string()]);
     assert!(run.status.success(), "{}", stderr(&run));
     let expected = files_under(&data_sample());
     assert_eq!(files_under(&out), expected);
     for file in &expected {
-        let same = std::fs::read(data_sample().join(file)).unwrap()
-            == std::fs::read(out.join(file)).unwrap();
-        assert!(
-            same,
-            "{} differs from a fresh `npcql sample`",
-            file.display()
-        );
+        let same = std::fs::read(data_sample().join(file)).unwrap() == std::fs::read(out.join(file)).unwrap();
+        assert!(same, "{} differs from a fresh `npcql sample`", file.display());
     }
 }
 
@@ -75,11 +64,7 @@ async fn tables_match_the_generated_geometry() {
     for i in 0..48 {
         let p = draw_patient(SEED, i, false);
         // ORDER BY modality sorts 'CE-T1' < 'T1' < 'T2'.
-        for (name, g) in [
-            ("CE-T1", &p.series[2]),
-            ("T1", &p.series[0]),
-            ("T2", &p.series[1]),
-        ] {
+        for (name, g) in [("CE-T1", &p.series[2]), ("T1", &p.series[0]), ("T2", &p.series[1])] {
             expected.push(format!(
                 "{},{name},{},{},{},{:?},{:?},{:?},{:?},{:?},{:?},{:?},{},{},{:?},",
                 p.patient_id,
@@ -106,11 +91,7 @@ async fn tables_match_the_generated_geometry() {
     let mut expected = Vec::new();
     for i in 0..48 {
         let p = draw_patient(SEED, i, false);
-        for (name, g) in [
-            ("CE-T1", &p.series[2]),
-            ("T1", &p.series[0]),
-            ("T2", &p.series[1]),
-        ] {
+        for (name, g) in [("CE-T1", &p.series[2]), ("T1", &p.series[0]), ("T2", &p.series[1])] {
             // NIfTI stores spacing as f32.
             expected.push(format!(
                 "{},{name},{},{},{},{:?},{:?},uint8,",

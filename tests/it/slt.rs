@@ -64,10 +64,7 @@ fn column_type(data_type: &DataType) -> DefaultColumnType {
         DefaultColumnType::Integer
     } else if data_type.is_floating() {
         DefaultColumnType::FloatingPoint
-    } else if matches!(
-        data_type,
-        DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8
-    ) {
+    } else if matches!(data_type, DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8) {
         DefaultColumnType::Text
     } else {
         DefaultColumnType::Any
@@ -136,12 +133,10 @@ async fn slt_files() {
     assert!(!files.is_empty(), "no .slt files in {}", folder.display());
     let mut failures = Vec::new();
     for file in &files {
-        let strict = file
-            .file_stem()
-            .is_some_and(|s| s.to_string_lossy().contains("strict"));
+        let strict = file.file_stem().is_some_and(|s| s.to_string_lossy().contains("strict"));
         let mut runner = sqllogictest::Runner::new(|| async move {
-            let engine = Engine::open(&super::support::data_sample(), strict)
-                .map_err(|e| SltError(format!("{e:#}")))?;
+            let engine =
+                Engine::open(&super::support::data_sample(), strict).map_err(|e| SltError(format!("{e:#}")))?;
             Ok(NpcqlDb { engine })
         });
         if let Err(e) = runner.run_file_async(file).await {

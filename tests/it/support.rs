@@ -26,22 +26,18 @@ pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-/// A scratch copy of the first `patients` patients of data-sample (with its clinical file).
+/// A scratch copy of the first `patients` patients of data-sample, with their clinical rows.
 pub fn copy_of_sample(patients: usize) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     let segments = data_sample().join("MRI-Segments");
     for i in 1..=patients {
         let id = format!("{i:03}");
-        copy_dir(
-            &segments.join(&id),
-            &dir.path().join("MRI-Segments").join(&id),
-        );
+        copy_dir(&segments.join(&id), &dir.path().join("MRI-Segments").join(&id));
     }
-    std::fs::copy(
-        data_sample().join("clinical.csv"),
-        dir.path().join("clinical.csv"),
-    )
-    .expect("copy clinical.csv");
+    // The clinical rows of those patients only: the header and `patients` rows.
+    let clinical = std::fs::read_to_string(data_sample().join("clinical.csv")).expect("read clinical.csv");
+    let rows: Vec<&str> = clinical.lines().take(patients + 1).collect();
+    std::fs::write(dir.path().join("clinical.csv"), rows.join("\n") + "\n").expect("write clinical.csv");
     dir
 }
 
