@@ -1,1 +1,161 @@
+//! The command line as a user drives it: flags, formats, parameters, errors, saved queries.
 
+use std::path::Path;
+
+use crate::support::{data_sample, npcql, stderr, stdout};
+
+fn sample_arg() -> String {
+    data_sample().to_string_lossy().into_owned()
+}
+
+#[test]
+fn command_prints_csv_when_not_a_terminal() {
+    let out = npcql(&["-d", &sample_arg(), "-c", "SELECT patient_id, modality FROM masks WHERE patient_id = '001' ORDER BY modality"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "patient_id,modality\n001,CE-T1\n001,T1\n001,T2\n");
+    assert_eq!(stderr(&out), "");
+}
+
+#[test]
+fn each_text_format() {
+    let sql = "SELECT 1 AS n, 'a|b' AS s, 2.5 AS x";
+    let run = |format: &str| {
+        let out = npcql(&["-d", &sample_arg(), "--format", format, "-c", sql]);
+        assert!(out.status.success(), "{format}: {}", stderr(&out));
+        stdout(&out)
+    };
+    assert_eq!(run("csv"), "n,s,x\n1,a|b,2.5\n");
+    assert_eq!(run("tsv"), "n\ts\tx\n1\ta|b\t2.5\n");
+    assert_eq!(run("json"), "[{\"n\":1,\"s\":\"a|b\",\"x\":2.5}]\n");
+    assert_eq!(run("ndjson"), "{\"n\":1,\"s\":\"a|b\",\"x\":2.5}\n");
+    assert_eq!(run("markdown"), "| n | s | x |\n| ---: | --- | ---: |\n| 1 | a\\|b | 2.5 |\n");
+    let table = run("table");
+    assert!(table.contains("bigint") && table.contains("1 row"), "{table}");
+}
+
+#[test]
+fn binary_formats_round_trip_through_quoted_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    for ext in ["parquet", "arrow", "csv", "json"] {
+        let file = dir.path().join(format!("scans.{ext}"));
+        let file = file.to_str().unwrap();
+        let out = npcql(&["-d", &sample_arg(), "-o", file, "-c", "SELECT patient_id, modality, rows FROM scans ORDER BY patient_id, modality"]);
+        assert!(out.status.success(), "{ext}: {}", stderr(&out));
+        if ext == "json" {
+            continue; // DataFusion reads newline-delimited JSON only
+        }
+        let back = npcql(&["-d", &sample_arg(), "-c", &format!("SELECT count(*), sum(rows) FROM '{file}'")]);
+        assert!(back.status.success(), "{ext}: {}", stderr(&back));
+        let totals = npcql(&["-d", &sample_arg(), "-c", "SELECT count(*), sum(rows) FROM scans"]);
+        assert_eq!(stdout(&back).lines().nth(1), stdout(&totals).lines().nth(1), "{ext}");
+    }
+}
+
+#[test]
+fn commands_and_files_run_in_the_order_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("two.sql");
+    std::fs::write(&file, "-- a comment; with a semicolon\nSELECT 'file' AS source;\n/* block */ SELECT ';' AS semi;\n").unwrap();
+    let out = npcql(&["-d", &sample_arg(), "-c", "SELECT 'first' AS source", "-f", file.to_str().unwrap(), "-c", "SELECT 'last' AS source"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "source\nfirst\nsource\nfile\nsemi\n;\nsource\nlast\n");
+}
+
+#[test]
+fn params_bind_named_placeholders() {
+    let out = npcql(&[
+        "-d",
+        &sample_arg(),
+        "--param",
+        "id=001",
+        "--param",
+        "n=2",
+        "-c",
+        "SELECT patient_id, '$id' AS literal FROM masks WHERE patient_id = $id ORDER BY modality LIMIT $n",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "patient_id,literal\n001,$id\n001,$id\n");
+    let missing = npcql(&["-d", &sample_arg(), "-c", "SELECT $nope"]);
+    assert!(!missing.status.success());
+    assert!(stderr(&missing).contains("--param nope=VALUE"), "{}", stderr(&missing));
+}
+
+#[test]
+fn errors_are_one_line_and_exit_non_zero() {
+    let cases: [(&[&str], &str); 5] = [
+        (&["-c", "SELEC 1"], "syntax error"),
+        (&["-c", "SELECT * FROM no_such_table"], "no_such_table"),
+        (&["-f", "/no/such/file.sql"], "/no/such/file.sql"),
+        (&["-c", "SELECT 1", "--format", "parquet"], "-o FILE"),
+        (&["-d", "/no/such/dataset", "-c", "SELECT 1"], "/no/such/dataset"),
+    ];
+    for (args, needle) in cases {
+        let mut full = vec!["-d", data_sample().to_str().unwrap()];
+        full.extend_from_slice(args);
+        let out = npcql(&full);
+        let err = stderr(&out);
+        assert!(!out.status.success(), "{args:?} should fail");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("npcql: error: ") && err.to_lowercase().contains(&needle.to_lowercase()), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+#[test]
+fn struct_dot_access_error_points_at_brackets() {
+    let out = npcql(&["-d", &sample_arg(), "-c", "SELECT named_struct('a', 1).a"]);
+    if !out.status.success() {
+        assert!(stderr(&out).contains("['field']"), "{}", stderr(&out));
+    }
+}
+
+#[test]
+fn data_defaults_to_npcql_data_then_the_bundled_sample() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_npcql"))
+        .args(["-c", "SELECT count(*) AS n FROM patients"])
+        .env_remove("NPCQL_DATA")
+        .current_dir(std::env::temp_dir())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "n\n48\n");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_npcql"))
+        .args(["-c", "SELECT 1"])
+        .env("NPCQL_DATA", "/no/such/place")
+        .output()
+        .unwrap();
+    assert!(stderr(&out).contains("/no/such/place"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_npcql"))
+        .args(["-d", &sample_arg(), "-c", "SELECT * FROM scans CROSS JOIN masks"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 64];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap(); // then dropped: the pipe closes
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+}
+
+#[test]
+fn every_saved_query_runs_on_the_sample_without_warnings() {
+    let queries = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
+    let mut files: Vec<_> = std::fs::read_dir(&queries).unwrap().map(|e| e.unwrap().path()).collect();
+    files.retain(|p| p.extension().is_some_and(|e| e == "sql"));
+    assert!(files.len() >= 2);
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(text.starts_with("--"), "{} opens with a comment stating its question", file.display());
+        let out = npcql(&["-d", &sample_arg(), "-f", file.to_str().unwrap()]);
+        assert!(out.status.success(), "{}: {}", file.display(), stderr(&out));
+        assert_eq!(stderr(&out), "", "{}", file.display());
+        assert!(stdout(&out).lines().count() > 1, "{} returns rows", file.display());
+    }
+}
