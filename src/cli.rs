@@ -136,17 +136,19 @@ async fn run_sources(engine: &Engine, sources: &[Source], params: &Params, args:
     let mut results_written = 0;
     for source in sources {
         let (label, text) = match source {
-            Source::Command(sql) => ("-c".to_string(), sql.clone()),
+            Source::Command(sql) => (String::new(), sql.clone()),
             Source::File(path) => {
                 let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
                 (path.display().to_string(), text)
             }
         };
-        let sql = bind(&text, params).with_context(|| label.clone())?;
-        for statement in script::parse_statements(&sql).with_context(|| label.clone())? {
+        // Errors in a file name the file; errors in -c speak for themselves.
+        let in_source = |e: anyhow::Error| if label.is_empty() { e } else { e.context(label.clone()) };
+        let sql = bind(&text, params).map_err(in_source)?;
+        for statement in script::parse_statements(&sql).map_err(in_source)? {
             let result = script::execute(engine, statement).await;
             report_warnings(engine, args.strict)?;
-            let result = result.with_context(|| label.clone())?;
+            let result = result.map_err(in_source)?;
             if !result.has_columns() {
                 continue;
             }

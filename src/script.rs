@@ -67,7 +67,12 @@ pub async fn run(engine: &Engine, sql: &str) -> Result<Vec<StatementResult>> {
 /// DataFusion errors carry nested context ("Error during planning: ..."); keep them on one
 /// line, and point at the bracket form where DataFusion 55 rejects `f(x).field`.
 pub fn clean_error(message: &str) -> String {
-    let one_line = message.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut one_line = message.split_whitespace().collect::<Vec<_>>().join(" ");
+    for kind in ["ParserError", "TokenizerError"] {
+        if let Some(inner) = one_line.strip_prefix(&format!("SQL error: {kind}(\"")) {
+            one_line = format!("syntax error: {}", inner.trim_end_matches("\")").replace("\\\"", "\""));
+        }
+    }
     if one_line.contains("Dot access not supported") {
         return format!("{one_line} (read a STRUCT field with brackets: f(x)['field'])");
     }

@@ -10,7 +10,12 @@ fn sample_arg() -> String {
 
 #[test]
 fn command_prints_csv_when_not_a_terminal() {
-    let out = npcql(&["-d", &sample_arg(), "-c", "SELECT patient_id, modality FROM masks WHERE patient_id = '001' ORDER BY modality"]);
+    let out = npcql(&[
+        "-d",
+        &sample_arg(),
+        "-c",
+        "SELECT patient_id, modality FROM masks WHERE patient_id = '001' ORDER BY modality",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out), "patient_id,modality\n001,CE-T1\n001,T1\n001,T2\n");
     assert_eq!(stderr(&out), "");
@@ -28,7 +33,10 @@ fn each_text_format() {
     assert_eq!(run("tsv"), "n\ts\tx\n1\ta|b\t2.5\n");
     assert_eq!(run("json"), "[{\"n\":1,\"s\":\"a|b\",\"x\":2.5}]\n");
     assert_eq!(run("ndjson"), "{\"n\":1,\"s\":\"a|b\",\"x\":2.5}\n");
-    assert_eq!(run("markdown"), "| n | s | x |\n| ---: | --- | ---: |\n| 1 | a\\|b | 2.5 |\n");
+    assert_eq!(
+        run("markdown"),
+        "| n | s | x |\n| ---: | --- | ---: |\n| 1 | a\\|b | 2.5 |\n"
+    );
     let table = run("table");
     assert!(table.contains("bigint") && table.contains("1 row"), "{table}");
 }
@@ -39,12 +47,24 @@ fn binary_formats_round_trip_through_quoted_paths() {
     for ext in ["parquet", "arrow", "csv", "json"] {
         let file = dir.path().join(format!("scans.{ext}"));
         let file = file.to_str().unwrap();
-        let out = npcql(&["-d", &sample_arg(), "-o", file, "-c", "SELECT patient_id, modality, rows FROM scans ORDER BY patient_id, modality"]);
+        let out = npcql(&[
+            "-d",
+            &sample_arg(),
+            "-o",
+            file,
+            "-c",
+            "SELECT patient_id, modality, rows FROM scans ORDER BY patient_id, modality",
+        ]);
         assert!(out.status.success(), "{ext}: {}", stderr(&out));
         if ext == "json" {
             continue; // DataFusion reads newline-delimited JSON only
         }
-        let back = npcql(&["-d", &sample_arg(), "-c", &format!("SELECT count(*), sum(rows) FROM '{file}'")]);
+        let back = npcql(&[
+            "-d",
+            &sample_arg(),
+            "-c",
+            &format!("SELECT count(*), sum(rows) FROM '{file}'"),
+        ]);
         assert!(back.status.success(), "{ext}: {}", stderr(&back));
         let totals = npcql(&["-d", &sample_arg(), "-c", "SELECT count(*), sum(rows) FROM scans"]);
         assert_eq!(stdout(&back).lines().nth(1), stdout(&totals).lines().nth(1), "{ext}");
@@ -55,8 +75,21 @@ fn binary_formats_round_trip_through_quoted_paths() {
 fn commands_and_files_run_in_the_order_given() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("two.sql");
-    std::fs::write(&file, "-- a comment; with a semicolon\nSELECT 'file' AS source;\n/* block */ SELECT ';' AS semi;\n").unwrap();
-    let out = npcql(&["-d", &sample_arg(), "-c", "SELECT 'first' AS source", "-f", file.to_str().unwrap(), "-c", "SELECT 'last' AS source"]);
+    std::fs::write(
+        &file,
+        "-- a comment; with a semicolon\nSELECT 'file' AS source;\n/* block */ SELECT ';' AS semi;\n",
+    )
+    .unwrap();
+    let out = npcql(&[
+        "-d",
+        &sample_arg(),
+        "-c",
+        "SELECT 'first' AS source",
+        "-f",
+        file.to_str().unwrap(),
+        "-c",
+        "SELECT 'last' AS source",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out), "source\nfirst\nsource\nfile\nsemi\n;\nsource\nlast\n");
 }
@@ -86,17 +119,28 @@ fn errors_are_one_line_and_exit_non_zero() {
         (&["-c", "SELEC 1"], "syntax error"),
         (&["-c", "SELECT * FROM no_such_table"], "no_such_table"),
         (&["-f", "/no/such/file.sql"], "/no/such/file.sql"),
-        (&["-c", "SELECT 1", "--format", "parquet"], "-o FILE"),
+        (
+            &["-c", "SELECT 1", "-o", "/no/such/dir/out.csv"],
+            "cannot create output file",
+        ),
         (&["-d", "/no/such/dataset", "-c", "SELECT 1"], "/no/such/dataset"),
     ];
+    let sample = sample_arg();
     for (args, needle) in cases {
-        let mut full = vec!["-d", data_sample().to_str().unwrap()];
+        let mut full = if args.contains(&"-d") {
+            vec![]
+        } else {
+            vec!["-d", sample.as_str()]
+        };
         full.extend_from_slice(args);
         let out = npcql(&full);
         let err = stderr(&out);
         assert!(!out.status.success(), "{args:?} should fail");
         assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
-        assert!(err.starts_with("npcql: error: ") && err.to_lowercase().contains(&needle.to_lowercase()), "{args:?}: {err}");
+        assert!(
+            err.starts_with("npcql: error: ") && err.to_lowercase().contains(&needle.to_lowercase()),
+            "{args:?}: {err}"
+        );
         assert!(!err.contains("panicked"), "{err}");
     }
 }
@@ -147,12 +191,19 @@ fn a_closed_pipe_ends_quietly() {
 #[test]
 fn every_saved_query_runs_on_the_sample_without_warnings() {
     let queries = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
-    let mut files: Vec<_> = std::fs::read_dir(&queries).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&queries)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.retain(|p| p.extension().is_some_and(|e| e == "sql"));
     assert!(files.len() >= 2);
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();
-        assert!(text.starts_with("--"), "{} opens with a comment stating its question", file.display());
+        assert!(
+            text.starts_with("--"),
+            "{} opens with a comment stating its question",
+            file.display()
+        );
         let out = npcql(&["-d", &sample_arg(), "-f", file.to_str().unwrap()]);
         assert!(out.status.success(), "{}: {}", file.display(), stderr(&out));
         assert_eq!(stderr(&out), "", "{}", file.display());
