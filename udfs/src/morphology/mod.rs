@@ -1,1 +1,20 @@
-//! Tumour morphology from binary masks: marching-cubes mesh features (IBSI chapter 3.1).
+//! Tumour morphology from binary masks: marching-cubes mesh features (IBSI chapter 3.1,
+//! Zwanenburg et al., Radiology 2020), computed to agree with PyRadiomics 3.0.1 `shape`.
+//!
+//! Pipeline: [`read_mask`] (crop + pad) → [`compute`] (mesh volume/area, hull diameters,
+//! PCA axes, components). Knows nothing of SQL; `crate::sql::morphology` registers it.
+
+pub mod components;
+pub mod diameter;
+pub mod features;
+pub mod hull;
+pub mod marching_cubes;
+pub mod mask;
+pub mod mesh;
+pub mod pca;
+
+pub use features::{MorphologyFeatures, compute, compute_file};
+pub use mask::{MaskError, MaskFault, MaskVolume, read_mask};
+
+#[cfg(test)]
+mod tests;
