@@ -1,5 +1,6 @@
 //! npcql's integration tests: one binary (each test binary links DataFusion, ~240 MB).
 
+mod alt_dataset;
 mod bad_input;
 mod cli;
 mod sample;
