@@ -229,18 +229,10 @@ fn first_inconsistency(slices: &[SliceHeader]) -> Option<String> {
         }
         if !same_spacing(s.pixel_spacing, first.pixel_spacing) {
             return Some(format!(
-                "{}: pixel spacing {:?} differs from {:?} of {}",
+                "{}: pixel spacing {} differs from {} of {}",
                 name(s),
-                s.pixel_spacing,
-                first.pixel_spacing,
-                name(first)
-            ));
-        }
-        if s.instance_number.is_some() && s.instance_number == first.instance_number {
-            return Some(format!(
-                "{}: InstanceNumber {} repeats that of {}",
-                name(s),
-                s.instance_number.unwrap_or(0),
+                spacing_text(s.pixel_spacing),
+                spacing_text(first.pixel_spacing),
                 name(first)
             ));
         }
@@ -259,6 +251,10 @@ fn first_inconsistency(slices: &[SliceHeader]) -> Option<String> {
 fn grid_text(rows: Option<u32>, columns: Option<u32>) -> String {
     let show = |v: Option<u32>| v.map_or("?".to_string(), |v| v.to_string());
     format!("{} rows × {} columns", show(rows), show(columns))
+}
+
+fn spacing_text(spacing: Option<[f64; 2]>) -> String {
+    spacing.map_or("(none)".to_string(), |[row, col]| format!("{row} × {col} mm"))
 }
 
 fn same_spacing(a: Option<[f64; 2]>, b: Option<[f64; 2]>) -> bool {

@@ -1,13 +1,438 @@
-//! SQL registration of the morphology functions.
+//! SQL registration of the morphology functions: `tumor_volume`, `voxel_volume`,
+//! `surface_area`, `max_diameter`, `regularity`, `sphericity` (DOUBLE) and `morphology`
+//! (a STRUCT of every feature), each taking a mask path.
+//!
+//! A mask is read and meshed once per (path, size, mtime), however many functions or
+//! queries ask for it: a process-wide cache holds the computed features (not the voxels).
+//! The distinct uncached paths of a batch are computed in parallel on all cores.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::SystemTime;
 
-use datafusion::common::Result;
+use datafusion::arrow::array::{Array, ArrayRef, Float64Array, Float64Builder, Int64Builder, StringArray, StructArray};
+use datafusion::arrow::buffer::NullBuffer;
+use datafusion::arrow::datatypes::{DataType, Field, Fields};
+use datafusion::common::cast::as_string_array;
+use datafusion::common::{Result, exec_err};
+use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
 use datafusion::prelude::SessionContext;
 
 use super::FunctionContext;
+use crate::morphology::{MaskError, MorphologyFeatures, compute_file};
 
-/// Registers the morphology functions (none yet).
-pub fn register(_ctx: &SessionContext, _functions: Arc<FunctionContext>) -> Result<()> {
+/// The fields of `morphology(path)`'s STRUCT, in order, with their SQL types.
+pub const MORPHOLOGY_FIELDS: [(&str, DataType); 17] = [
+    ("volume_mm3", DataType::Float64),
+    ("voxel_volume_mm3", DataType::Float64),
+    ("surface_area_mm2", DataType::Float64),
+    ("max_diameter_mm", DataType::Float64),
+    ("max_axial_diameter_mm", DataType::Float64),
+    ("regularity", DataType::Float64),
+    ("sphericity", DataType::Float64),
+    ("major_axis_mm", DataType::Float64),
+    ("minor_axis_mm", DataType::Float64),
+    ("least_axis_mm", DataType::Float64),
+    ("elongation", DataType::Float64),
+    ("flatness", DataType::Float64),
+    ("centroid_x_mm", DataType::Float64),
+    ("centroid_y_mm", DataType::Float64),
+    ("centroid_z_mm", DataType::Float64),
+    ("voxel_count", DataType::Int64),
+    ("component_count", DataType::Int64),
+];
+
+/// The STRUCT type `morphology(path)` returns.
+pub fn morphology_struct_fields() -> Fields {
+    MORPHOLOGY_FIELDS
+        .iter()
+        .map(|(name, t)| Field::new(*name, t.clone(), true))
+        .collect()
+}
+
+/// Registers the morphology functions with `ctx`.
+pub fn register(ctx: &SessionContext, functions: Arc<FunctionContext>) -> Result<()> {
+    for output in [
+        Output::TumorVolume,
+        Output::VoxelVolume,
+        Output::SurfaceArea,
+        Output::MaxDiameter,
+        Output::Regularity,
+        Output::Sphericity,
+        Output::Struct,
+    ] {
+        ctx.register_udf(ScalarUDF::from(MorphologyUdf::new(output, functions.clone())));
+    }
     Ok(())
+}
+
+/// What one morphology function returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Output {
+    TumorVolume,
+    VoxelVolume,
+    SurfaceArea,
+    MaxDiameter,
+    Regularity,
+    Sphericity,
+    Struct,
+}
+
+impl Output {
+    fn name(self) -> &'static str {
+        match self {
+            Output::TumorVolume => "tumor_volume",
+            Output::VoxelVolume => "voxel_volume",
+            Output::SurfaceArea => "surface_area",
+            Output::MaxDiameter => "max_diameter",
+            Output::Regularity => "regularity",
+            Output::Sphericity => "sphericity",
+            Output::Struct => "morphology",
+        }
+    }
+
+    /// The DOUBLE this function returns for `f`.
+    fn value(self, f: &MorphologyFeatures) -> Option<f64> {
+        match self {
+            Output::TumorVolume => Some(f.mesh_volume_mm3),
+            Output::VoxelVolume => Some(f.voxel_volume_mm3),
+            Output::SurfaceArea => Some(f.surface_area_mm2),
+            Output::MaxDiameter => f.max_diameter_mm,
+            Output::Regularity => f.regularity,
+            Output::Sphericity => f.sphericity,
+            Output::Struct => None,
+        }
+    }
+}
+
+/// One morphology function: a mask path in, a feature (or all of them) out.
+#[derive(Debug)]
+struct MorphologyUdf {
+    output: Output,
+    signature: Signature,
+    functions: Arc<FunctionContext>,
+}
+
+// DataFusion compares UDFs for plan equality; the function context is compared by identity.
+impl PartialEq for MorphologyUdf {
+    fn eq(&self, other: &Self) -> bool {
+        self.output == other.output && Arc::ptr_eq(&self.functions, &other.functions)
+    }
+}
+impl Eq for MorphologyUdf {}
+impl Hash for MorphologyUdf {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.output.hash(state);
+        Arc::as_ptr(&self.functions).hash(state);
+    }
+}
+
+impl MorphologyUdf {
+    fn new(output: Output, functions: Arc<FunctionContext>) -> Self {
+        Self {
+            output,
+            // Stable: a file may change between queries, never within one.
+            signature: Signature::exact(vec![DataType::Utf8], Volatility::Stable),
+            functions,
+        }
+    }
+}
+
+impl ScalarUDFImpl for MorphologyUdf {
+    fn name(&self) -> &str {
+        self.output.name()
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(match self.output {
+            Output::Struct => DataType::Struct(morphology_struct_fields()),
+            _ => DataType::Float64,
+        })
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let scalar_input = matches!(args.args[0], ColumnarValue::Scalar(_));
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let paths = as_string_array(&arrays[0])?;
+        let features = features_of(paths, &self.functions)?;
+        let out: ArrayRef = match self.output {
+            Output::Struct => Arc::new(struct_array(&features)),
+            output => Arc::new(
+                features
+                    .iter()
+                    .map(|f| f.as_ref().and_then(|f| output.value(f)))
+                    .collect::<Float64Array>(),
+            ),
+        };
+        if scalar_input && out.len() == 1 {
+            return Ok(ColumnarValue::Scalar(datafusion::common::ScalarValue::try_from_array(
+                &out, 0,
+            )?));
+        }
+        Ok(ColumnarValue::Array(out))
+    }
+}
+
+/// The features of each row's mask: `None` for a NULL path or an unreadable file (warned, or
+/// an error under `strict`).
+fn features_of(paths: &StringArray, functions: &FunctionContext) -> Result<Vec<Option<MorphologyFeatures>>> {
+    let mut distinct: Vec<&str> = paths.iter().flatten().collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let results = compute_parallel(&distinct);
+    let by_path: HashMap<&str, &Result<MorphologyFeatures, MaskError>> =
+        distinct.iter().copied().zip(results.iter()).collect();
+    for result in &results {
+        if let Err(e) = result {
+            if functions.strict {
+                return exec_err!("{e}");
+            }
+            functions.warn(e.to_string());
+        }
+    }
+    Ok(paths
+        .iter()
+        .map(|p| p.and_then(|p| by_path[p].as_ref().ok().copied()))
+        .collect())
+}
+
+/// Features of each path, through the cache; uncached paths on all cores.
+fn compute_parallel(paths: &[&str]) -> Vec<Result<MorphologyFeatures, MaskError>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(paths.len());
+    if threads <= 1 {
+        return paths.iter().map(|p| cached_features(Path::new(p))).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let results: Vec<Mutex<Option<_>>> = paths.iter().map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(path) = paths.get(i) else { break };
+                    let result = cached_features(Path::new(path));
+                    *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
+                }
+            });
+        }
+    });
+    results
+        .into_iter()
+        .zip(paths)
+        .map(|(slot, path)| {
+            slot.into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                // Only if a worker panicked: compute here so the error surfaces normally.
+                .unwrap_or_else(|| cached_features(Path::new(path)))
+        })
+        .collect()
+}
+
+/// Identity of a file's contents for the cache: path, size and modification time.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct CacheKey {
+    path: PathBuf,
+    len: u64,
+    modified: Option<SystemTime>,
+}
+
+type Slot = Arc<OnceLock<Result<MorphologyFeatures, MaskError>>>;
+
+/// Entries kept before the cache is emptied: features are ~200 bytes, so this bounds it
+/// at a few tens of MB in a long session.
+const CACHE_CAPACITY: usize = 100_000;
+
+fn cache() -> &'static Mutex<HashMap<CacheKey, Slot>> {
+    static CACHE: OnceLock<Mutex<HashMap<CacheKey, Slot>>> = OnceLock::new();
+    CACHE.get_or_init(Mutex::default)
+}
+
+/// The features of the mask at `path`, computed at most once per (path, size, mtime).
+/// Concurrent callers for the same file wait for the one computing it.
+pub fn cached_features(path: &Path) -> Result<MorphologyFeatures, MaskError> {
+    match cache_slot(path) {
+        Some(slot) => slot.get_or_init(|| compute_file(path)).clone(),
+        // Missing or unreadable: let the reader name the fault; nothing to cache.
+        None => compute_file(path),
+    }
+}
+
+/// The cache slot of the file's current version; `None` if it cannot be stat'ed.
+fn cache_slot(path: &Path) -> Option<Slot> {
+    let meta = std::fs::metadata(path).ok()?;
+    let key = CacheKey {
+        path: path.to_path_buf(),
+        len: meta.len(),
+        modified: meta.modified().ok(),
+    };
+    let mut cache = cache().lock().unwrap_or_else(|e| e.into_inner());
+    if cache.len() >= CACHE_CAPACITY && !cache.contains_key(&key) {
+        cache.clear();
+    }
+    Some(cache.entry(key).or_default().clone())
+}
+
+/// Builds the `morphology` STRUCT column; a row is NULL where its features are.
+fn struct_array(rows: &[Option<MorphologyFeatures>]) -> StructArray {
+    let float = |get: &dyn Fn(&MorphologyFeatures) -> Option<f64>| -> ArrayRef {
+        let mut b = Float64Builder::with_capacity(rows.len());
+        for r in rows {
+            b.append_option(r.as_ref().and_then(get));
+        }
+        Arc::new(b.finish())
+    };
+    let int = |get: &dyn Fn(&MorphologyFeatures) -> u64| -> ArrayRef {
+        let mut b = Int64Builder::with_capacity(rows.len());
+        for r in rows {
+            b.append_option(r.as_ref().map(|f| get(f) as i64));
+        }
+        Arc::new(b.finish())
+    };
+    let centroid = |axis: usize| move |f: &MorphologyFeatures| f.centroid_mm.map(|c| c[axis]);
+    let columns: Vec<ArrayRef> = vec![
+        float(&|f| Some(f.mesh_volume_mm3)),
+        float(&|f| Some(f.voxel_volume_mm3)),
+        float(&|f| Some(f.surface_area_mm2)),
+        float(&|f| f.max_diameter_mm),
+        float(&|f| f.max_axial_diameter_mm),
+        float(&|f| f.regularity),
+        float(&|f| f.sphericity),
+        float(&|f| f.major_axis_mm),
+        float(&|f| f.minor_axis_mm),
+        float(&|f| f.least_axis_mm),
+        float(&|f| f.elongation),
+        float(&|f| f.flatness),
+        float(&centroid(0)),
+        float(&centroid(1)),
+        float(&centroid(2)),
+        int(&|f| f.voxel_count),
+        int(&|f| f.component_count),
+    ];
+    let nulls = NullBuffer::from(rows.iter().map(Option::is_some).collect::<Vec<_>>());
+    StructArray::new(morphology_struct_fields(), columns, Some(nulls))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{AsArray, Float64Array};
+    use datafusion::arrow::datatypes::Float64Type;
+
+    fn fixture(name: &str) -> String {
+        format!(
+            "{}/../tests/reference/morphology/masks/{name}.nii.gz",
+            env!("CARGO_MANIFEST_DIR")
+        )
+    }
+
+    fn context(strict: bool) -> (SessionContext, Arc<FunctionContext>) {
+        let ctx = SessionContext::new();
+        let functions = Arc::new(FunctionContext::new(strict));
+        register(&ctx, functions.clone()).unwrap();
+        (ctx, functions)
+    }
+
+    async fn floats(ctx: &SessionContext, sql: &str) -> Vec<Option<f64>> {
+        let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+        let mut out = Vec::new();
+        for b in &batches {
+            for c in b.columns() {
+                let c = c.as_any().downcast_ref::<Float64Array>().expect("DOUBLE column");
+                out.extend(c.iter());
+            }
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn scalar_functions_match_the_kernels() {
+        let (ctx, functions) = context(false);
+        let path = fixture("sphere_aniso");
+        let f = compute_file(&path).unwrap();
+        let got = floats(
+            &ctx,
+            &format!(
+                "SELECT tumor_volume('{path}'), voxel_volume('{path}'), surface_area('{path}'), \
+                 max_diameter('{path}'), regularity('{path}'), sphericity('{path}')"
+            ),
+        )
+        .await;
+        let want = [
+            Some(f.mesh_volume_mm3),
+            Some(f.voxel_volume_mm3),
+            Some(f.surface_area_mm2),
+            f.max_diameter_mm,
+            f.regularity,
+            f.sphericity,
+        ];
+        assert_eq!(got, want);
+        assert!(functions.take_warnings().is_empty());
+    }
+
+    #[tokio::test]
+    async fn struct_over_a_table_of_paths() {
+        let (ctx, _) = context(false);
+        let rows = ["sphere_aniso", "empty", "two_lesions_int16", "sphere_aniso"]
+            .map(|n| format!("('{}')", fixture(n)))
+            .join(", ");
+        let sql = format!(
+            "SELECT m['volume_mm3'], m['regularity'], m['component_count'], m['centroid_z_mm'] \
+             FROM (SELECT morphology(column1) AS m FROM (VALUES {rows}, (NULL)))"
+        );
+        let batches = ctx.sql(&sql).await.unwrap().collect().await.unwrap();
+        let b = &batches[0];
+        let volume = b.column(0).as_primitive::<Float64Type>();
+        let regularity = b.column(1).as_primitive::<Float64Type>();
+        let components = b.column(2).as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+        assert_eq!(b.num_rows(), 5);
+        assert_eq!(volume.value(1), 0.0); // empty mask: volume 0 ...
+        assert!(regularity.is_null(1)); // ... and NULL ratios
+        assert_eq!(components.value(2), 2);
+        assert_eq!(volume.value(0), volume.value(3));
+        assert!(volume.is_null(4) && components.is_null(4)); // NULL path
+    }
+
+    #[tokio::test]
+    async fn bad_file_is_null_with_a_warning_or_an_error_when_strict() {
+        let missing = "/nonexistent/ROI-T1.nii";
+        let (ctx, functions) = context(false);
+        let got = floats(&ctx, &format!("SELECT tumor_volume('{missing}')")).await;
+        assert_eq!(got, [None]);
+        let warnings = functions.take_warnings();
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].starts_with(&format!("{missing}: cannot read file")));
+
+        let (ctx, _) = context(true);
+        let err = match ctx.sql(&format!("SELECT max_diameter('{missing}')")).await {
+            Ok(df) => df.collect().await.unwrap_err(),
+            Err(e) => e,
+        };
+        assert!(err.to_string().contains(missing), "{err}");
+    }
+
+    #[test]
+    fn cache_is_keyed_by_path_size_and_mtime() {
+        let dir = std::env::temp_dir().join(format!("npcql-morph-cache-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let copy = dir.join("mask.nii.gz");
+        std::fs::copy(fixture("torus_qform"), &copy).unwrap();
+        let first = cache_slot(&copy).unwrap();
+        let features = cached_features(&copy).unwrap();
+        assert!(Arc::ptr_eq(&first, &cache_slot(&copy).unwrap()));
+        assert_eq!(first.get().cloned(), Some(Ok(features)));
+        // A changed file (here: a different size) is a new entry.
+        std::fs::copy(fixture("sphere_aniso"), &copy).unwrap();
+        assert!(!Arc::ptr_eq(&first, &cache_slot(&copy).unwrap()));
+        assert_ne!(cached_features(&copy).unwrap(), features);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -1,1 +1,16 @@
-//! Group comparison and association tests (as scipy.stats computes them).
+//! Group comparison and association tests, as scipy.stats 1.17 computes them.
+//!
+//! The kernels take plain slices and return `None` where scipy returns NaN (too few values, zero
+//! variance); `tests/reference/survival/` holds the scipy reference numbers they are checked
+//! against.
+
+pub mod contingency;
+pub mod mann_whitney;
+mod rank;
+pub mod spearman;
+pub mod welch;
+
+pub use contingency::{Chi2Result, ContingencyTable, chi2_contingency, fisher_exact_2x2};
+pub use mann_whitney::{MannWhitney, mann_whitney_u};
+pub use spearman::spearman_rho;
+pub use welch::{WelchT, welch_t_test};
