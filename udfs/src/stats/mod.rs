@@ -8,6 +8,8 @@ pub mod contingency;
 pub mod mann_whitney;
 mod rank;
 pub mod spearman;
+#[cfg(test)]
+mod tests;
 pub mod welch;
 
 pub use contingency::{Chi2Result, ContingencyTable, chi2_contingency, fisher_exact_2x2};

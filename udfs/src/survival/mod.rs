@@ -53,10 +53,7 @@ impl std::fmt::Display for SurvivalError {
             Self::InvalidCovariate(x) => write!(f, "covariate must be finite, got {x}"),
             Self::TooFewGroups(k) => write!(f, "needs at least two groups, found {k}"),
             Self::NoEvents => write!(f, "no events were observed"),
-            Self::Singular => write!(
-                f,
-                "information matrix is singular (constant or collinear covariate)"
-            ),
+            Self::Singular => write!(f, "information matrix is singular (constant or collinear covariate)"),
             Self::NotConverged { iterations, reason } => write!(
                 f,
                 "Newton–Raphson did not converge after {iterations} iterations: {reason}"
