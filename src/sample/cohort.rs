@@ -143,8 +143,8 @@ impl TumourShape {
     /// Draws a tumour of roughly `volume_cm3` centred at `centre`.
     pub fn draw(rng: &mut Rng, volume_cm3: f64, centre: [f64; 3]) -> TumourShape {
         let extra_lobes = 1 + rng.pick(&[0.4, 0.4, 0.2]);
-        // The extra lobes and roughness add roughly a fifth to the main ellipsoid's volume.
-        let main_volume = volume_cm3 * 1000.0 / 1.2;
+        // The lobes mostly overlap the main ellipsoid: the union comes out close to its volume.
+        let main_volume = volume_cm3 * 1000.0;
         let (r1, r2) = (rng.range(0.8, 1.25), rng.range(0.75, 1.2));
         let a = (3.0 * main_volume / (4.0 * PI * r1 * r2)).cbrt();
         let main = Lobe {
