@@ -17,4 +17,6 @@ pub use features::{MorphologyFeatures, compute, compute_file};
 pub use mask::{MaskError, MaskFault, MaskVolume, read_mask};
 
 #[cfg(test)]
+mod reader_tests;
+#[cfg(test)]
 mod tests;
