@@ -59,23 +59,20 @@ impl Engine {
             Arc::new(MemTable::try_new(batch.schema(), vec![vec![batch]])?),
         )?;
 
-        let scans = Arc::new(OnceLock::<Vec<ScanRow>>::new());
-        let scan_rows = {
-            let (dataset, scans) = (dataset.clone(), scans.clone());
-            move || scans.get_or_init(|| read_all_series(&dataset)).clone()
-        };
-        let scan_rows = Arc::new(scan_rows);
-        let rows = scan_rows.clone();
-        ctx.register_table(
-            "scans",
-            Arc::new(LazyTable::new(scans_schema(), move || scans_batch(&rows()))),
-        )?;
+        // Series headers are read once, for whichever of scans and masks is queried first.
+        let series: Arc<OnceLock<Vec<ScanRow>>> = Arc::default();
+        let (ds, read) = (dataset.clone(), series.clone());
+        let scans = LazyTable::new(scans_schema(), move || {
+            scans_batch(read.get_or_init(|| read_all_series(&ds)))
+        });
+        ctx.register_table("scans", Arc::new(scans))?;
         let ds = dataset.clone();
-        ctx.register_table(
-            "masks",
-            Arc::new(LazyTable::new(masks_schema(), move || masks_batch(&ds, &scan_rows()))),
-        )?;
+        let masks = Arc::new(LazyTable::new(masks_schema(), move || {
+            masks_batch(&ds, series.get_or_init(|| read_all_series(&ds)))
+        }));
+        ctx.register_table("masks", masks.clone())?;
         ctx.register_batch("dataset_issues", issues_batch(&issues)?)?;
+        register_morphology_view(&ctx, masks)?;
         Ok(Engine {
             ctx,
             dataset,
@@ -102,6 +99,28 @@ impl Engine {
     pub fn take_warnings(&self) -> Vec<String> {
         self.functions.take_warnings()
     }
+}
+
+/// `morphology`: every mask with each feature of `morphology(path)` as a column. Built as a
+/// plan rather than SQL text because planning SQL is async; the optimizer's common
+/// subexpression elimination makes it one `morphology(path)` call per row.
+fn register_morphology_view(ctx: &SessionContext, masks: Arc<LazyTable>) -> Result<()> {
+    use datafusion::datasource::{ViewTable, provider_as_source};
+    use datafusion::execution::FunctionRegistry;
+    use datafusion::functions::core::expr_fn::get_field;
+    use datafusion::logical_expr::LogicalPlanBuilder;
+    use datafusion::prelude::col;
+
+    let features = ctx.udf("morphology")?.call(vec![col("path")]);
+    let mut columns = vec![col("patient_id"), col("modality"), col("path")];
+    for (name, _) in npcql_udfs::sql::morphology::MORPHOLOGY_FIELDS.iter() {
+        columns.push(get_field(features.clone(), *name).alias(*name));
+    }
+    let plan = LogicalPlanBuilder::scan("masks", provider_as_source(masks), None)?
+        .project(columns)?
+        .build()?;
+    ctx.register_table("morphology", Arc::new(ViewTable::new(plan, None)))?;
+    Ok(())
 }
 
 fn load_patients(dataset: &Dataset, config: &DatasetConfig, strict: bool) -> Result<PatientsTable> {
