@@ -3,34 +3,74 @@
 
 use super::mask::MaskVolume;
 
+/// A run of tumour voxels `x0..x1` in crop row `row = z·ny + y`.
+struct Run {
+    row: usize,
+    x0: usize,
+    x1: usize,
+}
+
 /// Number of 26-connected tumour components; 0 for an empty mask.
+///
+/// Labels x-runs rather than voxels (union-find): two runs in rows whose y and z differ by at
+/// most 1 touch iff their x-ranges, widened by one voxel, overlap.
 pub fn component_count(mask: &MaskVolume) -> u64 {
     let [nx, ny, nz] = mask.dims;
-    let mut seen = vec![false; mask.voxels.len()];
-    let mut stack = Vec::new();
-    let mut count = 0;
-    for start in 0..mask.voxels.len() {
-        if mask.voxels[start] == 0 || seen[start] {
-            continue;
+    let mut runs = Vec::new();
+    // Index of each row's first run; row_start[r]..row_start[r + 1] are its runs.
+    let mut row_start = Vec::with_capacity(ny * nz + 1);
+    for (row, voxels) in mask.voxels.chunks_exact(nx.max(1)).enumerate() {
+        row_start.push(runs.len());
+        let mut x = 0;
+        while x < nx {
+            if voxels[x] == 0 {
+                x += 1;
+                continue;
+            }
+            let x0 = x;
+            while x < nx && voxels[x] != 0 {
+                x += 1;
+            }
+            runs.push(Run { row, x0, x1: x });
         }
-        count += 1;
-        seen[start] = true;
-        stack.push(start);
-        while let Some(i) = stack.pop() {
-            let (x, y, z) = (i % nx, (i / nx) % ny, i / (nx * ny));
-            // Clamped to the crop so any volume works, padded or not.
-            for dz in z.saturating_sub(1)..=(z + 1).min(nz - 1) {
-                for dy in y.saturating_sub(1)..=(y + 1).min(ny - 1) {
-                    for dx in x.saturating_sub(1)..=(x + 1).min(nx - 1) {
-                        let j = (dz * ny + dy) * nx + dx;
-                        if mask.voxels[j] != 0 && !seen[j] {
-                            seen[j] = true;
-                            stack.push(j);
-                        }
-                    }
+    }
+    row_start.push(runs.len());
+    let mut parent: Vec<usize> = (0..runs.len()).collect();
+    let mut components = runs.len() as u64;
+    for (i, run) in runs.iter().enumerate() {
+        let (y, z) = (run.row % ny, run.row / ny);
+        // Earlier neighbour rows only: (y-1, z) and the three rows at z-1.
+        let earlier = [(0, 1), (1, -1), (1, 0), (1, 1)];
+        for (dz, dy) in earlier {
+            let (Some(oz), Some(oy)) = (z.checked_sub(dz), y.checked_add_signed(-dy)) else {
+                continue;
+            };
+            if oy >= ny {
+                continue;
+            }
+            let other = oz * ny + oy;
+            let (start, end) = (row_start[other], row_start[other + 1]);
+            for (j, r) in runs.iter().enumerate().take(end).skip(start) {
+                if r.x0 <= run.x1 && run.x0 <= r.x1 && union(&mut parent, i, j) {
+                    components -= 1;
                 }
             }
         }
     }
-    count
+    components
+}
+
+fn find(parent: &mut [usize], mut i: usize) -> usize {
+    while parent[i] != i {
+        parent[i] = parent[parent[i]]; // path halving
+        i = parent[i];
+    }
+    i
+}
+
+/// Joins the sets of `a` and `b`; true if they were separate.
+fn union(parent: &mut [usize], a: usize, b: usize) -> bool {
+    let (ra, rb) = (find(parent, a), find(parent, b));
+    parent[ra] = rb;
+    ra != rb
 }

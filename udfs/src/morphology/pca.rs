@@ -39,51 +39,46 @@ fn ratio(small: f64, large: f64) -> Option<f64> {
 /// phantom reference values use N−1; the two differ by sqrt(N/(N−1)) in the axis lengths
 /// (0.7% on IBSI's 74-voxel phantom, under 0.01% for tumours of 5000+ voxels), while
 /// elongation and flatness are the same either way.
-#[allow(clippy::needless_range_loop)] // matrix code reads best with indices
+///
+/// Moments are summed exactly in integers, and N·Σab − Σa·Σb is formed in i128, so the
+/// covariance has a single rounding whatever the offset of the tumour in the grid.
 pub fn principal_axes(mask: &MaskVolume) -> Option<PrincipalAxes> {
     if mask.voxel_count == 0 {
         return None;
     }
-    let s = mask.spacing_mm;
-    // Two passes (mean, then centred sums) for accuracy on large offsets.
+    let [nx, ny, _] = mask.dims;
     let mut sum = [0u64; 3];
-    for_each_voxel(mask, |p| {
-        for a in 0..3 {
-            sum[a] += p[a] as u64;
-        }
-    });
-    let n = mask.voxel_count as f64;
-    let mean = sum.map(|v| v as f64 / n);
-    let mut c = [[0.0f64; 3]; 3];
-    for_each_voxel(mask, |p| {
-        let d = [0, 1, 2].map(|a| (p[a] as f64 - mean[a]) * s[a]);
-        for i in 0..3 {
-            for j in i..3 {
-                c[i][j] += d[i] * d[j];
+    // Σ a·b for (xx, yy, zz, xy, xz, yz).
+    let mut products = [0u64; 6];
+    for (row, voxels) in mask.voxels.chunks_exact(nx).enumerate() {
+        let (y, z) = ((row % ny) as u64, (row / ny) as u64);
+        for (x, &v) in voxels.iter().enumerate() {
+            if v != 0 {
+                let x = x as u64;
+                sum = [sum[0] + x, sum[1] + y, sum[2] + z];
+                let p = [x * x, y * y, z * z, x * y, x * z, y * z];
+                for k in 0..6 {
+                    products[k] += p[k];
+                }
             }
         }
-    });
-    for i in 0..3 {
-        for j in i..3 {
-            c[i][j] /= n;
-            c[j][i] = c[i][j];
-        }
+    }
+    let n = mask.voxel_count as i128;
+    let s = mask.spacing_mm;
+    let pairs = [(0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2)];
+    let mut c = [[0.0f64; 3]; 3];
+    for (k, &(a, b)) in pairs.iter().enumerate() {
+        let centred = n * products[k] as i128 - sum[a] as i128 * sum[b] as i128;
+        let value = centred as f64 / (n * n) as f64 * s[a] * s[b];
+        c[a][b] = value;
+        c[b][a] = value;
     }
     let mut eigenvalues = symmetric_eigenvalues(c);
     eigenvalues.sort_by(|a, b| b.total_cmp(a));
     Some(PrincipalAxes {
         eigenvalues,
-        centre_voxels: mean,
+        centre_voxels: sum.map(|v| v as f64 / n as f64),
     })
-}
-
-fn for_each_voxel(mask: &MaskVolume, mut visit: impl FnMut([usize; 3])) {
-    let [nx, ny, _] = mask.dims;
-    for (i, &v) in mask.voxels.iter().enumerate() {
-        if v != 0 {
-            visit([i % nx, (i / nx) % ny, i / (nx * ny)]);
-        }
-    }
 }
 
 /// Eigenvalues of a symmetric 3×3 matrix by cyclic Jacobi rotations (converges to machine

@@ -145,7 +145,7 @@ fn data_sample_agrees_with_pyradiomics_to_1e_6() {
         for (got, want) in vtk {
             let want = want.expect("sample masks are not empty");
             let e = (got - want).abs() / want;
-            let bound = if ambiguous { 5e-3 } else { 1e-3 };
+            let bound = if ambiguous { 1e-2 } else { 1e-3 };
             assert!(e < bound, "{}: ours {got}, VTK {want}", row["mask"]);
             if ambiguous {
                 worst_vtk_ambiguous = worst_vtk_ambiguous.max(e);

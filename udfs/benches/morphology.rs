@@ -1,0 +1,106 @@
+//! Morphology benchmark: one 512×512×28 uint8 mask (0.45×0.45×5 mm) holding a ~30 cm³
+//! ellipsoidal tumour, as in the NPC dataset. Times all features from the file against a
+//! plain read of the same bytes (the floor: we must at least read and scan every voxel).
+//!
+//! Run: `cargo bench -p npcql-udfs --bench morphology [-- RUNS]` (release).
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use npcql_udfs::morphology::{compute, compute_file, read_mask};
+
+const DIMS: [usize; 3] = [512, 512, 28];
+const SPACING: [f32; 3] = [0.45, 0.45, 5.0];
+/// Semi-axes (mm) of a 4/3·π·22·20·16.3 ≈ 30.0 cm³ ellipsoid.
+const RADII_MM: [f64; 3] = [22.0, 20.0, 16.3];
+
+/// A NIfTI-1 file of `DIMS` uint8 voxels: 1 inside the ellipsoid, 0 elsewhere.
+fn nifti_bytes() -> Vec<u8> {
+    let mut out = vec![0u8; 352];
+    let put = |out: &mut Vec<u8>, at: usize, b: &[u8]| out[at..at + b.len()].copy_from_slice(b);
+    put(&mut out, 0, &348i32.to_le_bytes());
+    for (i, d) in [3, DIMS[0], DIMS[1], DIMS[2], 1, 1, 1, 1].iter().enumerate() {
+        put(&mut out, 40 + 2 * i, &(*d as i16).to_le_bytes());
+    }
+    put(&mut out, 70, &2i16.to_le_bytes()); // uint8
+    put(&mut out, 72, &8i16.to_le_bytes());
+    for (i, p) in [1.0, SPACING[0], SPACING[1], SPACING[2], 1.0].iter().enumerate() {
+        put(&mut out, 76 + 4 * i, &p.to_le_bytes());
+    }
+    put(&mut out, 108, &352f32.to_le_bytes());
+    put(&mut out, 344, b"n+1\0");
+    let centre = [251.3, 262.8, 13.4];
+    for z in 0..DIMS[2] {
+        for y in 0..DIMS[1] {
+            for x in 0..DIMS[0] {
+                let d: f64 = [x, y, z]
+                    .iter()
+                    .enumerate()
+                    .map(|(a, &i)| ((i as f64 - centre[a]) * SPACING[a] as f64 / RADII_MM[a]).powi(2))
+                    .sum();
+                out.push((d <= 1.0) as u8);
+            }
+        }
+    }
+    out
+}
+
+/// Median wall time of `runs` calls.
+fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> Duration {
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            black_box(f());
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[runs / 2]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn main() {
+    let dir = std::env::temp_dir().join(format!("npcql-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path: PathBuf = dir.join("ROI-T1.nii");
+    std::fs::write(&path, nifti_bytes()).expect("write mask");
+    // `cargo bench` passes --bench; under `cargo test --all-targets` run once as a smoke test.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let runs = match args.iter().find_map(|a| a.parse().ok()) {
+        Some(n) => n,
+        None if args.iter().any(|a| a == "--bench") => 30,
+        None => 1,
+    };
+    report(&path, runs);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+fn report(path: &Path, runs: usize) {
+    let features = compute_file(path).expect("readable mask");
+    println!(
+        "mask {}×{}×{} uint8, {} tumour voxels, mesh volume {:.1} cm³, {} runs (median)",
+        DIMS[0],
+        DIMS[1],
+        DIMS[2],
+        features.voxel_count,
+        features.mesh_volume_mm3 / 1e3,
+        runs
+    );
+    let plain = time(runs, || std::fs::read(path).expect("read"));
+    let read = time(runs, || read_mask(path).expect("read"));
+    let mask = read_mask(path).expect("read");
+    let kernels = time(runs, || compute(&mask));
+    let all = time(runs, || compute_file(path).expect("features"));
+    println!("plain read of the file        {:8.2} ms", ms(plain));
+    println!("read + crop (read_mask)       {:8.2} ms", ms(read));
+    println!("features of the crop (compute){:8.2} ms", ms(kernels));
+    println!("all features from the file    {:8.2} ms", ms(all));
+    println!(
+        "ratio all / plain read        {:8.2}",
+        all.as_secs_f64() / plain.as_secs_f64()
+    );
+}
