@@ -25,6 +25,9 @@ struct ConfigSums {
 
 /// Mesh volume and surface area (IBSI 3.1.1, 3.1.3), as PyRadiomics' `cshape.c` defines them.
 ///
+/// Positions are those of the padded crop, i.e. PyRadiomics' extractor origin, which matters
+/// only for masks whose mesh has holes (see [`super::marching_cubes`]).
+///
 /// Every cube of one configuration has the same triangles up to a translation o, and
 /// det(o+a, o+b, o+c) is det(a, b, c) plus a term linear in o, so we only count the cubes of
 /// each configuration and sum their (integer) positions, then add up 256 terms.

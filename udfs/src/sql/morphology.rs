@@ -402,6 +402,17 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn accepts_any_string_type() {
+        let (ctx, _) = context(false);
+        let path = fixture("box_aniso");
+        let want = compute_file(&path).unwrap().surface_area_mm2;
+        for t in ["Utf8View", "LargeUtf8"] {
+            let sql = format!("SELECT surface_area(arrow_cast('{path}', '{t}'))");
+            assert_eq!(floats(&ctx, &sql).await, [Some(want)], "{t}");
+        }
+    }
+
+    #[tokio::test]
     async fn bad_file_is_null_with_a_warning_or_an_error_when_strict() {
         let missing = "/nonexistent/ROI-T1.nii";
         let (ctx, functions) = context(false);
