@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 use datafusion::common::Result;
 use datafusion::prelude::SessionContext;
 
+pub mod docs;
 pub mod morphology;
 pub mod survival;
 

@@ -1,0 +1,243 @@
+//! Dot commands (DuckDB style), with backslash aliases for datafusion-cli and psql users.
+
+use std::path::Path;
+use std::sync::atomic::Ordering;
+
+use datafusion::prelude::SessionContext;
+use npcql_udfs::sql::docs::FUNCTION_DOCS;
+
+use super::{Flow, Shell};
+use crate::Engine;
+use crate::output::{Format, type_name};
+
+/// Command names, for completion and suggestions.
+pub const COMMAND_NAMES: &[&str] = &[
+    "help",
+    "tables",
+    "schema",
+    "functions",
+    "mode",
+    "timer",
+    "maxrows",
+    "read",
+    "output",
+    "once",
+    "open",
+    "highlight",
+    "problems",
+    "quit",
+    "exit",
+];
+
+const HELP: &str = "\
+.help                   this list (also \\?)
+.tables                 the tables and views (also \\d)
+.schema [TABLE]         columns and types (also \\d TABLE)
+.functions [PATTERN]    npcql's functions with their definitions (also \\df)
+.mode MODE              table | csv | tsv | json | ndjson | markdown | line (also \\pset format MODE)
+.timer on|off           print each statement's run time
+.maxrows N              rows shown before a table is cut (0 = all)
+.read FILE              run the statements of a .sql file (also \\i FILE)
+.output [FILE]          send results to FILE (append); no FILE: back to the screen (also \\o)
+.once FILE              send the next result to FILE
+.open DIR               switch to the dataset at DIR
+.highlight on|off       syntax colours
+.problems               what dataset discovery found missing or odd
+.quit                   leave (also .exit, \\q, Ctrl-D)
+SQL runs when a line ends with ';'. Tab completes; Ctrl-C cancels a running query.";
+
+/// Names of the tables and views users query (not information_schema).
+pub fn table_names(ctx: &SessionContext) -> Vec<String> {
+    let mut names = Vec::new();
+    for catalog in ctx.catalog_names() {
+        let Some(catalog) = ctx.catalog(&catalog) else { continue };
+        for schema in catalog.schema_names() {
+            if schema == "information_schema" {
+                continue;
+            }
+            if let Some(schema) = catalog.schema(&schema) {
+                names.extend(schema.table_names());
+            }
+        }
+    }
+    names.sort();
+    names
+}
+
+/// Levenshtein distance, for "did you mean" (short command names only).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitute.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row[b.len()]
+}
+
+impl Shell {
+    /// Runs one dot or backslash command.
+    pub(super) fn run_command(&mut self, text: &str) -> Flow {
+        let text = text.trim().trim_end_matches(';');
+        let (name, rest) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
+        let arg = rest.trim();
+        let name = normalise(name, arg);
+        match name.as_str() {
+            "help" => eprintln!("{HELP}"),
+            "tables" => {
+                for table in table_names(self.engine.ctx()) {
+                    println!("{table}");
+                }
+            }
+            "schema" => self.print_schema(arg),
+            "functions" => print_functions(arg),
+            "mode" => {
+                let mode = arg.strip_prefix("format").map_or(arg, str::trim);
+                match <Format as clap::ValueEnum>::from_str(mode, true) {
+                    Ok(format) if !format.is_binary() => self.settings.mode = format,
+                    _ => eprintln!("error: .mode takes table, csv, tsv, json, ndjson, markdown or line"),
+                }
+            }
+            "timer" => match on_off(arg) {
+                Some(on) => self.settings.timer = on,
+                None => eprintln!("error: .timer takes on or off"),
+            },
+            "highlight" => match on_off(arg) {
+                Some(on) => self.highlight.store(on, Ordering::Relaxed),
+                None => eprintln!("error: .highlight takes on or off"),
+            },
+            "maxrows" => match arg.parse() {
+                Ok(n) => self.settings.max_rows = n,
+                Err(_) => eprintln!("error: .maxrows takes a number of rows (0 = all)"),
+            },
+            "read" if !arg.is_empty() => match std::fs::read_to_string(arg) {
+                Ok(sql) => self.run_sql(&sql),
+                Err(e) => eprintln!("error: cannot read {arg}: {e}"),
+            },
+            "output" => self.settings.output = (!arg.is_empty()).then(|| arg.into()),
+            "once" if !arg.is_empty() => self.settings.once = Some(arg.into()),
+            "open" if !arg.is_empty() => match Engine::open(Path::new(arg), self.engine.functions().strict) {
+                Ok(engine) => {
+                    self.engine = engine;
+                    self.refresh_catalog();
+                    self.print_banner();
+                }
+                Err(e) => eprintln!("error: {e:#}"),
+            },
+            "problems" => {
+                let problems = &self.engine.dataset().problems;
+                if problems.is_empty() {
+                    eprintln!("no problems found in the dataset layout");
+                }
+                for p in problems {
+                    println!("{}: {}", p.path, p.problem);
+                }
+            }
+            "quit" | "exit" => return Flow::Quit,
+            "read" | "once" | "open" => eprintln!("error: .{name} needs an argument (.help)"),
+            _ => {
+                let suggestion = COMMAND_NAMES
+                    .iter()
+                    .min_by_key(|c| edit_distance(&name, c))
+                    .filter(|c| edit_distance(&name, c) <= 2);
+                match suggestion {
+                    Some(s) => eprintln!("unknown command .{name}; did you mean .{s}? (.help lists them)"),
+                    None => eprintln!("unknown command .{name} (.help lists the commands)"),
+                }
+            }
+        }
+        Flow::Continue
+    }
+
+    fn print_schema(&self, table: &str) {
+        let ctx = self.engine.ctx();
+        let tables = if table.is_empty() {
+            table_names(ctx)
+        } else {
+            vec![table.to_string()]
+        };
+        for name in tables {
+            match self.runtime.block_on(ctx.table_provider(name.as_str())) {
+                Ok(provider) => {
+                    println!("CREATE TABLE {name} (");
+                    let fields = provider.schema();
+                    let count = fields.fields().len();
+                    for (i, field) in fields.fields().iter().enumerate() {
+                        let comma = if i + 1 < count { "," } else { "" };
+                        println!(
+                            "    {} {}{comma}",
+                            field.name(),
+                            type_name(field.data_type()).to_uppercase()
+                        );
+                    }
+                    println!(");");
+                }
+                Err(_) => eprintln!("error: no table named {name} (.tables lists them)"),
+            }
+        }
+    }
+}
+
+/// Backslash aliases onto dot-command names.
+fn normalise(name: &str, arg: &str) -> String {
+    let bare = name.trim_start_matches(['.', '\\']);
+    let backslash = name.starts_with('\\');
+    match bare {
+        "d" if backslash && arg.is_empty() => "tables".into(),
+        "d" if backslash => "schema".into(),
+        "df" if backslash => "functions".into(),
+        "pset" if backslash => "mode".into(),
+        "i" if backslash => "read".into(),
+        "o" if backslash => "output".into(),
+        "q" => "quit".into(),
+        "?" | "h" => "help".into(),
+        other => other.to_lowercase(),
+    }
+}
+
+fn on_off(arg: &str) -> Option<bool> {
+    match arg.to_ascii_lowercase().as_str() {
+        "on" | "true" | "1" => Some(true),
+        "off" | "false" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+fn print_functions(pattern: &str) {
+    let pattern = pattern.to_lowercase();
+    let matching: Vec<_> = FUNCTION_DOCS
+        .iter()
+        .filter(|(name, _, doc)| name.contains(&pattern) || doc.to_lowercase().contains(&pattern))
+        .collect();
+    if matching.is_empty() {
+        eprintln!("no npcql function matches '{pattern}' (DataFusion's built-ins are listed by SHOW FUNCTIONS)");
+    }
+    for (_, signature, doc) in matching {
+        println!("{signature}\n    {doc}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_come_from_edit_distance() {
+        assert_eq!(edit_distance("tabels", "tables"), 2);
+        assert_eq!(edit_distance("quit", "quit"), 0);
+        assert_eq!(edit_distance("", "abc"), 3);
+    }
+
+    #[test]
+    fn backslash_aliases() {
+        assert_eq!(normalise("\\d", ""), "tables");
+        assert_eq!(normalise("\\d", "masks"), "schema");
+        assert_eq!(normalise("\\q", ""), "quit");
+        assert_eq!(normalise(".Mode", "csv"), "mode");
+    }
+}

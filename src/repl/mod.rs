@@ -1,0 +1,290 @@
+//! The interactive shell: multi-line SQL until `;`, completion, highlighting, dot commands,
+//! Ctrl-C that cancels the running query, history in the home directory.
+
+mod commands;
+mod input;
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use datafusion::execution::FunctionRegistry;
+use rustyline::error::ReadlineError;
+use rustyline::history::FileHistory;
+use rustyline::{CompletionType, Config, Editor};
+
+use crate::Engine;
+use crate::output::{Format, TableOptions, write_result};
+use crate::script;
+use input::{CompletionCatalog, SqlInput};
+
+pub use input::{highlight_sql, is_complete};
+
+/// Rows shown by default before a table result is cut (DuckDB and datafusion-cli show 40).
+const DEFAULT_MAX_ROWS: usize = 40;
+
+/// Where statements are remembered across sessions.
+fn history_path() -> Option<PathBuf> {
+    std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".npcql_history"))
+}
+
+/// Settings the dot commands change.
+#[derive(Debug, Clone)]
+struct Settings {
+    mode: Format,
+    timer: bool,
+    max_rows: usize,
+    /// Results go here instead of stdout (`.output FILE`).
+    output: Option<PathBuf>,
+    /// The next result only goes here (`.once FILE`).
+    once: Option<PathBuf>,
+}
+
+/// A running shell.
+struct Shell {
+    engine: Engine,
+    runtime: tokio::runtime::Runtime,
+    editor: Editor<SqlInput, FileHistory>,
+    catalog: Arc<RwLock<CompletionCatalog>>,
+    highlight: Arc<AtomicBool>,
+    interrupted: Arc<AtomicBool>,
+    settings: Settings,
+}
+
+/// What the loop does after a command.
+enum Flow {
+    Continue,
+    Quit,
+}
+
+/// Runs the shell on the dataset at `data_dir` until `.quit`, Ctrl-D or two Ctrl-C.
+pub fn run(data_dir: &Path, strict: bool) -> Result<()> {
+    let engine = Engine::open(data_dir, strict)?;
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = interrupted.clone();
+    // While a query runs the terminal is in cooked mode and Ctrl-C arrives as SIGINT: cancel the
+    // query instead of ending the process. (At the prompt rustyline reads Ctrl-C as a key.)
+    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))?;
+    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let highlight = Arc::new(AtomicBool::new(color));
+    let catalog = Arc::new(RwLock::new(CompletionCatalog::default()));
+    let config = Config::builder()
+        .completion_type(CompletionType::List)
+        .auto_add_history(false)
+        .build();
+    let mut editor = Editor::with_config(config)?;
+    editor.set_helper(Some(SqlInput::new(catalog.clone(), highlight.clone())));
+    if let Some(path) = history_path() {
+        let _ = editor.load_history(&path);
+    }
+    let mode = if std::io::stdout().is_terminal() {
+        Format::Table
+    } else {
+        Format::Csv
+    };
+    let mut shell = Shell {
+        engine,
+        runtime: tokio::runtime::Runtime::new()?,
+        editor,
+        catalog,
+        highlight,
+        interrupted,
+        settings: Settings {
+            mode,
+            timer: false,
+            max_rows: DEFAULT_MAX_ROWS,
+            output: None,
+            once: None,
+        },
+    };
+    shell.refresh_catalog();
+    shell.print_banner();
+    shell.run_loop()
+}
+
+impl Shell {
+    fn print_banner(&self) {
+        let dataset = self.engine.dataset();
+        let series: usize = dataset.patients.iter().map(|p| p.series.len()).sum();
+        let masks: usize = dataset.patients.iter().map(|p| p.masks.len()).sum();
+        let problems = dataset.problems.len();
+        let problems = match problems {
+            0 => String::new(),
+            n => format!(", {n} layout problem{} (.problems)", if n == 1 { "" } else { "s" }),
+        };
+        eprintln!("npcql {} — SQL over the NPC MRI dataset", env!("CARGO_PKG_VERSION"));
+        eprintln!(
+            "{}: {} patients, {series} series, {masks} masks{problems}",
+            dataset.root.display(),
+            dataset.patients.len()
+        );
+        eprintln!("End SQL with ';'. .help for commands, .tables for tables, .quit to leave.");
+        crate::cli::print_warnings(&self.engine.take_warnings());
+    }
+
+    fn run_loop(&mut self) -> Result<()> {
+        let mut interrupted_once = false;
+        loop {
+            match self.editor.readline("npcql> ") {
+                Ok(text) => {
+                    interrupted_once = false;
+                    let text = text.trim();
+                    if text.is_empty() {
+                        continue;
+                    }
+                    let _ = self.editor.add_history_entry(text);
+                    let flow = if text.starts_with(['.', '\\']) {
+                        self.run_command(text)
+                    } else {
+                        self.run_sql(text);
+                        Flow::Continue
+                    };
+                    if let Flow::Quit = flow {
+                        break;
+                    }
+                }
+                Err(ReadlineError::Interrupted) => {
+                    if interrupted_once {
+                        break;
+                    }
+                    interrupted_once = true;
+                    eprintln!("(Ctrl-C again or Ctrl-D to leave)");
+                }
+                Err(ReadlineError::Eof) => break,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if let Some(path) = history_path() {
+            let _ = self.editor.save_history(&path);
+        }
+        Ok(())
+    }
+
+    /// Runs every statement of `sql`, printing results, warnings and errors; never fails.
+    fn run_sql(&mut self, sql: &str) {
+        let statements = match script::parse_statements(sql) {
+            Ok(statements) => statements,
+            Err(e) => return eprintln!("error: {e:#}"),
+        };
+        for statement in statements {
+            let started = Instant::now();
+            let outcome = self.execute_cancellable(statement);
+            crate::cli::print_warnings(&self.engine.take_warnings());
+            match outcome {
+                Some(Ok(result)) => {
+                    if result.has_columns()
+                        && let Err(e) = self.print_result(&result)
+                    {
+                        eprintln!("error: {e:#}");
+                    }
+                }
+                Some(Err(e)) => {
+                    eprintln!("error: {e:#}");
+                    break;
+                }
+                None => {
+                    eprintln!("query cancelled");
+                    break;
+                }
+            }
+            if self.settings.timer {
+                eprintln!("Run Time: {:.3} s", started.elapsed().as_secs_f64());
+            }
+        }
+        self.refresh_catalog();
+    }
+
+    /// Runs one statement; `None` when Ctrl-C cancelled it. A panic inside a function is
+    /// caught and reported as an error, and the session goes on.
+    fn execute_cancellable(
+        &self,
+        statement: datafusion::sql::parser::Statement,
+    ) -> Option<Result<script::StatementResult>> {
+        self.interrupted.store(false, Ordering::SeqCst);
+        let interrupted = self.interrupted.clone();
+        let engine = &self.engine;
+        let run = std::panic::AssertUnwindSafe(|| {
+            self.runtime.block_on(async move {
+                let cancel = async {
+                    while !interrupted.load(Ordering::SeqCst) {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                };
+                tokio::select! {
+                    result = script::execute(engine, statement) => Some(result),
+                    () = cancel => None,
+                }
+            })
+        });
+        match std::panic::catch_unwind(run) {
+            Ok(outcome) => outcome,
+            Err(panic) => {
+                let message = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_else(|| "unknown panic".into());
+                Some(Err(anyhow::anyhow!("internal error: {message} (please report this)")))
+            }
+        }
+    }
+
+    fn print_result(&mut self, result: &script::StatementResult) -> Result<()> {
+        let options = TableOptions {
+            max_rows: self.settings.max_rows,
+            width: None,
+        };
+        let target = self.settings.once.take().or_else(|| self.settings.output.clone());
+        match target {
+            Some(path) => {
+                let mut file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&path)
+                    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+                // Files get every row.
+                write_result(
+                    &mut file,
+                    self.settings.mode,
+                    &result.schema,
+                    &result.batches,
+                    TableOptions::default(),
+                )?;
+                file.flush()?;
+            }
+            None => {
+                let mut stdout = std::io::stdout().lock();
+                write_result(
+                    &mut stdout,
+                    self.settings.mode,
+                    &result.schema,
+                    &result.batches,
+                    options,
+                )?;
+                stdout.flush()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Table, column and function names for completion.
+    fn refresh_catalog(&self) {
+        let ctx = self.engine.ctx();
+        let mut tables = Vec::new();
+        for name in commands::table_names(ctx) {
+            let columns = self
+                .runtime
+                .block_on(ctx.table_provider(name.as_str()))
+                .map(|t| t.schema().fields().iter().map(|f| f.name().clone()).collect())
+                .unwrap_or_default();
+            tables.push((name, columns));
+        }
+        let state = ctx.state();
+        let mut functions: Vec<String> = state.udfs().into_iter().chain(state.udafs()).collect();
+        functions.sort();
+        *self.catalog.write().unwrap_or_else(|e| e.into_inner()) = CompletionCatalog { tables, functions };
+    }
+}
