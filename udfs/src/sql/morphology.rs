@@ -205,36 +205,37 @@ fn features_of(paths: &StringArray, functions: &FunctionContext) -> Result<Vec<O
 
 /// Features of each path, through the cache; uncached paths on all cores.
 fn compute_parallel(paths: &[&str]) -> Vec<Result<MorphologyFeatures, MaskError>> {
+    let slots: Vec<Option<Slot>> = paths.iter().map(|p| cache_slot(Path::new(p))).collect();
+    let pending: Vec<usize> = (0..paths.len())
+        .filter(|&i| slots[i].as_ref().is_some_and(|s| s.get().is_none()))
+        .collect();
+    let resolve = |i: usize| resolve(Path::new(paths[i]), slots[i].as_ref());
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
-        .min(paths.len());
-    if threads <= 1 {
-        return paths.iter().map(|p| cached_features(Path::new(p))).collect();
+        .min(pending.len());
+    if threads > 1 {
+        let next = AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(|| {
+                    while let Some(&i) = pending.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        let _ = resolve(i); // fills the slot; read back below
+                    }
+                });
+            }
+        });
     }
-    let next = AtomicUsize::new(0);
-    let results: Vec<Mutex<Option<_>>> = paths.iter().map(|_| Mutex::new(None)).collect();
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(path) = paths.get(i) else { break };
-                    let result = cached_features(Path::new(path));
-                    *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
-                }
-            });
-        }
-    });
-    results
-        .into_iter()
-        .zip(paths)
-        .map(|(slot, path)| {
-            slot.into_inner()
-                .unwrap_or_else(|e| e.into_inner())
-                // Only if a worker panicked: compute here so the error surfaces normally.
-                .unwrap_or_else(|| cached_features(Path::new(path)))
-        })
-        .collect()
+    // Cached slots return at once; paths that cannot be stat'ed are read here for their fault.
+    (0..paths.len()).map(resolve).collect()
+}
+
+/// The features of `path` through its cache slot, computing them if nobody has yet.
+fn resolve(path: &Path, slot: Option<&Slot>) -> Result<MorphologyFeatures, MaskError> {
+    match slot {
+        Some(slot) => slot.get_or_init(|| compute_file(path)).clone(),
+        // Missing or unreadable: let the reader name the fault; nothing to cache.
+        None => compute_file(path),
+    }
 }
 
 /// Identity of a file's contents for the cache: path, size and modification time.
@@ -259,11 +260,7 @@ fn cache() -> &'static Mutex<HashMap<CacheKey, Slot>> {
 /// The features of the mask at `path`, computed at most once per (path, size, mtime).
 /// Concurrent callers for the same file wait for the one computing it.
 pub fn cached_features(path: &Path) -> Result<MorphologyFeatures, MaskError> {
-    match cache_slot(path) {
-        Some(slot) => slot.get_or_init(|| compute_file(path)).clone(),
-        // Missing or unreadable: let the reader name the fault; nothing to cache.
-        None => compute_file(path),
-    }
+    resolve(path, cache_slot(path).as_ref())
 }
 
 /// The cache slot of the file's current version; `None` if it cannot be stat'ed.
