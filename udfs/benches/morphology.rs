@@ -2,7 +2,12 @@
 //! ellipsoidal tumour, as in the NPC dataset. Times all features from the file against a
 //! plain read of the same bytes (the floor: we must at least read and scan every voxel).
 //!
-//! Run: `cargo bench -p npcql-udfs --bench morphology [-- RUNS]` (release).
+//! Run: `cargo bench -p npcql-udfs --bench morphology [-- RUNS]` (release). A release build
+//! of the workspace takes ~40 min on 2 cores; for quick figures, build this file as the
+//! binary of a scratch crate whose lib is `#[path = ".../udfs/src/morphology/mod.rs"] pub mod
+//! morphology;` under the name `npcql_udfs` (deps: nifti 0.18, flate2 1.1): ~15 s.
+//! Measured so (2026-11-28, 1 core): plain read 0.52 ms, all features 1.96–2.08 ms (ratio
+//! 3.8); PyRadiomics 3.0.1 shape on the same file: 1.32 s.
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
