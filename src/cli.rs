@@ -146,7 +146,7 @@ async fn run_sources(engine: &Engine, sources: &[Source], params: &Params, args:
         let in_source = |e: anyhow::Error| if label.is_empty() { e } else { e.context(label.clone()) };
         let sql = bind(&text, params).map_err(in_source)?;
         for statement in script::parse_statements(&sql).map_err(in_source)? {
-            let result = script::execute(engine, statement).await;
+            let result = script::execute(engine.ctx(), statement).await;
             report_warnings(engine, args.strict)?;
             let result = result.map_err(in_source)?;
             if !result.has_columns() {

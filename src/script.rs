@@ -4,6 +4,7 @@
 use anyhow::{Result, anyhow};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::{DFParser, Statement};
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 
@@ -36,22 +37,12 @@ pub fn parse_statements(sql: &str) -> Result<Vec<Statement>> {
 }
 
 /// Plans and runs one parsed statement.
-pub async fn execute(engine: &Engine, statement: Statement) -> Result<StatementResult> {
-    let state = engine.ctx().state();
-    let plan = state
-        .statement_to_plan(statement)
-        .await
-        .map_err(|e| anyhow!("{}", clean_error(&e.to_string())))?;
-    let frame = engine
-        .ctx()
-        .execute_logical_plan(plan)
-        .await
-        .map_err(|e| anyhow!("{}", clean_error(&e.to_string())))?;
+pub async fn execute(ctx: &SessionContext, statement: Statement) -> Result<StatementResult> {
+    let one_line = |e: datafusion::error::DataFusionError| anyhow!("{}", clean_error(&e.to_string()));
+    let plan = ctx.state().statement_to_plan(statement).await.map_err(one_line)?;
+    let frame = ctx.execute_logical_plan(plan).await.map_err(one_line)?;
     let schema = SchemaRef::new(frame.schema().as_arrow().clone());
-    let batches = frame
-        .collect()
-        .await
-        .map_err(|e| anyhow!("{}", clean_error(&e.to_string())))?;
+    let batches = frame.collect().await.map_err(one_line)?;
     Ok(StatementResult { schema, batches })
 }
 
@@ -59,7 +50,7 @@ pub async fn execute(engine: &Engine, statement: Statement) -> Result<StatementR
 pub async fn run(engine: &Engine, sql: &str) -> Result<Vec<StatementResult>> {
     let mut results = Vec::new();
     for statement in parse_statements(sql)? {
-        results.push(execute(engine, statement).await?);
+        results.push(execute(engine.ctx(), statement).await?);
     }
     Ok(results)
 }

@@ -125,6 +125,11 @@ impl SqlInput {
             named
         };
         let mut out: Vec<String> = Vec::new();
+        // Right after FROM or JOIN only a table makes sense.
+        if previous_word(line, word).is_some_and(|w| TABLE_CONTEXT.iter().any(|k| k.eq_ignore_ascii_case(&w))) {
+            out.extend(catalog.tables.iter().map(|(t, _)| t).filter(|t| matches(t)).cloned());
+            return out;
+        }
         out.extend(
             column_source
                 .iter()
@@ -146,6 +151,18 @@ impl SqlInput {
         out.retain(|c| seen.insert(c.clone()));
         out
     }
+}
+
+/// Keywords after which completion offers only tables.
+const TABLE_CONTEXT: &[&str] = &["FROM", "JOIN", "TABLE", "DESCRIBE", "INTO"];
+
+/// The word before the one being completed (at the end of `line`'s prefix ending in `word`).
+fn previous_word(line: &str, word: &str) -> Option<String> {
+    let before = line.rfind(word).map_or(line, |i| &line[..i]);
+    before
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .rfind(|w| !w.is_empty())
+        .map(str::to_string)
 }
 
 /// Whether `line` names `table` as a whole word.

@@ -8,7 +8,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Result;
 use datafusion::execution::FunctionRegistry;
@@ -50,8 +50,15 @@ struct Shell {
     editor: Editor<SqlInput, FileHistory>,
     catalog: Arc<RwLock<CompletionCatalog>>,
     highlight: Arc<AtomicBool>,
-    interrupted: Arc<AtomicBool>,
+    interrupted: Arc<Interrupt>,
     settings: Settings,
+}
+
+/// Ctrl-C during a query: the flag says it happened, `wake` wakes the waiting query loop.
+#[derive(Debug, Default)]
+struct Interrupt {
+    flag: AtomicBool,
+    wake: tokio::sync::Notify,
 }
 
 /// What the loop does after a command.
@@ -63,11 +70,14 @@ enum Flow {
 /// Runs the shell on the dataset at `data_dir` until `.quit`, Ctrl-D or two Ctrl-C.
 pub fn run(data_dir: &Path, strict: bool) -> Result<()> {
     let engine = Engine::open(data_dir, strict)?;
-    let interrupted = Arc::new(AtomicBool::new(false));
-    let flag = interrupted.clone();
+    let interrupted = Arc::new(Interrupt::default());
+    let handler = interrupted.clone();
     // While a query runs the terminal is in cooked mode and Ctrl-C arrives as SIGINT: cancel the
     // query instead of ending the process. (At the prompt rustyline reads Ctrl-C as a key.)
-    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))?;
+    ctrlc::set_handler(move || {
+        handler.flag.store(true, Ordering::SeqCst);
+        handler.wake.notify_one();
+    })?;
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let highlight = Arc::new(AtomicBool::new(color));
     let catalog = Arc::new(RwLock::new(CompletionCatalog::default()));
@@ -200,26 +210,48 @@ impl Shell {
     /// Runs one statement; `None` when Ctrl-C cancelled it. A panic inside a function is
     /// caught and reported as an error, and the session goes on.
     fn execute_cancellable(
-        &self,
+        &mut self,
         statement: datafusion::sql::parser::Statement,
     ) -> Option<Result<script::StatementResult>> {
-        self.interrupted.store(false, Ordering::SeqCst);
+        self.interrupted.flag.store(false, Ordering::SeqCst);
         let interrupted = self.interrupted.clone();
-        let engine = &self.engine;
+        let ctx = self.engine.ctx().clone();
+        // The query runs as its own task so the prompt comes back at Ctrl-C even while an
+        // operator is busy; aborting drops the task at its next yield point.
         let run = std::panic::AssertUnwindSafe(|| {
             self.runtime.block_on(async move {
+                let mut task = tokio::spawn(async move { script::execute(&ctx, statement).await });
+                // Woken by the signal handler, not a timer: timers stall while every
+                // worker thread is busy with the query.
                 let cancel = async {
-                    while !interrupted.load(Ordering::SeqCst) {
-                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    while !interrupted.flag.swap(false, Ordering::SeqCst) {
+                        interrupted.wake.notified().await;
                     }
                 };
                 tokio::select! {
-                    result = script::execute(engine, statement) => Some(result),
-                    () = cancel => None,
+                    joined = &mut task => Some(joined),
+                    () = cancel => {
+                        task.abort();
+                        None
+                    }
                 }
             })
         });
-        match std::panic::catch_unwind(run) {
+        let outcome = match std::panic::catch_unwind(run) {
+            Ok(Some(Ok(result))) => Ok(Some(result)),
+            Ok(Some(Err(join_error))) if join_error.is_panic() => Err(join_error.into_panic()),
+            Ok(Some(Err(join_error))) => Ok(Some(Err(anyhow::anyhow!("query task failed: {join_error}")))),
+            Ok(None) => {
+                // An operator that never yields keeps its worker threads until it finishes; give
+                // the next query fresh ones and let the old runtime wind down on its own.
+                if let Ok(fresh) = tokio::runtime::Runtime::new() {
+                    std::mem::replace(&mut self.runtime, fresh).shutdown_background();
+                }
+                Ok(None)
+            }
+            Err(panic) => Err(panic),
+        };
+        match outcome {
             Ok(outcome) => outcome,
             Err(panic) => {
                 let message = panic

@@ -1,5 +1,6 @@
 //! DataFusion registration of npcql's SQL functions.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use datafusion::common::Result;
@@ -19,6 +20,10 @@ pub struct FunctionContext {
     /// Fail the query on the first bad input instead of warning.
     pub strict: bool,
     warnings: Mutex<Vec<String>>,
+    /// Masks the running query has queued for reading and meshing, and how many are done:
+    /// the shell draws its progress bar from these.
+    masks_queued: AtomicUsize,
+    masks_done: AtomicUsize,
 }
 
 impl FunctionContext {
@@ -37,6 +42,27 @@ impl FunctionContext {
         if !warnings.contains(&message) {
             warnings.push(message);
         }
+    }
+
+    /// Notes that `count` more masks will be read and meshed.
+    pub fn masks_queued(&self, count: usize) {
+        self.masks_queued.fetch_add(count, Ordering::Relaxed);
+    }
+
+    /// Notes that one queued mask is done (read and meshed, or failed).
+    pub fn mask_done(&self) {
+        self.masks_done.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// (done, queued) masks since the last [`reset_progress`](Self::reset_progress).
+    pub fn mask_progress(&self) -> (usize, usize) {
+        (self.masks_done.load(Ordering::Relaxed), self.masks_queued.load(Ordering::Relaxed))
+    }
+
+    /// Starts counting afresh for a new query.
+    pub fn reset_progress(&self) {
+        self.masks_queued.store(0, Ordering::Relaxed);
+        self.masks_done.store(0, Ordering::Relaxed);
     }
 
     /// Removes and returns the warnings recorded so far.
