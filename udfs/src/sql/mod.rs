@@ -29,10 +29,7 @@ pub struct FunctionContext {
 impl FunctionContext {
     /// A context with the given strictness and no warnings.
     pub fn new(strict: bool) -> Self {
-        Self {
-            strict,
-            warnings: Mutex::default(),
-        }
+        Self { strict, ..Self::default() }
     }
 
     /// Records a warning, once per distinct message.
