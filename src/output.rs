@@ -217,6 +217,11 @@ fn render_table(schema: &SchemaRef, batches: &[RecordBatch], options: TableOptio
     if let Some(width) = options.width {
         table.set_width(width);
     }
+    // A terminal that reports no usable width (a bare pty) would squeeze every column to one
+    // character: lay the table out at its natural width instead.
+    if table.width().is_none_or(|w| w < 20) {
+        table.set_content_arrangement(ContentArrangement::Disabled);
+    }
     table.set_header(
         schema
             .fields()

@@ -3,6 +3,7 @@
 
 mod commands;
 mod input;
+mod progress;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -216,6 +217,7 @@ impl Shell {
         self.interrupted.flag.store(false, Ordering::SeqCst);
         let interrupted = self.interrupted.clone();
         let ctx = self.engine.ctx().clone();
+        let _progress = progress::MaskProgress::start(self.engine.functions().clone());
         // The query runs as its own task so the prompt comes back at Ctrl-C even while an
         // operator is busy; aborting drops the task at its next yield point.
         let run = std::panic::AssertUnwindSafe(|| {

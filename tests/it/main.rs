@@ -3,6 +3,7 @@
 mod alt_dataset;
 mod bad_input;
 mod cli;
+mod repl;
 mod sample;
 mod slt;
 mod support;
