@@ -33,7 +33,27 @@ impl StatementResult {
 pub fn parse_statements(sql: &str) -> Result<Vec<Statement>> {
     let statements = DFParser::parse_sql_with_dialect(sql, &GenericDialect {})
         .map_err(|e| anyhow!("{}", clean_error(&e.to_string())))?;
-    Ok(statements.into_iter().collect())
+    Ok(statements.into_iter().map(struct_fields_by_dot).collect())
+}
+
+/// Lets `f(x).field` read a STRUCT field as `f(x)['field']` does: DataFusion 55's planner
+/// accepts a dot only before a quoted name, so the field name is quoted here.
+fn struct_fields_by_dot(mut statement: Statement) -> Statement {
+    use datafusion::sql::sqlparser::ast::{AccessExpr, Expr, Value, visit_expressions_mut};
+    if let Statement::Statement(inner) = &mut statement {
+        let _ = visit_expressions_mut(inner.as_mut(), |expr| {
+            if let Expr::CompoundFieldAccess { access_chain, .. } = expr {
+                for access in access_chain {
+                    if let AccessExpr::Dot(Expr::Identifier(field)) = access {
+                        let name = Value::SingleQuotedString(field.value.clone()).with_empty_span();
+                        *access = AccessExpr::Dot(Expr::Value(name));
+                    }
+                }
+            }
+            std::ops::ControlFlow::<()>::Continue(())
+        });
+    }
+    statement
 }
 
 /// Plans and runs one parsed statement.
