@@ -42,6 +42,7 @@ const HELP: &str = "\
 .once FILE              send the next result to FILE
 .open DIR               switch to the dataset at DIR
 .highlight on|off       syntax colours
+.patient ID             one patient: clinical data, series and tumour morphology
 .problems               what dataset discovery found missing or odd
 .quit                   leave (also .exit, \\q, Ctrl-D)
 SQL runs when a line ends with ';'. Tab completes; Ctrl-C cancels a running query.";
@@ -129,6 +130,7 @@ impl Shell {
                 }
                 Err(e) => eprintln!("error: {e:#}"),
             },
+            "patient" if !arg.is_empty() => self.print_patient(arg),
             "problems" => {
                 let problems = &self.engine.dataset().problems;
                 if problems.is_empty() {
@@ -139,7 +141,7 @@ impl Shell {
                 }
             }
             "quit" | "exit" => return Flow::Quit,
-            "read" | "once" | "open" => eprintln!("error: .{name} needs an argument (.help)"),
+            "read" | "once" | "open" | "patient" => eprintln!("error: .{name} needs an argument (.help)"),
             _ => {
                 let suggestion = COMMAND_NAMES
                     .iter()
@@ -152,6 +154,24 @@ impl Shell {
             }
         }
         Flow::Continue
+    }
+
+    /// Everything known about one patient, as three small results.
+    fn print_patient(&mut self, id: &str) {
+        let Some(id) = crate::clinical::normalise_patient_id(id) else {
+            return eprintln!("error: .patient takes a patient id such as 001");
+        };
+        let sql = format!(
+            "SELECT * FROM patients WHERE patient_id = '{id}';
+             SELECT modality, manufacturer, model, field_strength_t, rows, columns, slice_count,
+                    pixel_spacing_row, spacing_between_slices, error
+             FROM scans WHERE patient_id = '{id}' ORDER BY modality;
+             SELECT modality, round(volume_mm3 / 1000, 2) AS volume_cm3, round(surface_area_mm2, 1) AS surface_area_mm2,
+                    round(max_diameter_mm, 1) AS max_diameter_mm, round(regularity, 3) AS regularity,
+                    component_count
+             FROM morphology WHERE patient_id = '{id}' ORDER BY modality;"
+        );
+        self.run_sql(&sql);
     }
 
     fn print_schema(&self, table: &str) {

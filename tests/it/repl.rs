@@ -123,6 +123,11 @@ fn dot_commands() {
     assert!(out.contains("series_with_errors"), "{out}");
     let out = run(&mut s, ".tabels");
     assert!(out.contains("did you mean .tables?"), "{out}");
+    let out = run(&mut s, ".patient 7");
+    assert!(
+        out.contains("007,") && out.contains("Achieva") && out.contains("volume_cm3"),
+        "{out}"
+    );
     let out = run(&mut s, "\\d patients");
     assert!(out.contains("ebv_status VARCHAR"), "{out}");
     type_line(&mut s, "\\q");
