@@ -416,8 +416,12 @@ fn typed_column(
                 .map(|(row, c)| {
                     let v = (*c)?;
                     let status = match v.trim().to_ascii_lowercase().as_str() {
-                        "positive" | "pos" | "+" | "1" | "yes" | "y" | "true" | "high" => Some("positive"),
-                        "negative" | "neg" | "-" | "0" | "no" | "n" | "false" | "low" => Some("negative"),
+                        "positive" | "pos" | "+" | "1" | "yes" | "y" | "true" | "high" | "detectable" | "阳性" => {
+                            Some("positive")
+                        }
+                        "negative" | "neg" | "-" | "0" | "no" | "n" | "false" | "low" | "undetectable" | "阴性" => {
+                            Some("negative")
+                        }
                         _ => None,
                     };
                     if status.is_none() {
@@ -434,8 +438,11 @@ fn typed_column(
                 .map(|(row, c)| {
                     let v = (*c)?;
                     let event = match v.trim().to_ascii_lowercase().as_str() {
-                        "1" | "1.0" | "true" | "yes" | "y" => Some(1),
-                        "0" | "0.0" | "false" | "no" | "n" => Some(0),
+                        "1" | "1.0" | "true" | "yes" | "y" | "progression" | "progressed" | "event" | "relapse"
+                        | "death" | "dead" => Some(1),
+                        "0" | "0.0" | "false" | "no" | "n" | "censored" | "alive" | "none" | "no progression" => {
+                            Some(0)
+                        }
                         _ => None,
                     };
                     if event.is_none() {
