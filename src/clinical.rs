@@ -157,21 +157,23 @@ fn is_missing(s: &str) -> bool {
 
 /// `EBV DNA (copies/mL)` → `ebv_dna_copies_ml`.
 pub fn snake_case(name: &str) -> String {
+    let chars: Vec<char> = name.trim().chars().collect();
     let mut out = String::new();
-    let mut prev_lower = false;
-    for c in name.trim().chars() {
-        if c.is_alphanumeric() {
-            if c.is_uppercase() && prev_lower && !out.ends_with('_') {
-                out.push('_');
-            }
-            out.extend(c.to_lowercase());
-            prev_lower = c.is_lowercase() || c.is_ascii_digit();
-        } else {
+    for (i, &c) in chars.iter().enumerate() {
+        if !c.is_alphanumeric() {
             if !out.is_empty() && !out.ends_with('_') {
                 out.push('_');
             }
-            prev_lower = false;
+            continue;
         }
+        // camelCase splits ("patientID" → patient_id), but a lone capital ending a word is a
+        // unit ("copies/mL" → copies_ml).
+        let after_lower = i > 0 && (chars[i - 1].is_lowercase() || chars[i - 1].is_ascii_digit());
+        let lone_final_capital = !chars.get(i + 1).is_some_and(|n| n.is_alphanumeric());
+        if c.is_uppercase() && after_lower && !lone_final_capital && !out.ends_with('_') {
+            out.push('_');
+        }
+        out.extend(c.to_lowercase());
     }
     let out = out.trim_end_matches('_').to_string();
     if out.is_empty() { "column".to_string() } else { out }
@@ -483,4 +485,79 @@ fn null_column(kind: CanonicalType, rows: usize) -> ArrayRef {
         CanonicalType::Event => DataType::Int64,
     };
     datafusion::arrow::array::new_null_array(&data_type, rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_names_become_snake_case() {
+        assert_eq!(snake_case("EBV DNA (copies/mL)"), "ebv_dna_copies_ml");
+        assert_eq!(snake_case("PFS (months)"), "pfs_months");
+        assert_eq!(snake_case("patientID"), "patient_id");
+        assert_eq!(snake_case("  T stage "), "t_stage");
+        assert_eq!(snake_case("()"), "column");
+    }
+
+    #[test]
+    fn patient_ids_take_the_folder_form() {
+        assert_eq!(normalise_patient_id("1").as_deref(), Some("001"));
+        assert_eq!(normalise_patient_id("1.0").as_deref(), Some("001"));
+        assert_eq!(normalise_patient_id("NPC-012").as_deref(), Some("012"));
+        assert_eq!(normalise_patient_id("277").as_deref(), Some("277"));
+        assert_eq!(normalise_patient_id("abc"), None);
+    }
+
+    #[test]
+    fn canonical_columns_are_typed_and_bad_cells_reported() {
+        let sheet = Sheet {
+            headers: vec![
+                "ID".into(),
+                "Age".into(),
+                "EBV status".into(),
+                "Progression".into(),
+                "Note".into(),
+            ],
+            rows: vec![
+                vec![
+                    Some("1".into()),
+                    Some("50".into()),
+                    Some("Positive".into()),
+                    Some("yes".into()),
+                    Some("x".into()),
+                ],
+                vec![
+                    Some("2".into()),
+                    Some("old".into()),
+                    Some("maybe".into()),
+                    Some("0".into()),
+                    None,
+                ],
+            ],
+        };
+        let table = build_patients(
+            Some((Path::new("c.csv"), &sheet)),
+            &ClinicalConfig::default(),
+            &["001".into(), "002".into()],
+        )
+        .unwrap();
+        let schema = table.batch.schema();
+        let age = schema.field_with_name("age").unwrap();
+        assert_eq!(age.data_type(), &DataType::Int64);
+        assert_eq!(
+            schema.field_with_name("pfs_event").unwrap().data_type(),
+            &DataType::Int64
+        );
+        assert_eq!(schema.field_with_name("note").unwrap().data_type(), &DataType::Utf8);
+        let messages: Vec<&str> = table.problems.iter().map(|(_, m)| m.as_str()).collect();
+        assert!(
+            messages.contains(&"c.csv row 3: age 'old' is not a number; it is NULL"),
+            "{messages:?}"
+        );
+        assert!(
+            messages.contains(&"c.csv row 3: ebv_status 'maybe' is not positive or negative; it is NULL"),
+            "{messages:?}"
+        );
+    }
 }
