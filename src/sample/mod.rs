@@ -17,9 +17,9 @@ pub struct SampleArgs {
     /// Folder to write the cohort into (created; must be empty if it exists).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-    /// Number of patients.
-    #[arg(long, default_value_t = 48)]
-    pub patients: usize,
+    /// Number of patients (default: 48, or 277 as in the real dataset with --full-size).
+    #[arg(long)]
+    pub patients: Option<usize>,
     /// Random seed: the same seed gives the same files.
     #[arg(long, default_value_t = 2025)]
     pub seed: u64,
@@ -30,7 +30,8 @@ pub struct SampleArgs {
 
 /// Writes the cohort.
 pub fn run(args: &SampleArgs) -> Result<()> {
-    if args.patients == 0 || args.patients > 999 {
+    let count = args.patients.unwrap_or(if args.full_size { 277 } else { 48 });
+    if count == 0 || count > 999 {
         bail!("--patients must be between 1 and 999");
     }
     if args.out.exists()
@@ -45,9 +46,7 @@ pub fn run(args: &SampleArgs) -> Result<()> {
     }
     let segments = args.out.join("MRI-Segments");
     std::fs::create_dir_all(&segments).with_context(|| format!("cannot create {}", segments.display()))?;
-    let patients: Vec<SyntheticPatient> = (0..args.patients)
-        .map(|i| draw_patient(args.seed, i, args.full_size))
-        .collect();
+    let patients: Vec<SyntheticPatient> = (0..count).map(|i| draw_patient(args.seed, i, args.full_size)).collect();
     let progress = ProgressBar::new(patients.len() as u64).with_style(
         ProgressStyle::with_template("{msg} {wide_bar} {pos}/{len} patients, eta {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
