@@ -36,11 +36,14 @@ impl Engine {
             SessionContext::new_with_config(SessionConfig::new().with_information_schema(true)).enable_url_table();
         npcql_udfs::sql::register_all(&ctx, functions.clone())?;
 
-        let patients = load_patients(&dataset, &config, strict)?;
+        let clinical_path: Option<PathBuf> = match &config.clinical.file {
+            Some(file) => Some(dataset.root.join(file)),
+            None => dataset.clinical_file.clone(),
+        };
+        let patients = load_patients(&dataset, clinical_path.as_deref(), &config, strict)?;
         let mut issues = dataset.problems.clone();
         for (patient_id, problem) in &patients.problems {
-            let path = dataset
-                .clinical_file
+            let path = clinical_path
                 .as_ref()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default();
@@ -102,8 +105,8 @@ impl Engine {
 }
 
 /// `morphology`: every mask with each feature of `morphology(path)` as a column. Built as a
-/// plan rather than SQL text because planning SQL is async; the optimizer's common
-/// subexpression elimination makes it one `morphology(path)` call per row.
+/// plan rather than SQL text because planning SQL is async. Each column calls
+/// `morphology(path)`; the function's feature cache reads and meshes a mask only once.
 fn register_morphology_view(ctx: &SessionContext, masks: Arc<LazyTable>) -> Result<()> {
     use datafusion::datasource::{ViewTable, provider_as_source};
     use datafusion::execution::FunctionRegistry;
@@ -123,17 +126,18 @@ fn register_morphology_view(ctx: &SessionContext, masks: Arc<LazyTable>) -> Resu
     Ok(())
 }
 
-fn load_patients(dataset: &Dataset, config: &DatasetConfig, strict: bool) -> Result<PatientsTable> {
+fn load_patients(
+    dataset: &Dataset,
+    clinical_path: Option<&Path>,
+    config: &DatasetConfig,
+    strict: bool,
+) -> Result<PatientsTable> {
     let folder_ids: Vec<String> = dataset.patients.iter().map(|p| p.patient_id.clone()).collect();
-    let clinical_path: Option<PathBuf> = match &config.clinical.file {
-        Some(file) => Some(dataset.root.join(file)),
-        None => dataset.clinical_file.clone(),
-    };
     let Some(path) = clinical_path else {
         return clinical::build_patients(None, &config.clinical, &folder_ids);
     };
-    match clinical::read_sheet(&path, config.clinical.sheet.as_deref()) {
-        Ok(sheet) => clinical::build_patients(Some((&path, &sheet)), &config.clinical, &folder_ids)
+    match clinical::read_sheet(path, config.clinical.sheet.as_deref()) {
+        Ok(sheet) => clinical::build_patients(Some((path, &sheet)), &config.clinical, &folder_ids)
             .with_context(|| format!("clinical file {}", path.display())),
         Err(e) if !strict => {
             let mut table = clinical::build_patients(None, &config.clinical, &folder_ids)?;
