@@ -3,7 +3,8 @@
 Builds small cohorts that exercise the awkward cases (tied times, heavy censoring, a group with
 no events, a single-row group, S reaching exactly 0.5 and 0) plus a realistic 200-row cohort,
 writes each as `<name>.csv`, and writes what lifelines 0.30 and scipy compute on them to
-`reference.json`. The Rust tests in `udfs/tests/survival_reference.rs` read both.
+`reference.json`. The Rust tests in `udfs/src/survival/tests.rs` and `udfs/src/stats/tests.rs`
+read both; `make_slt.py` turns them into `tests/slt/survival.slt` and `tests/slt/stats.slt`.
 
     python3 -m venv /root/venv-stats && /root/venv-stats/bin/pip install lifelines==0.30.0 scipy pandas
     /root/venv-stats/bin/python tests/reference/survival/make_reference.py
