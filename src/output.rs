@@ -50,21 +50,12 @@ impl Format {
 }
 
 /// Display settings for the table format.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct TableOptions {
     /// Rows shown before the rest are cut (0 = all).
     pub max_rows: usize,
     /// Terminal width to fit, if known.
     pub width: Option<u16>,
-}
-
-impl Default for TableOptions {
-    fn default() -> Self {
-        Self {
-            max_rows: 0,
-            width: None,
-        }
-    }
 }
 
 /// Writes one statement's rows in `format`.
@@ -130,7 +121,7 @@ pub fn write_result(
 }
 
 /// Cell text of every row, floats rounded for display.
-fn display_rows(schema: &SchemaRef, batches: &[RecordBatch], limit: usize) -> Result<Vec<Vec<String>>> {
+fn display_rows(batches: &[RecordBatch], limit: usize) -> Result<Vec<Vec<String>>> {
     let options = FormatOptions::default().with_null("NULL");
     let mut rows = Vec::new();
     for batch in batches {
@@ -152,7 +143,6 @@ fn display_rows(schema: &SchemaRef, batches: &[RecordBatch], limit: usize) -> Re
             rows.push(row);
         }
     }
-    let _ = schema;
     Ok(rows)
 }
 
@@ -185,10 +175,6 @@ pub fn display_float(v: f64) -> String {
     }
 }
 
-fn is_numeric(data_type: &DataType) -> bool {
-    data_type.is_numeric()
-}
-
 /// A short type name for table headers, as DuckDB shows them.
 pub fn type_name(data_type: &DataType) -> String {
     match data_type {
@@ -209,7 +195,7 @@ pub fn type_name(data_type: &DataType) -> String {
 
 fn render_table(schema: &SchemaRef, batches: &[RecordBatch], options: TableOptions) -> Result<String> {
     let total: usize = batches.iter().map(RecordBatch::num_rows).sum();
-    let rows = display_rows(schema, batches, options.max_rows)?;
+    let rows = display_rows(batches, options.max_rows)?;
     let mut table = Table::new();
     table
         .load_preset(presets::UTF8_FULL_CONDENSED)
@@ -232,7 +218,7 @@ fn render_table(schema: &SchemaRef, batches: &[RecordBatch], options: TableOptio
         table.add_row(row.clone());
     }
     for (i, field) in schema.fields().iter().enumerate() {
-        if is_numeric(field.data_type())
+        if field.data_type().is_numeric()
             && let Some(column) = table.column_mut(i)
         {
             column.set_cell_alignment(CellAlignment::Right);
@@ -261,10 +247,10 @@ fn render_markdown(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<String
     let rules: Vec<&str> = schema
         .fields()
         .iter()
-        .map(|f| if is_numeric(f.data_type()) { "---:" } else { "---" })
+        .map(|f| if f.data_type().is_numeric() { "---:" } else { "---" })
         .collect();
     text.push_str(&format!("| {} |\n", rules.join(" | ")));
-    for row in display_rows(schema, batches, 0)? {
+    for row in display_rows(batches, 0)? {
         let cells: Vec<String> = row.iter().map(|c| escape(c)).collect();
         text.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
@@ -279,7 +265,7 @@ fn render_lines(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<String> {
         .max()
         .unwrap_or(0);
     let mut text = String::new();
-    for (i, row) in display_rows(schema, batches, 0)?.into_iter().enumerate() {
+    for (i, row) in display_rows(batches, 0)?.into_iter().enumerate() {
         if i > 0 {
             text.push('\n');
         }
