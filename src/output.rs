@@ -54,8 +54,6 @@ impl Format {
 pub struct TableOptions {
     /// Rows shown before the rest are cut (0 = all).
     pub max_rows: usize,
-    /// Terminal width to fit, if known.
-    pub width: Option<u16>,
 }
 
 /// Writes one statement's rows in `format`.
@@ -200,9 +198,6 @@ fn render_table(schema: &SchemaRef, batches: &[RecordBatch], options: TableOptio
     table
         .load_preset(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic);
-    if let Some(width) = options.width {
-        table.set_width(width);
-    }
     // A terminal that reports no usable width (a bare pty) would squeeze every column to one
     // character: lay the table out at its natural width instead.
     if table.width().is_none_or(|w| w < 20) {

@@ -269,7 +269,6 @@ impl Shell {
     fn print_result(&mut self, result: &script::StatementResult) -> Result<()> {
         let options = TableOptions {
             max_rows: self.settings.max_rows,
-            width: None,
         };
         let target = self.settings.once.take().or_else(|| self.settings.output.clone());
         match target {
