@@ -12,7 +12,7 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields, Float64Type};
 use datafusion::common::cast::{as_float64_array, as_list_array, as_string_array};
 use datafusion::common::utils::SingleRowListArrayBuilder;
-use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
+use datafusion::common::{Result, ScalarValue, exec_err, internal_err, plan_err};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{Accumulator, AggregateUDFImpl, Signature, Volatility};
 
@@ -240,19 +240,28 @@ impl Accumulator for RowsAccumulator {
             flat.extend(flatten(arg, array)?);
         }
         let rows = values.first().map_or(0, |a| a.len());
+        // Downcast once per batch, not once per cell.
+        let typed = flat
+            .iter()
+            .map(|(arg, a)| match a.data_type() {
+                DataType::Utf8 => as_string_array(a).map(Typed::Labels),
+                _ => as_float64_array(a).map(|a| Typed::Numbers(*arg, a)),
+            })
+            .collect::<Result<Vec<_>>>()?;
         for row in 0..rows {
             // A NULL in any argument drops the row.
             if flat.iter().any(|(_, a)| a.is_null(row)) {
                 continue;
             }
-            for ((arg, array), column) in flat.iter().zip(&mut self.columns) {
-                match column {
-                    Column::Labels(v) => v.push(as_string_array(array)?.value(row).to_string()),
-                    Column::Numbers(v) => {
-                        let x = as_float64_array(array)?.value(row);
+            for (array, column) in typed.iter().zip(&mut self.columns) {
+                match (array, column) {
+                    (Typed::Labels(a), Column::Labels(v)) => v.push(a.value(row).to_string()),
+                    (Typed::Numbers(arg, a), Column::Numbers(v)) => {
+                        let x = a.value(row);
                         check(self.name, *arg, x)?;
                         v.push(x);
                     }
+                    _ => return internal_err!("{}: stored column type changed", self.name),
                 }
             }
         }
@@ -304,6 +313,12 @@ impl Accumulator for RowsAccumulator {
         }
         Ok(())
     }
+}
+
+/// A batch's argument column, downcast.
+enum Typed<'a> {
+    Numbers(Arg, &'a Float64Array),
+    Labels(&'a StringArray),
 }
 
 /// Rejects a value its argument cannot hold, naming the function.

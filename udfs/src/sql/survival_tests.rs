@@ -279,3 +279,21 @@ async fn survival_slt() {
 async fn stats_slt() {
     run_slt("stats.slt").await;
 }
+
+#[tokio::test]
+async fn hundred_thousand_rows_through_sql() {
+    let ctx = session(4);
+    let started = std::time::Instant::now();
+    let got = rows(
+        &ctx,
+        "SELECT cardinality(km_curve(t, e)), logrank_test(t, e, g)['df'], \
+         cox_ph(t, e, x)['hr'] > 1, c_index(t, e, x) > 0.5 FROM ( \
+           SELECT ceil((value * 7919 % 600) / 10.0) AS t, value % 3 <> 0 AS e, value % 4 AS g, \
+                  (value * 7919 % 600) / -100.0 + (value % 7) AS x \
+           FROM generate_series(1, 100000))",
+    )
+    .await
+    .unwrap();
+    assert_eq!(got, vec![vec!["61", "3", "true", "true"]]);
+    eprintln!("100,000 rows, four aggregates: {:?}", started.elapsed());
+}
