@@ -32,7 +32,7 @@ pub fn mann_whitney_u(a: &[f64], b: &[f64]) -> Option<MannWhitney> {
     let n = n1 + n2;
     let tie_term: f64 = ties.iter().map(|&t| (t as f64).powi(3) - t as f64).sum();
     let sigma = (n1 * n2 / 12.0 * ((n + 1.0) - tie_term / (n * (n - 1.0)))).sqrt();
-    if !(sigma > 0.0) {
+    if sigma.is_nan() || sigma <= 0.0 {
         return None;
     }
     let z = (u - n1 * n2 / 2.0 - 0.5) / sigma;

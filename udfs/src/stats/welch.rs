@@ -24,7 +24,7 @@ pub fn welch_t_test(a: &[f64], b: &[f64]) -> Option<WelchT> {
     let (m2, v2) = mean_and_variance_of_mean(b)?;
     let (n1, n2) = (a.len() as f64, b.len() as f64);
     let se2 = v1 + v2;
-    if !(se2 > 0.0) {
+    if se2.is_nan() || se2 <= 0.0 {
         return None;
     }
     let t = (m1 - m2) / se2.sqrt();

@@ -83,7 +83,7 @@ pub fn cox_ph(time: &[f64], event: &[bool], covariates: &[Vec<f64>]) -> Result<C
         let mean = column.iter().sum::<f64>() / n as f64;
         let ss = column.iter().map(|v| (v - mean).powi(2)).sum::<f64>();
         let sd = (ss / (n as f64 - 1.0)).sqrt();
-        if !(sd > 0.0) {
+        if sd.is_nan() || sd <= 0.0 {
             return Err(SurvivalError::Singular);
         }
         scales.push(sd);

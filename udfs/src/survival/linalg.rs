@@ -9,7 +9,7 @@ pub(crate) fn cholesky(a: &[f64], p: usize) -> Option<Vec<f64>> {
             let s = a[i * p + j] - (0..j).map(|k| l[i * p + k] * l[j * p + k]).sum::<f64>();
             if i == j {
                 // Relative threshold: a pivot lost to rounding means a singular matrix.
-                if !(s > 1e-12 * a[i * p + i].abs().max(f64::MIN_POSITIVE)) {
+                if s.is_nan() || s <= 1e-12 * a[i * p + i].abs().max(f64::MIN_POSITIVE) {
                     return None;
                 }
                 l[i * p + i] = s.sqrt();
