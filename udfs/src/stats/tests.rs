@@ -4,7 +4,7 @@ use proptest::prelude::*;
 use serde_json::Value;
 
 use super::*;
-use crate::survival::tests::{COHORTS, assert_close, cohort, reference};
+use crate::survival::tests::{COHORTS, assert_close, cohort, reference, report_worst};
 
 fn floats(v: &Value) -> Vec<f64> {
     v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
@@ -31,6 +31,7 @@ fn tables_agree_with_scipy() {
             assert_close(p, &case["fisher_p"], &format!("{what} fisher p"));
         }
     }
+    report_worst("tables_agree_with_scipy");
 }
 
 #[test]
@@ -48,6 +49,7 @@ fn samples_agree_with_scipy() {
         let rho = spearman_rho(&a[..n], &b[..n]).unwrap();
         assert_close(rho, &case["spearman_prefix"], &format!("{what} rho"));
     }
+    report_worst("samples_agree_with_scipy");
 }
 
 #[test]
@@ -82,6 +84,7 @@ fn cohorts_agree_with_scipy() {
         assert_close(welch.df, &e["welch_df"], &format!("{name} df"));
         assert_close(welch.p, &e["welch_p"], &format!("{name} Welch p"));
     }
+    report_worst("cohorts_agree_with_scipy");
 }
 
 proptest! {

@@ -362,6 +362,15 @@ mod tests {
     }
 
     #[test]
+    fn collinear_covariates_are_singular() {
+        let time = [1.0, 2.0, 3.0, 4.0];
+        let x1 = vec![0.5, 0.1, 0.9, 0.3];
+        let x2: Vec<f64> = x1.iter().map(|v| 2.0 * v + 1.0).collect();
+        let err = cox_ph(&time, &[true; 4], &[x1, x2]).unwrap_err();
+        assert_eq!(err, SurvivalError::Singular);
+    }
+
+    #[test]
     fn no_events_is_an_error() {
         let err = cox_ph(&[1.0, 2.0], &[false, false], &[vec![1.0, 2.0]]).unwrap_err();
         assert_eq!(err, SurvivalError::NoEvents);
