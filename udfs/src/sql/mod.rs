@@ -29,7 +29,10 @@ pub struct FunctionContext {
 impl FunctionContext {
     /// A context with the given strictness and no warnings.
     pub fn new(strict: bool) -> Self {
-        Self { strict, ..Self::default() }
+        Self {
+            strict,
+            ..Self::default()
+        }
     }
 
     /// Records a warning, once per distinct message.
@@ -53,7 +56,10 @@ impl FunctionContext {
 
     /// (done, queued) masks since the last [`reset_progress`](Self::reset_progress).
     pub fn mask_progress(&self) -> (usize, usize) {
-        (self.masks_done.load(Ordering::Relaxed), self.masks_queued.load(Ordering::Relaxed))
+        (
+            self.masks_done.load(Ordering::Relaxed),
+            self.masks_queued.load(Ordering::Relaxed),
+        )
     }
 
     /// Starts counting afresh for a new query.
