@@ -23,6 +23,17 @@ pub struct Engine {
     ctx: SessionContext,
     dataset: Arc<Dataset>,
     functions: Arc<FunctionContext>,
+    scans: Arc<LazyTable>,
+    masks: Arc<LazyTable>,
+}
+
+/// How many series and masks there are, and how many of each failed their header checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeaderSummary {
+    pub series: usize,
+    pub series_with_errors: usize,
+    pub masks: usize,
+    pub masks_with_errors: usize,
 }
 
 impl Engine {
@@ -65,21 +76,23 @@ impl Engine {
         // Series headers are read once, for whichever of scans and masks is queried first.
         let series: Arc<OnceLock<Vec<ScanRow>>> = Arc::default();
         let (ds, read) = (dataset.clone(), series.clone());
-        let scans = LazyTable::new(scans_schema(), move || {
+        let scans = Arc::new(LazyTable::new(scans_schema(), move || {
             scans_batch(read.get_or_init(|| read_all_series(&ds)))
-        });
-        ctx.register_table("scans", Arc::new(scans))?;
+        }));
+        ctx.register_table("scans", scans.clone())?;
         let ds = dataset.clone();
         let masks = Arc::new(LazyTable::new(masks_schema(), move || {
             masks_batch(&ds, series.get_or_init(|| read_all_series(&ds)))
         }));
         ctx.register_table("masks", masks.clone())?;
         ctx.register_batch("dataset_issues", issues_batch(&issues)?)?;
-        register_morphology_view(&ctx, masks)?;
+        register_morphology_view(&ctx, masks.clone())?;
         Ok(Engine {
             ctx,
             dataset,
             functions,
+            scans,
+            masks,
         })
     }
 
@@ -96,6 +109,28 @@ impl Engine {
     /// The shared function settings and warning sink.
     pub fn functions(&self) -> &Arc<FunctionContext> {
         &self.functions
+    }
+
+    /// A task that reads every series and mask header (as the first query of `scans` or `masks`
+    /// would; the rows are kept for it) and counts the errors. Runs anywhere, e.g. on a
+    /// background thread while the user types.
+    pub fn header_summary_task(&self) -> impl FnOnce() -> Result<HeaderSummary> + Send + 'static {
+        let (scans, masks) = (self.scans.clone(), self.masks.clone());
+        move || {
+            let count = |table: &LazyTable| -> Result<(usize, usize)> {
+                let batch = table.batch()?;
+                let errors = batch.column_by_name("error").map_or(0, |c| c.len() - c.null_count());
+                Ok((batch.num_rows(), errors))
+            };
+            let (series, series_with_errors) = count(&scans)?;
+            let (masks, masks_with_errors) = count(&masks)?;
+            Ok(HeaderSummary {
+                series,
+                series_with_errors,
+                masks,
+                masks_with_errors,
+            })
+        }
     }
 
     /// Warnings recorded since the last call (bad clinical cells, unreadable masks, ...).

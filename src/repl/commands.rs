@@ -127,6 +127,8 @@ impl Shell {
                     self.engine = engine;
                     self.refresh_catalog();
                     self.print_banner();
+                    self.start_header_check();
+                    self.report_header_check(std::time::Duration::from_millis(500));
                 }
                 Err(e) => eprintln!("error: {e:#}"),
             },

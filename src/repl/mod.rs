@@ -53,6 +53,8 @@ struct Shell {
     highlight: Arc<AtomicBool>,
     interrupted: Arc<Interrupt>,
     settings: Settings,
+    /// The background header check, reported once before a prompt when it is done.
+    header_check: Option<std::sync::mpsc::Receiver<Result<crate::engine::HeaderSummary>>>,
 }
 
 /// Ctrl-C during a query: the flag says it happened, `wake` wakes the waiting query loop.
@@ -110,9 +112,12 @@ pub fn run(data_dir: &Path, strict: bool) -> Result<()> {
             output: None,
             once: None,
         },
+        header_check: None,
     };
     shell.refresh_catalog();
     shell.print_banner();
+    shell.start_header_check();
+    shell.report_header_check(std::time::Duration::from_millis(500));
     shell.run_loop()
 }
 
@@ -136,9 +141,41 @@ impl Shell {
         crate::cli::print_warnings(&self.engine.take_warnings());
     }
 
+    /// Reads every header on a background thread, so start-up stays instant and the first query
+    /// of scans or masks finds them read.
+    fn start_header_check(&mut self) {
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let task = self.engine.header_summary_task();
+        std::thread::spawn(move || {
+            let _ = sender.send(task());
+        });
+        self.header_check = Some(receiver);
+    }
+
+    /// Says once, before a prompt, what the background header check found; waits up to `wait`
+    /// for it (a small dataset is read by the time the banner is done).
+    fn report_header_check(&mut self, wait: std::time::Duration) {
+        let Some(receiver) = &self.header_check else { return };
+        let Ok(summary) = receiver.recv_timeout(wait) else {
+            return;
+        };
+        self.header_check = None;
+        match summary {
+            Ok(s) if s.series_with_errors + s.masks_with_errors == 0 => {
+                eprintln!("(all {} series and {} mask headers read cleanly)", s.series, s.masks)
+            }
+            Ok(s) => eprintln!(
+                "(headers: {} of {} series and {} of {} masks have errors; queries/data_quality.sql lists them)",
+                s.series_with_errors, s.series, s.masks_with_errors, s.masks
+            ),
+            Err(e) => eprintln!("(header check failed: {e:#})"),
+        }
+    }
+
     fn run_loop(&mut self) -> Result<()> {
         let mut interrupted_once = false;
         loop {
+            self.report_header_check(std::time::Duration::ZERO);
             match self.editor.readline("npcql> ") {
                 Ok(text) => {
                     interrupted_once = false;
