@@ -26,6 +26,9 @@ fn shell(home: &Path) -> PtySession {
     session
         .exp_string("48 patients, 144 series, 144 masks")
         .expect("banner");
+    session
+        .exp_string("all 144 series and 144 mask headers read cleanly")
+        .expect("header check");
     session.exp_string(PROMPT).expect("prompt");
     session
 }
