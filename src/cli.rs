@@ -148,7 +148,15 @@ async fn run_sources(engine: &Engine, sources: &[Source], params: &Params, args:
         for statement in script::parse_statements(&sql).map_err(in_source)? {
             let result = script::execute(engine.ctx(), statement).await;
             report_warnings(engine, args.strict)?;
-            let result = result.map_err(in_source)?;
+            let result = result
+                .map_err(|e| {
+                    let message = format!("{e:#}");
+                    match script::locate_error(&sql, &message) {
+                        Some(position) => anyhow::anyhow!("{message} (at {position})"),
+                        None => e,
+                    }
+                })
+                .map_err(in_source)?;
             if !result.has_columns() {
                 continue;
             }

@@ -230,7 +230,11 @@ impl Shell {
                     }
                 }
                 Some(Err(e)) => {
-                    eprintln!("error: {e:#}");
+                    let message = format!("{e:#}");
+                    match script::locate_error(sql, &message) {
+                        Some(position) => eprintln!("error: {message} (at {position})"),
+                        None => eprintln!("error: {message}"),
+                    }
                     break;
                 }
                 None => {

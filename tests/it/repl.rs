@@ -157,7 +157,10 @@ fn errors_leave_the_session_running() {
     let home = tempfile::tempdir().unwrap();
     let mut s = shell(home.path());
     let out = run(&mut s, "SELECT * FROM nowhere;");
-    assert!(out.contains("error:") && out.contains("nowhere"), "{out}");
+    assert!(
+        out.contains("error:") && out.contains("nowhere") && out.contains("(at line 1, column 15)"),
+        "{out}"
+    );
     let out = run(&mut s, "SELEC 1;");
     assert!(out.contains("syntax error"), "{out}");
     let out = run(&mut s, "SELECT 5 AS five;");
