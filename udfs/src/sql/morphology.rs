@@ -186,7 +186,7 @@ fn features_of(paths: &StringArray, functions: &FunctionContext) -> Result<Vec<O
     let mut distinct: Vec<&str> = paths.iter().flatten().collect();
     distinct.sort_unstable();
     distinct.dedup();
-    let results = compute_parallel(&distinct);
+    let results = compute_parallel(&distinct, functions);
     let by_path: HashMap<&str, &Result<MorphologyFeatures, MaskError>> =
         distinct.iter().copied().zip(results.iter()).collect();
     for result in &results {
@@ -203,30 +203,54 @@ fn features_of(paths: &StringArray, functions: &FunctionContext) -> Result<Vec<O
         .collect())
 }
 
-/// Features of each path, through the cache; uncached paths on all cores.
-fn compute_parallel(paths: &[&str]) -> Vec<Result<MorphologyFeatures, MaskError>> {
+/// Features of each path, through the cache; uncached paths on all cores, reported to
+/// `functions` as queued and done for the shell's progress bar.
+fn compute_parallel(paths: &[&str], functions: &FunctionContext) -> Vec<Result<MorphologyFeatures, MaskError>> {
     let slots: Vec<Option<Slot>> = paths.iter().map(|p| cache_slot(Path::new(p))).collect();
-    let pending: Vec<usize> = (0..paths.len())
-        .filter(|&i| slots[i].as_ref().is_some_and(|s| s.get().is_none()))
+    let mut results: Vec<Option<Result<MorphologyFeatures, MaskError>>> = slots
+        .iter()
+        .map(|slot| slot.as_ref().and_then(|s| s.get()).cloned())
         .collect();
-    let resolve = |i: usize| resolve(Path::new(paths[i]), slots[i].as_ref());
+    // Uncached, including paths that cannot be stat'ed: reading them names their fault.
+    let pending: Vec<usize> = (0..paths.len()).filter(|&i| results[i].is_none()).collect();
+    if pending.is_empty() {
+        return results.into_iter().flatten().collect();
+    }
+    functions.masks_queued(pending.len());
+    let compute = |i: usize| {
+        let result = resolve(Path::new(paths[i]), slots[i].as_ref());
+        functions.mask_done();
+        (i, result)
+    };
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(pending.len());
-    if threads > 1 {
+    let computed: Vec<_> = if threads > 1 {
         let next = AtomicUsize::new(0);
-        std::thread::scope(|scope| {
-            for _ in 0..threads {
-                scope.spawn(|| {
-                    while let Some(&i) = pending.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        let _ = resolve(i); // fills the slot; read back below
-                    }
-                });
+        let worker = || {
+            let mut done = Vec::new();
+            while let Some(&i) = pending.get(next.fetch_add(1, Ordering::Relaxed)) {
+                done.push(compute(i));
             }
-        });
+            done
+        };
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads).map(|_| scope.spawn(worker)).collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+                .collect()
+        })
+    } else {
+        pending.iter().map(|&i| compute(i)).collect()
+    };
+    for (i, result) in computed {
+        results[i] = Some(result);
     }
-    // Cached slots return at once; paths that cannot be stat'ed are read here for their fault.
-    (0..paths.len()).map(resolve).collect()
+    results
+        .into_iter()
+        .map(|r| r.expect("every path is either cached or computed"))
+        .collect()
 }
 
 /// The features of `path` through its cache slot, computing them if nobody has yet.
@@ -425,6 +449,33 @@ mod tests {
             Err(e) => e,
         };
         assert!(err.to_string().contains(missing), "{err}");
+    }
+
+    #[tokio::test]
+    async fn progress_counts_each_uncached_mask_once() {
+        let dir = std::env::temp_dir().join(format!("npcql-morph-progress-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let copies = ["box_aniso", "single_voxel"].map(|n| {
+            let copy = dir.join(format!("{n}.nii.gz"));
+            std::fs::copy(fixture(n), &copy).unwrap();
+            copy.display().to_string()
+        });
+        let corrupt = dir.join("corrupt.nii");
+        std::fs::write(&corrupt, b"not a NIfTI file").unwrap();
+        let corrupt = corrupt.display().to_string();
+        let (ctx, functions) = context(false);
+        let rows = [&copies[0], &copies[1], &copies[0], &corrupt]
+            .map(|p| format!("('{p}')"))
+            .join(", ");
+        let sql = format!("SELECT tumor_volume(column1), surface_area(column1) FROM (VALUES {rows})");
+        floats(&ctx, &sql).await;
+        // Two masks and the corrupt file, each queued and done once across both functions.
+        assert_eq!(functions.mask_progress(), (3, 3));
+        functions.reset_progress();
+        floats(&ctx, &format!("SELECT max_diameter('{}')", copies[1])).await;
+        assert_eq!(functions.mask_progress(), (0, 0), "served from the cache");
+        assert_eq!(functions.take_warnings().len(), 1);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
