@@ -2,11 +2,11 @@
 //! and each kind of bad input (typed fault naming the file, never a panic).
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use proptest::prelude::*;
+use tempfile::TempPath;
 
 use super::mask::{MaskFault, MaskVolume, read_mask};
 
@@ -69,23 +69,23 @@ impl Nifti {
     }
 }
 
-/// Writes `bytes` to a fresh temporary file (gzipped if `gz`) and returns its path.
-fn write_temp(name: &str, bytes: &[u8], gz: bool) -> PathBuf {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!("npcql-morph-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let ext = if gz { "nii.gz" } else { "nii" };
-    let path = dir.join(format!("{}-{name}.{ext}", N.fetch_add(1, Ordering::Relaxed)));
-    let bytes = if gz {
+/// Writes `bytes` to a fresh temporary file (gzipped if `gz`); the file is deleted when the
+/// returned path is dropped.
+fn write_temp(name: &str, bytes: &[u8], gz: bool) -> TempPath {
+    let suffix = if gz { ".nii.gz" } else { ".nii" };
+    let mut file = tempfile::Builder::new()
+        .prefix(&format!("npcql-{name}-"))
+        .suffix(suffix)
+        .tempfile()
+        .unwrap();
+    if gz {
         let mut e = GzEncoder::new(Vec::new(), Compression::fast());
         e.write_all(bytes).unwrap();
-        e.finish().unwrap()
+        file.write_all(&e.finish().unwrap()).unwrap();
     } else {
-        bytes.to_vec()
-    };
-    std::fs::write(&path, bytes).unwrap();
-    path
+        file.write_all(bytes).unwrap();
+    }
+    file.into_temp_path()
 }
 
 fn fault_of(name: &str, nifti: &Nifti, gz: bool) -> MaskFault {
