@@ -153,3 +153,15 @@ fn rounds_to_significant_digits() {
     assert_eq!(round_significant(2.0, 9), "2");
     assert_eq!(round_significant(-0.5, 9), "-0.5");
 }
+
+/// The runner itself fails on a wrong expected value (a test that cannot fail is no test).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_expectation_fails() {
+    let mut runner = sqllogictest::Runner::new(|| async move {
+        let engine = Engine::open(&super::support::data_sample(), false).map_err(|e| SltError(format!("{e:#}")))?;
+        Ok(NpcqlDb { engine })
+    });
+    let wrong = "query I\nSELECT count(*) FROM patients\n----\n49\n";
+    let outcome = runner.run_script_async(wrong).await;
+    assert!(outcome.is_err(), "a wrong expected value passed: {outcome:?}");
+}

@@ -1,7 +1,6 @@
 //! The survival and statistics aggregates through a DataFusion session: GROUP BY, two-phase
-//! aggregation, NULL and error handling, and the `tests/slt/{survival,stats}.slt` files.
+//! aggregation, NULL and error handling. (The root crate runs `tests/slt/{survival,stats}.slt`.)
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
@@ -217,67 +216,6 @@ async fn empty_input_gives_null() {
     .await
     .unwrap();
     assert_eq!(got, vec![vec!["NULL".to_string(); 7]]);
-}
-
-/// Runs an `.slt` file the way the root crate's runner does, for the record kinds we use:
-/// `statement ok|error <text>`, `query <types> [rowsort]` and `query error <text>`.
-async fn run_slt(file: &str) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/slt")
-        .join(file);
-    let text = std::fs::read_to_string(&path).unwrap();
-    let ctx = session(2);
-    let mut lines = text.lines().enumerate().peekable();
-    while let Some((number, line)) = lines.next() {
-        let header: Vec<&str> = line.split_whitespace().collect();
-        if header.is_empty() || header[0].starts_with('#') {
-            continue;
-        }
-        let mut sql = Vec::new();
-        while let Some((_, l)) = lines.peek() {
-            if l.trim().is_empty() || *l == "----" {
-                break;
-            }
-            sql.push(lines.next().unwrap().1);
-        }
-        let sql = sql.join("\n");
-        let at = format!("{file}:{}", number + 1);
-        let result = rows(&ctx, &sql).await;
-        match header.as_slice() {
-            ["statement", "ok"] => {
-                result.unwrap_or_else(|e| panic!("{at}: {e}"));
-            }
-            [_, "error", message @ ..] => {
-                let err = result.err().unwrap_or_else(|| panic!("{at}: expected an error"));
-                assert!(err.to_string().contains(&message.join(" ")), "{at}: {err}");
-            }
-            ["query", _, modifiers @ ..] => {
-                assert_eq!(lines.next().map(|l| l.1), Some("----"), "{at}: no ----");
-                let mut expected = Vec::new();
-                while let Some((_, l)) = lines.next_if(|(_, l)| !l.trim().is_empty()) {
-                    expected.push(l.split_whitespace().collect::<Vec<_>>().join(" "));
-                }
-                let got = result.unwrap_or_else(|e| panic!("{at}: {e}"));
-                let mut got: Vec<String> = got.iter().map(|r| r.join(" ")).collect();
-                if modifiers.contains(&"rowsort") {
-                    got.sort();
-                    expected.sort();
-                }
-                assert_eq!(got, expected, "{at}: {sql}");
-            }
-            _ => panic!("{at}: unknown record {line}"),
-        }
-    }
-}
-
-#[tokio::test]
-async fn survival_slt() {
-    run_slt("survival.slt").await;
-}
-
-#[tokio::test]
-async fn stats_slt() {
-    run_slt("stats.slt").await;
 }
 
 #[tokio::test]
