@@ -31,7 +31,7 @@ pub struct MaskInfo {
 pub fn read_mask_header(path: &Path, series: Option<&SeriesInfo>) -> MaskInfo {
     let header = match NiftiHeader::from_file(path) {
         Ok(h) => h,
-        Err(e) => return failed(path, &format!("not a readable NIfTI-1 header ({e})")),
+        Err(e) => return failed(path, &header_fault(&e)),
     };
     let mut info = MaskInfo {
         dims: None,
@@ -53,6 +53,18 @@ pub fn read_mask_header(path: &Path, series: Option<&SeriesInfo>) -> MaskInfo {
         info.error = Some(format!("{}: {fault}", path.display()));
     }
     info
+}
+
+/// What went wrong reading a header, in words (the nifti crate's I/O errors print as Debug).
+fn header_fault(error: &nifti::NiftiError) -> String {
+    match error {
+        nifti::NiftiError::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            "not a readable NIfTI-1 header (the file ends before its 348-byte header does)".into()
+        }
+        nifti::NiftiError::Io(io) => format!("not a readable NIfTI-1 header ({io})"),
+        nifti::NiftiError::InvalidFormat => "not a readable NIfTI-1 header (bad magic code)".into(),
+        other => format!("not a readable NIfTI-1 header ({other})"),
+    }
 }
 
 fn failed(path: &Path, fault: &str) -> MaskInfo {

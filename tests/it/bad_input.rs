@@ -78,7 +78,8 @@ fn broken_masks_are_reported_per_file() {
     let lines: Vec<&str> = out.lines().skip(1).collect();
     assert_eq!(lines.len(), 4, "{out}");
     assert!(
-        lines[0].starts_with("001,T2,") && lines[0].contains("ROI-T2.nii: not a readable NIfTI-1 header"),
+        lines[0].starts_with("001,T2,")
+            && lines[0].contains("ROI-T2.nii: not a readable NIfTI-1 header (bad magic code)"),
         "{}",
         lines[0]
     );
