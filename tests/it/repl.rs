@@ -89,6 +89,15 @@ fn tab_completes_tables_and_columns() {
     let out = run(&mut s, ";");
     assert!(out.contains("48"), "{out}");
 
+    // File paths complete inside quotes (the shell runs in the repository).
+    settle();
+    s.send("SELECT count(*) AS rows_in_file FROM 'data-sample/clin\t")
+        .unwrap();
+    s.flush().unwrap();
+    s.exp_string("clinical.csv").unwrap();
+    let out = run(&mut s, "';");
+    assert!(out.contains("rows_in_file") && out.contains("48"), "{out}");
+
     settle();
     s.send("SELECT ebv_\t\t").unwrap();
     s.flush().unwrap();
