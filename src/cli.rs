@@ -163,6 +163,10 @@ async fn run_sources(engine: &Engine, sources: &[Source], params: &Params, args:
             if format.is_binary() && results_written > 0 {
                 bail!("{format:?} output holds one result, but the SQL has several statements that return rows");
             }
+            // Markdown tables written back to back would render as one table.
+            if results_written > 0 && matches!(format, Format::Markdown | Format::Table | Format::Line) {
+                writeln!(out)?;
+            }
             write_result(
                 &mut out,
                 format,
