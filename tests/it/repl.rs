@@ -127,6 +127,12 @@ fn dot_commands() {
     );
     let out = run(&mut s, ".functions volume");
     assert!(out.contains("tumor_volume(path)") && out.contains("IBSI RNU0"), "{out}");
+    run(&mut s, ".maxrows 3");
+    let out = run(&mut s, "SELECT patient_id, age FROM patients ORDER BY patient_id;");
+    assert!(
+        out.contains("bigint") && out.contains("48 rows (3 shown, 45 cut by .maxrows)"),
+        "{out}"
+    );
     run(&mut s, ".mode csv");
     run(&mut s, ".timer on");
     let out = run(&mut s, "SELECT 7 AS seven;");
