@@ -38,7 +38,7 @@ pub fn bind(sql: &str, params: &Params) -> Result<String> {
         let start = line_starts[(line as usize).saturating_sub(1).min(line_starts.len() - 1)];
         sql[start..]
             .char_indices()
-            .nth(column as usize - 1)
+            .nth((column as usize).saturating_sub(1))
             .map_or(sql.len(), |(i, _)| start + i)
     };
     let mut out = String::with_capacity(sql.len());
