@@ -46,6 +46,8 @@ pub enum CanonicalType {
 pub struct Sheet {
     pub headers: Vec<String>,
     pub rows: Vec<Vec<Option<String>>>,
+    /// Each row's 1-based line (csv) or row (xlsx) number in the file, for messages.
+    pub row_numbers: Vec<usize>,
 }
 
 /// The `patients` table and the problems met while building it.
@@ -56,55 +58,77 @@ pub struct PatientsTable {
     pub problems: Vec<(Option<String>, String)>,
 }
 
-/// Reads a csv or xlsx clinical file into text cells.
-pub fn read_sheet(path: &Path, sheet_name: Option<&str>) -> Result<Sheet> {
+/// Reads a csv or xlsx clinical file into text cells. The column names are on `header_row`
+/// (1-based), by default the first non-empty row; empty rows are skipped.
+pub fn read_sheet(path: &Path, sheet_name: Option<&str>, header_row: Option<usize>) -> Result<Sheet> {
     let ext = path
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
-    let sheet = if ext == "csv" {
+    let numbered_rows = if ext == "csv" {
         read_csv(path)?
     } else {
         read_workbook(path, sheet_name)?
     };
-    if sheet.headers.is_empty() {
-        bail!("{}: the clinical file is empty (no header row)", path.display());
-    }
-    Ok(sheet)
-}
-
-fn read_csv(path: &Path) -> Result<Sheet> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .from_path(path)
-        .with_context(|| format!("cannot open clinical file {}", path.display()))?;
-    let text = |bytes: &[u8]| {
-        String::from_utf8_lossy(bytes)
-            .trim()
-            .trim_start_matches('\u{feff}')
-            .to_string()
+    let mut rows = numbered_rows
+        .into_iter()
+        .filter(|(_, cells)| cells.iter().any(Option::is_some));
+    let header = match header_row {
+        Some(n) => rows.find(|(number, _)| *number == n),
+        None => rows.next(),
     };
-    let headers = reader
-        .byte_headers()
-        .with_context(|| format!("{}: cannot read the header row", path.display()))?
-        .iter()
-        .map(text)
-        .collect::<Vec<_>>();
-    let mut rows = Vec::new();
-    for (i, record) in reader.byte_records().enumerate() {
-        let record = record.with_context(|| format!("{}: malformed csv at data row {}", path.display(), i + 1))?;
-        rows.push(
-            record
-                .iter()
-                .map(|cell| Some(text(cell)).filter(|s| !is_missing(s)))
-                .collect(),
-        );
-    }
-    Ok(Sheet { headers, rows })
+    let Some((_, header)) = header else {
+        match header_row {
+            Some(n) => bail!(
+                "{}: npcql.toml says the column names are on row {n}, but that row is empty or missing",
+                path.display()
+            ),
+            None => bail!("{}: the clinical file is empty (no header row)", path.display()),
+        }
+    };
+    let (row_numbers, rows) = rows.unzip();
+    let headers = header.into_iter().map(Option::unwrap_or_default).collect();
+    Ok(Sheet {
+        headers,
+        rows,
+        row_numbers,
+    })
 }
 
-fn read_workbook(path: &Path, sheet_name: Option<&str>) -> Result<Sheet> {
+/// Every record of a csv file with its line number, cells trimmed, missing-value tokens None.
+fn read_csv(path: &Path) -> Result<Vec<(usize, Vec<Option<String>>)>> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot open clinical file {}", path.display()))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes.as_slice());
+    let mut rows = Vec::new();
+    let mut record = csv::ByteRecord::new();
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                // The reader's own line count misses skipped blank lines: count newlines up to
+                // the record's first byte instead.
+                let start = record.position().map_or(0, |p| p.byte() as usize).min(bytes.len());
+                let blank = bytes[start..].iter().take_while(|b| matches!(b, b'\n' | b'\r')).count();
+                let line = 1 + bytes[..start + blank].iter().filter(|b| **b == b'\n').count();
+                rows.push((line, record.iter().map(cell_text).collect()));
+            }
+            Err(e) => bail!("{}: malformed csv ({e})", path.display()),
+        }
+    }
+    Ok(rows)
+}
+
+fn cell_text(bytes: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(bytes);
+    let text = text.trim().trim_start_matches('\u{feff}').trim();
+    (!is_missing(text)).then(|| text.to_string())
+}
+
+/// Every row of a worksheet with its 1-based row number in the sheet.
+fn read_workbook(path: &Path, sheet_name: Option<&str>) -> Result<Vec<(usize, Vec<Option<String>>)>> {
     use calamine::{Data, Reader, open_workbook_auto};
     let mut workbook =
         open_workbook_auto(path).map_err(|e| anyhow::anyhow!("{}: cannot open workbook ({e})", path.display()))?;
@@ -119,7 +143,7 @@ fn read_workbook(path: &Path, sheet_name: Option<&str>) -> Result<Sheet> {
     let range = workbook
         .worksheet_range(&name)
         .map_err(|e| anyhow::anyhow!("{}: cannot read sheet '{name}' ({e})", path.display()))?;
-    let cell_text = |cell: &Data| -> Option<String> {
+    let data_text = |cell: &Data| -> Option<String> {
         let text = match cell {
             Data::Empty | Data::Error(_) => return None,
             Data::Int(v) => v.to_string(),
@@ -135,16 +159,12 @@ fn read_workbook(path: &Path, sheet_name: Option<&str>) -> Result<Sheet> {
         };
         Some(text).filter(|s| !is_missing(s))
     };
-    let mut rows = range.rows();
-    let headers = rows
-        .next()
-        .map(|r| r.iter().map(|c| cell_text(c).unwrap_or_default()).collect())
-        .unwrap_or_default();
-    let rows = rows
-        .map(|r| r.iter().map(cell_text).collect::<Vec<_>>())
-        .filter(|r| r.iter().any(Option::is_some))
-        .collect();
-    Ok(Sheet { headers, rows })
+    let first_row = range.start().map_or(0, |(row, _)| row as usize);
+    Ok(range
+        .rows()
+        .enumerate()
+        .map(|(i, r)| (first_row + i + 1, r.iter().map(data_text).collect()))
+        .collect())
 }
 
 /// Tokens that mean "no value" in clinical spreadsheets.
@@ -224,7 +244,7 @@ pub fn build_patients(
     let mut ids: Vec<Option<String>> = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
     for (r, row) in sheet.rows.iter().enumerate() {
-        let line = r + 2; // 1-based, after the header row
+        let line = sheet.row_numbers.get(r).copied().unwrap_or(r + 2);
         let raw = id_col.and_then(|c| row.get(c).cloned().flatten());
         let id = raw.as_deref().and_then(normalise_patient_id);
         match (&raw, &id) {
@@ -288,7 +308,12 @@ pub fn build_patients(
             .map(|row| row.get(c).and_then(|v| v.as_deref()))
             .chain(std::iter::repeat_n(None, missing_folders.len()))
             .collect();
-        let context = |row: usize| format!("{file_name} row {}", row + 2);
+        let context = |row: usize| {
+            format!(
+                "{file_name} row {}",
+                sheet.row_numbers.get(row).copied().unwrap_or(row + 2)
+            )
+        };
         let array = match canonical.get(name.as_str()) {
             Some(kind) => typed_column(name, *kind, &cells, &context, &mut problems),
             None => inferred_column(&cells),
@@ -492,6 +517,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn title_rows_above_the_header_are_skipped_and_rows_keep_their_numbers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.csv");
+        std::fs::write(&path, "NPC cohort 2016-2019,,\n\nID,Age,Sex\n1,50,M\n\n2,NA,F\n").unwrap();
+        let sheet = read_sheet(&path, None, Some(3)).unwrap();
+        assert_eq!(sheet.headers, ["ID", "Age", "Sex"]);
+        assert_eq!(sheet.row_numbers, [4, 6]);
+        assert_eq!(sheet.rows[1], [Some("2".to_string()), None, Some("F".to_string())]);
+        let err = read_sheet(&path, None, Some(9)).unwrap_err().to_string();
+        assert!(err.contains("row 9"), "{err}");
+        // Without header_row the title line is taken for the header.
+        assert_eq!(
+            read_sheet(&path, None, None).unwrap().headers[0],
+            "NPC cohort 2016-2019"
+        );
+    }
+
+    #[test]
     fn column_names_become_snake_case() {
         assert_eq!(snake_case("EBV DNA (copies/mL)"), "ebv_dna_copies_ml");
         assert_eq!(snake_case("PFS (months)"), "pfs_months");
@@ -535,6 +578,7 @@ mod tests {
                     None,
                 ],
             ],
+            row_numbers: vec![2, 3],
         };
         let table = build_patients(
             Some((Path::new("c.csv"), &sheet)),

@@ -4,6 +4,7 @@
 //! [clinical]
 //! file = "clinical/NPC_clinical.xlsx"   # default: the one csv/xlsx beside MRI-Segments
 //! sheet = "Sheet1"                      # xlsx only; default: the first sheet
+//! header_row = 2                        # the row with the column names; default: the first
 //! ebv_positive_above = 0                # copies/mL; derives ebv_status when the file lacks it
 //!
 //! [clinical.columns]                    # canonical name = column name in the file
@@ -38,6 +39,8 @@ pub struct ClinicalConfig {
     pub file: Option<PathBuf>,
     /// The worksheet to read from an xlsx file.
     pub sheet: Option<String>,
+    /// The 1-based row holding the column names, when title rows come first.
+    pub header_row: Option<usize>,
     /// EBV DNA load (copies/mL) above which `ebv_status` is 'positive', used only when the
     /// file has no EBV status column.
     pub ebv_positive_above: Option<f64>,

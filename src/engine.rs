@@ -171,7 +171,7 @@ fn load_patients(
     let Some(path) = clinical_path else {
         return clinical::build_patients(None, &config.clinical, &folder_ids);
     };
-    match clinical::read_sheet(path, config.clinical.sheet.as_deref()) {
+    match clinical::read_sheet(path, config.clinical.sheet.as_deref(), config.clinical.header_row) {
         Ok(sheet) => clinical::build_patients(Some((path, &sheet)), &config.clinical, &folder_ids)
             .with_context(|| format!("clinical file {}", path.display())),
         Err(e) if !strict => {
