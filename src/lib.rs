@@ -14,9 +14,11 @@ pub mod engine;
 pub mod lazy_table;
 pub mod nifti_mask;
 pub mod output;
+pub mod parallel;
 pub mod params;
 pub mod repl;
 pub mod sample;
 pub mod script;
+pub mod tables;
 
 pub use engine::Engine;

@@ -52,7 +52,7 @@ pub fn run(args: &SampleArgs) -> Result<()> {
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     progress.set_message("writing");
-    let written = crate::engine::parallel_map(&patients, |patient| {
+    let written = crate::parallel::parallel_map(&patients, |patient| {
         let result = files::write_patient(&segments, patient);
         progress.inc(1);
         result
