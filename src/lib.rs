@@ -14,7 +14,6 @@ pub mod engine;
 pub mod lazy_table;
 pub mod nifti_mask;
 pub mod output;
-pub mod parallel;
 pub mod params;
 pub mod repl;
 pub mod sample;

@@ -10,7 +10,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use crate::dataset::{Dataset, DatasetProblem, Modality};
 use crate::dicom_series::{ScanRow, SeriesInfo, read_series};
 use crate::nifti_mask::read_mask_header;
-use crate::parallel::parallel_map;
+use npcql_udfs::parallel::parallel_map;
 
 /// Reads every series' headers, spread over the available cores.
 pub fn read_all_series(dataset: &Dataset) -> Vec<ScanRow> {

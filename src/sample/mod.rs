@@ -52,7 +52,7 @@ pub fn run(args: &SampleArgs) -> Result<()> {
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     progress.set_message("writing");
-    let written = crate::parallel::parallel_map(&patients, |patient| {
+    let written = npcql_udfs::parallel::parallel_map(&patients, |patient| {
         let result = files::write_patient(&segments, patient);
         progress.inc(1);
         result

@@ -4,6 +4,7 @@
 //! `sql` registers them with DataFusion.
 
 pub mod morphology;
+pub mod parallel;
 pub mod sql;
 pub mod stats;
 pub mod survival;

@@ -9,7 +9,6 @@
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
 
@@ -217,33 +216,11 @@ fn compute_parallel(paths: &[&str], functions: &FunctionContext) -> Vec<Result<M
         return results.into_iter().flatten().collect();
     }
     functions.masks_queued(pending.len());
-    let compute = |i: usize| {
+    let computed = crate::parallel::parallel_map(&pending, |&i| {
         let result = resolve(Path::new(paths[i]), slots[i].as_ref());
         functions.mask_done();
         (i, result)
-    };
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(pending.len());
-    let computed: Vec<_> = if threads > 1 {
-        let next = AtomicUsize::new(0);
-        let worker = || {
-            let mut done = Vec::new();
-            while let Some(&i) = pending.get(next.fetch_add(1, Ordering::Relaxed)) {
-                done.push(compute(i));
-            }
-            done
-        };
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..threads).map(|_| scope.spawn(worker)).collect();
-            workers
-                .into_iter()
-                .flat_map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-                .collect()
-        })
-    } else {
-        pending.iter().map(|&i| compute(i)).collect()
-    };
+    });
     for (i, result) in computed {
         results[i] = Some(result);
     }
