@@ -282,6 +282,18 @@ fn first_inconsistency(slices: &[SliceHeader]) -> Option<String> {
                 name(first)
             ));
         }
+        if let (Some(a), Some(b)) = (s.orientation, first.orientation)
+            && a.iter().zip(&b).any(|(x, y)| (x - y).abs() > 1e-3)
+        {
+            return Some(format!(
+                "{}: ImageOrientationPatient differs from that of {}",
+                name(s),
+                name(first)
+            ));
+        }
+    }
+    if let Some(fault) = uneven_slice_gap(slices) {
+        return Some(fault);
     }
     for (a, b) in slices.iter().zip(&slices[1..]) {
         if a.instance_number.is_some() && a.instance_number == b.instance_number {
@@ -292,6 +304,30 @@ fn first_inconsistency(slices: &[SliceHeader]) -> Option<String> {
         return Some(format!("{}: no Rows/Columns", name(first)));
     }
     None
+}
+
+/// A missing or doubled slice shows as a gap between neighbouring slice positions that differs
+/// from the series' typical gap (the median) by more than half of it.
+fn uneven_slice_gap(slices: &[SliceHeader]) -> Option<String> {
+    if slices.len() < 3 || slices.iter().any(|s| s.position.is_none() || s.orientation.is_none()) {
+        return None;
+    }
+    let mut by_position: Vec<(f64, &SliceHeader)> = slices.iter().map(|s| (slice_offset(s), s)).collect();
+    by_position.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let gaps: Vec<f64> = by_position.windows(2).map(|w| w[1].0 - w[0].0).collect();
+    let mut sorted = gaps.clone();
+    sorted.sort_by(f64::total_cmp);
+    let typical = sorted[sorted.len() / 2];
+    let (i, gap) = gaps
+        .iter()
+        .enumerate()
+        .find(|(_, g)| (**g - typical).abs() > 0.5 * typical)?;
+    let (a, b) = (by_position[i].1, by_position[i + 1].1);
+    Some(format!(
+        "{}: {gap:.2} mm from the slice of {} where the series' slices are {typical:.2} mm apart (a slice missing or repeated?)",
+        b.file.display(),
+        a.file.display()
+    ))
 }
 
 fn grid_text(rows: Option<u32>, columns: Option<u32>) -> String {
