@@ -16,7 +16,13 @@ use crate::script;
 /// SQL over the nasopharyngeal-carcinoma MRI dataset: patients, scans, masks, tumour morphology
 /// and survival statistics.
 #[derive(Debug, Parser)]
-#[command(name = "npcql", version, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "npcql",
+    version,
+    args_conflicts_with_subcommands = true,
+    after_help = "Without -c or -f, npcql opens the interactive shell (.help lists its commands).\n\
+                  Tables: patients, scans, masks, morphology, dataset_issues. Examples: queries/*.sql"
+)]
 pub struct Args {
     /// Dataset folder (archive root, ROOT/data, or MRI-Segments). Default: $NPCQL_DATA, else the
     /// bundled data-sample.
