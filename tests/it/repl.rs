@@ -148,6 +148,12 @@ fn dot_commands() {
     );
     let out = run(&mut s, "\\d patients");
     assert!(out.contains("ebv_status VARCHAR"), "{out}");
+    let out = run(&mut s, ".open tests/data/alt-dataset");
+    assert!(out.contains("3 patients, 9 series, 9 masks"), "{out}");
+    let out = run(&mut s, "SELECT count(*) AS n FROM patients;");
+    assert!(out.contains("n\r\n3"), "{out}");
+    let out = run(&mut s, ".open /no/such/dataset");
+    assert!(out.contains("error:") && out.contains("/no/such/dataset"), "{out}");
     type_line(&mut s, "\\q");
     s.exp_eof().unwrap();
 }
