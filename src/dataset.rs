@@ -158,26 +158,47 @@ fn scan_patient_folder(patient_id: &str, dir: &Path, problems: &mut Vec<DatasetP
         path: path.display().to_string(),
         problem,
     };
+    // Names match case-insensitively (t2wi, roi-t2.nii): archives made on other systems vary.
+    let entries: Vec<PathBuf> = read_dir_sorted(dir).unwrap_or_default();
+    let mut used = vec![false; entries.len()];
+    let mut find = |name: &str, want_dir: bool| {
+        let i = entries.iter().position(|e| {
+            e.file_name()
+                .is_some_and(|n| n.to_string_lossy().eq_ignore_ascii_case(name))
+                && e.is_dir() == want_dir
+        })?;
+        used[i] = true;
+        Some(entries[i].clone())
+    };
     for modality in Modality::ALL {
-        let series_dir = dir.join(modality.series_folder());
-        if series_dir.is_dir() {
-            series.push((modality, series_dir));
-        } else {
-            problems.push(problem(&series_dir, format!("no {} series", modality.name())));
+        match find(modality.series_folder(), true) {
+            Some(series_dir) => series.push((modality, series_dir)),
+            None => problems.push(problem(
+                &dir.join(modality.series_folder()),
+                format!("no {} series", modality.name()),
+            )),
         }
-        let plain = dir.join(format!("{}.nii", modality.mask_stem()));
-        let gz = dir.join(format!("{}.nii.gz", modality.mask_stem()));
-        match (plain.is_file(), gz.is_file()) {
-            (true, true) => {
+        let plain = find(&format!("{}.nii", modality.mask_stem()), false);
+        let gz = find(&format!("{}.nii.gz", modality.mask_stem()), false);
+        match (plain, gz) {
+            (Some(plain), Some(gz)) => {
                 problems.push(problem(
                     &gz,
                     format!("both {0}.nii and {0}.nii.gz exist; using .nii", modality.mask_stem()),
                 ));
                 masks.push((modality, plain));
             }
-            (true, false) => masks.push((modality, plain)),
-            (false, true) => masks.push((modality, gz)),
-            (false, false) => problems.push(problem(&plain, format!("no {} mask", modality.name()))),
+            (Some(path), None) | (None, Some(path)) => masks.push((modality, path)),
+            (None, None) => problems.push(problem(
+                &dir.join(format!("{}.nii", modality.mask_stem())),
+                format!("no {} mask", modality.name()),
+            )),
+        }
+    }
+    for (entry, used) in entries.iter().zip(used) {
+        let hidden = entry.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        if !used && !hidden {
+            problems.push(problem(entry, "not part of the dataset layout; ignored".into()));
         }
     }
     PatientFolder {

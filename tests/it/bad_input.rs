@@ -149,6 +149,13 @@ fn missing_pieces_are_listed_not_fatal() {
     let data = copy_of_sample(2);
     std::fs::remove_dir_all(data.path().join("MRI-Segments/001/T1WI")).unwrap();
     std::fs::remove_file(data.path().join("MRI-Segments/002/ROI-CE-T1.nii")).unwrap();
+    // Another system's case and a stray file.
+    std::fs::rename(
+        data.path().join("MRI-Segments/002/T2WI"),
+        data.path().join("MRI-Segments/002/t2wi"),
+    )
+    .unwrap();
+    std::fs::write(data.path().join("MRI-Segments/002/notes.txt"), "re-contoured").unwrap();
     let (out, err, ok) = query(
         data.path(),
         "SELECT (SELECT count(*) FROM patients) AS patients, (SELECT count(*) FROM scans) AS scans, (SELECT count(*) FROM masks) AS masks",
