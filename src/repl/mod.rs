@@ -22,7 +22,6 @@ use crate::output::{Format, TableOptions, write_result};
 use crate::script;
 use input::{CompletionCatalog, SqlInput};
 
-pub use input::{highlight_sql, is_complete};
 
 /// Rows shown by default before a table result is cut (DuckDB and datafusion-cli show 40).
 const DEFAULT_MAX_ROWS: usize = 40;
