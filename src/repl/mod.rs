@@ -22,7 +22,6 @@ use crate::output::{Format, TableOptions, write_result};
 use crate::script;
 use input::{CompletionCatalog, SqlInput};
 
-
 /// Rows shown by default before a table result is cut (DuckDB and datafusion-cli show 40).
 const DEFAULT_MAX_ROWS: usize = 40;
 
@@ -52,6 +51,8 @@ struct Shell {
     highlight: Arc<AtomicBool>,
     interrupted: Arc<Interrupt>,
     settings: Settings,
+    /// Whether a statement failed (piped SQL then exits non-zero, as a script would).
+    failed: bool,
     /// The background header check, reported once before a prompt when it is done.
     header_check: Option<std::sync::mpsc::Receiver<Result<crate::engine::HeaderSummary>>>,
 }
@@ -112,6 +113,7 @@ pub fn run(data_dir: &Path, strict: bool) -> Result<()> {
             once: None,
         },
         header_check: None,
+        failed: false,
     };
     shell.refresh_catalog();
     shell.print_banner();
@@ -122,6 +124,10 @@ pub fn run(data_dir: &Path, strict: bool) -> Result<()> {
 
 impl Shell {
     fn print_banner(&self) {
+        // SQL piped in (`npcql < script.sql`) gets results and warnings, not a greeting.
+        if !std::io::stdin().is_terminal() {
+            return crate::cli::print_warnings(&self.engine.take_warnings());
+        }
         let dataset = self.engine.dataset();
         let series: usize = dataset.patients.iter().map(|p| p.series.len()).sum();
         let masks: usize = dataset.patients.iter().map(|p| p.masks.len()).sum();
@@ -143,6 +149,9 @@ impl Shell {
     /// Reads every header on a background thread, so start-up stays instant and the first query
     /// of scans or masks finds them read.
     fn start_header_check(&mut self) {
+        if !std::io::stdin().is_terminal() {
+            return;
+        }
         let (sender, receiver) = std::sync::mpsc::channel();
         let task = self.engine.header_summary_task();
         std::thread::spawn(move || {
@@ -207,6 +216,9 @@ impl Shell {
         if let Some(path) = history_path() {
             let _ = self.editor.save_history(&path);
         }
+        if self.failed && !std::io::stdin().is_terminal() {
+            anyhow::bail!("a statement of the SQL read from standard input failed");
+        }
         Ok(())
     }
 
@@ -214,7 +226,10 @@ impl Shell {
     fn run_sql(&mut self, sql: &str) {
         let statements = match script::parse_statements(sql) {
             Ok(statements) => statements,
-            Err(e) => return eprintln!("error: {e:#}"),
+            Err(e) => {
+                self.failed = true;
+                return eprintln!("error: {e:#}");
+            }
         };
         for statement in statements {
             let started = Instant::now();
@@ -229,6 +244,7 @@ impl Shell {
                     }
                 }
                 Some(Err(e)) => {
+                    self.failed = true;
                     let message = format!("{e:#}");
                     match script::locate_error(sql, &message) {
                         Some(position) => eprintln!("error: {message} (at {position})"),

@@ -214,3 +214,29 @@ fn every_saved_query_runs_on_the_sample_without_warnings() {
         assert!(stdout(&out).lines().count() > 1, "{} returns rows", file.display());
     }
 }
+
+#[test]
+fn sql_piped_into_the_shell_runs_and_fails_loudly() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let run = |sql: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_npcql"))
+            .args(["-d", &sample_arg()])
+            .env("HOME", std::env::temp_dir())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(sql.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = run("SELECT count(*) AS n\nFROM patients;\n");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "n\n48\n");
+    assert_eq!(stderr(&out), "", "no banner when SQL is piped in");
+    let out = run("SELECT 1 AS x;\nSELECT * FROM nowhere;\n");
+    assert!(!out.status.success());
+    assert_eq!(stdout(&out), "x\n1\n");
+    assert!(stderr(&out).contains("nowhere"), "{}", stderr(&out));
+}
