@@ -75,7 +75,7 @@ pub fn main_with_args(argv: Vec<String>) -> Result<()> {
     let data_dir = resolve_data_dir(args.data.as_deref())?;
     let sources = sources_in_order(&matches, &args);
     if sources.is_empty() {
-        return crate::repl::run(&data_dir, args.strict);
+        return crate::repl::run(&data_dir, args.strict, params);
     }
     let engine = Engine::open(&data_dir, args.strict)?;
     let runtime = tokio::runtime::Runtime::new()?;

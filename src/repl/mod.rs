@@ -51,6 +51,8 @@ struct Shell {
     highlight: Arc<AtomicBool>,
     interrupted: Arc<Interrupt>,
     settings: Settings,
+    /// Values for `$NAME` placeholders (`--param`).
+    params: crate::params::Params,
     /// Whether a statement failed (piped SQL then exits non-zero, as a script would).
     failed: bool,
     /// The background header check, reported once before a prompt when it is done.
@@ -70,8 +72,9 @@ enum Flow {
     Quit,
 }
 
-/// Runs the shell on the dataset at `data_dir` until `.quit`, Ctrl-D or two Ctrl-C.
-pub fn run(data_dir: &Path, strict: bool) -> Result<()> {
+/// Runs the shell on the dataset at `data_dir` until `.quit`, Ctrl-D or two Ctrl-C; `$NAME`
+/// placeholders in what is typed are bound from `params`.
+pub fn run(data_dir: &Path, strict: bool, params: crate::params::Params) -> Result<()> {
     let engine = Engine::open(data_dir, strict)?;
     let interrupted = Arc::new(Interrupt::default());
     let handler = interrupted.clone();
@@ -114,6 +117,7 @@ pub fn run(data_dir: &Path, strict: bool) -> Result<()> {
         },
         header_check: None,
         failed: false,
+        params,
     };
     shell.refresh_catalog();
     shell.print_banner();
@@ -224,7 +228,7 @@ impl Shell {
 
     /// Runs every statement of `sql`, printing results, warnings and errors; never fails.
     fn run_sql(&mut self, sql: &str) {
-        let statements = match script::parse_statements(sql) {
+        let statements = match crate::params::bind(sql, &self.params).and_then(|sql| script::parse_statements(&sql)) {
             Ok(statements) => statements,
             Err(e) => {
                 self.failed = true;
