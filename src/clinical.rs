@@ -235,9 +235,16 @@ pub fn build_patients(
     let names = column_names(&file_name, sheet, config, &mut problems)?;
     let id_col = names.iter().position(|n| n == "patient_id");
     if file.is_some() && id_col.is_none() {
-        bail!(
-            "{file_name}: no patient id column (looked for 'patient_id' and similar); map it in npcql.toml: [clinical.columns] patient_id = \"<column name>\""
-        );
+        // Rows without ids cannot be matched to folders: keep the images queryable, say why.
+        let mut table = build_patients(None, config, folder_ids)?;
+        table.problems.push((
+            None,
+            format!(
+                "{file_name}: no patient id column (looked for 'patient_id' and similar), so patients holds only \
+                 the folder ids; map it in npcql.toml: [clinical.columns] patient_id = \"<column name>\""
+            ),
+        ));
+        return Ok(table);
     }
 
     // Rows of the file, then folder patients the file does not mention (with NULL clinical data).

@@ -105,6 +105,7 @@ fn list_dicom_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
 }
 
 fn read_slice_header(file: &Path) -> Result<SliceHeader, String> {
+    crate::dicom_guard::check_element_lengths(file)?;
     let obj = OpenFileOptions::new()
         .read_until(tags::PIXEL_DATA)
         .open_file(file)

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod clinical;
 pub mod config;
 pub mod dataset;
+pub mod dicom_guard;
 pub mod dicom_series;
 pub mod engine;
 pub mod lazy_table;

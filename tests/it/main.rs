@@ -3,6 +3,7 @@
 mod alt_dataset;
 mod bad_input;
 mod cli;
+mod corruption;
 mod repl;
 mod sample;
 mod slt;

@@ -1,0 +1,297 @@
+//! A cheap walk over a DICOM file's element headers that refuses lengths the file cannot hold,
+//! before dicom-rs reads it: dicom-rs reserves and zero-fills an element's declared length
+//! before reading it, so one corrupt length costs up to 4 GiB of memory and seconds of time.
+//!
+//! Hand-written because no crate offers a header-only length check. The walk only ever refuses
+//! a length larger than what is left of the file (that file is certainly damaged); anything it
+//! does not understand ends the walk and leaves the verdict to dicom-rs.
+
+use std::fs::File;
+use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::path::Path;
+
+const ITEM: u32 = 0xFFFE_E000;
+const ITEM_END: u32 = 0xFFFE_E00D;
+const SEQUENCE_END: u32 = 0xFFFE_E0DD;
+const PIXEL_DATA: u32 = 0x7FE0_0010;
+const UNDEFINED: u32 = 0xFFFF_FFFF;
+/// Nesting deeper than this is not a real image header; stop walking rather than recurse.
+const MAX_DEPTH: usize = 16;
+
+/// How a walk over part of the file ended.
+enum Stop {
+    /// The part ended where it should (an item or sequence delimiter): walk on.
+    Closed,
+    /// Pixel data, the end of the file, or something to leave to dicom-rs: stop, no fault.
+    Done,
+    /// A declared length the file cannot hold.
+    Fault(String),
+}
+
+/// Checks that no element before the pixel data declares more bytes than the file has left.
+pub fn check_element_lengths(path: &Path) -> Result<(), String> {
+    let Ok(file) = File::open(path) else { return Ok(()) };
+    let Ok(size) = file.metadata().map(|m| m.len()) else {
+        return Ok(());
+    };
+    let mut walker = Walker {
+        reader: BufReader::new(file),
+        size,
+        explicit: true,
+    };
+    match walker.walk_file() {
+        Stop::Fault(fault) => Err(fault),
+        Stop::Closed | Stop::Done => Ok(()),
+    }
+}
+
+struct Walker {
+    reader: BufReader<File>,
+    size: u64,
+    /// Explicit VR (the file meta group always is; the data set by its transfer syntax).
+    explicit: bool,
+}
+
+impl Walker {
+    fn position(&mut self) -> Option<u64> {
+        self.reader.stream_position().ok()
+    }
+
+    fn bytes<const N: usize>(&mut self) -> Option<[u8; N]> {
+        let mut buf = [0u8; N];
+        self.reader.read_exact(&mut buf).ok()?;
+        Some(buf)
+    }
+
+    fn walk_file(&mut self) -> Stop {
+        // Preamble and "DICM", then the meta group (explicit VR little endian).
+        let Some(head) = self.bytes::<132>() else {
+            return Stop::Done;
+        };
+        if &head[128..] != b"DICM" {
+            return Stop::Done;
+        }
+        let mut syntax = String::new();
+        loop {
+            let Some(start) = self.position() else {
+                return Stop::Done;
+            };
+            let Some(tag) = self.bytes::<4>() else {
+                return Stop::Done;
+            };
+            if u16::from_le_bytes([tag[0], tag[1]]) != 0x0002 {
+                let _ = self.reader.seek(SeekFrom::Start(start));
+                break;
+            }
+            let Some(len) = self.explicit_length() else {
+                return Stop::Done;
+            };
+            if let Some(fault) = self.too_long(tag_number(tag), len) {
+                return Stop::Fault(fault);
+            }
+            if tag_number(tag) == 0x0002_0010 && len < 128 {
+                let mut value = vec![0u8; len as usize];
+                if self.reader.read_exact(&mut value).is_err() {
+                    return Stop::Done;
+                }
+                syntax = String::from_utf8_lossy(&value)
+                    .trim_end_matches(['\0', ' '])
+                    .to_string();
+            } else if self.skip(len).is_none() {
+                return Stop::Done;
+            }
+        }
+        match syntax.as_str() {
+            "1.2.840.10008.1.2" => self.explicit = false,
+            // Big endian and deflated data sets: leave them to dicom-rs.
+            "1.2.840.10008.1.2.2" | "1.2.840.10008.1.2.1.99" => return Stop::Done,
+            _ => {}
+        }
+        self.walk_elements(0)
+    }
+
+    /// Walks elements until an item delimiter (inside an undefined-length item), pixel data or
+    /// the end of the file.
+    fn walk_elements(&mut self, depth: usize) -> Stop {
+        if depth > MAX_DEPTH {
+            return Stop::Done;
+        }
+        loop {
+            let Some(tag) = self.bytes::<4>().map(tag_number) else {
+                return Stop::Done;
+            };
+            if tag == PIXEL_DATA {
+                return Stop::Done;
+            }
+            if tag >> 16 == 0xFFFE {
+                // Delimiters carry no VR, only a 4-byte length (zero).
+                let closed = tag == ITEM_END && depth > 0 && self.bytes::<4>().is_some();
+                return if closed { Stop::Closed } else { Stop::Done };
+            }
+            let len = if self.explicit {
+                self.explicit_length()
+            } else {
+                self.bytes::<4>().map(u32::from_le_bytes)
+            };
+            let Some(len) = len else { return Stop::Done };
+            if len == UNDEFINED {
+                match self.walk_sequence(depth + 1) {
+                    Stop::Closed => continue,
+                    other => return other,
+                }
+            }
+            if let Some(fault) = self.too_long(tag, len) {
+                return Stop::Fault(fault);
+            }
+            if self.skip(len).is_none() {
+                return Stop::Done;
+            }
+        }
+    }
+
+    /// Walks the items of an undefined-length sequence up to its delimiter.
+    fn walk_sequence(&mut self, depth: usize) -> Stop {
+        loop {
+            let Some(tag) = self.bytes::<4>().map(tag_number) else {
+                return Stop::Done;
+            };
+            let Some(len) = self.bytes::<4>().map(u32::from_le_bytes) else {
+                return Stop::Done;
+            };
+            match tag {
+                SEQUENCE_END => return Stop::Closed,
+                ITEM if len == UNDEFINED => match self.walk_elements(depth) {
+                    Stop::Closed => {}
+                    other => return other,
+                },
+                ITEM => {
+                    if let Some(fault) = self.too_long(ITEM, len) {
+                        return Stop::Fault(fault);
+                    }
+                    if self.skip(len).is_none() {
+                        return Stop::Done;
+                    }
+                }
+                _ => return Stop::Done,
+            }
+        }
+    }
+
+    /// The length of an explicit-VR element, after its tag. VRs with a 2-byte length are
+    /// listed; every other VR, unknown ones included, has 2 reserved bytes and a 4-byte length,
+    /// as dicom-rs reads them (an unknown VR is read as UN).
+    fn explicit_length(&mut self) -> Option<u32> {
+        const SHORT: [&[u8; 2]; 21] = [
+            b"AE", b"AS", b"AT", b"CS", b"DA", b"DS", b"DT", b"FL", b"FD", b"IS", b"LO", b"LT", b"PN", b"SH", b"SL",
+            b"SS", b"ST", b"TM", b"UI", b"UL", b"US",
+        ];
+        let vr = self.bytes::<2>()?;
+        if SHORT.contains(&&vr) {
+            self.bytes::<2>().map(|b| u32::from(u16::from_le_bytes(b)))
+        } else {
+            self.bytes::<2>()?;
+            self.bytes::<4>().map(u32::from_le_bytes)
+        }
+    }
+
+    fn too_long(&mut self, tag: u32, len: u32) -> Option<String> {
+        if len == UNDEFINED {
+            return None;
+        }
+        let at = self.position()?;
+        let left = self.size.saturating_sub(at);
+        (u64::from(len) > left).then(|| {
+            format!(
+                "truncated or corrupt: element ({:04X},{:04X}) at byte {at} declares {len} bytes, only {left} remain",
+                tag >> 16,
+                tag & 0xFFFF
+            )
+        })
+    }
+
+    fn skip(&mut self, len: u32) -> Option<()> {
+        self.reader.seek_relative(i64::from(len)).ok()
+    }
+}
+
+/// Group and element of a little-endian tag as one number, group first.
+fn tag_number(bytes: [u8; 4]) -> u32 {
+    (u32::from(u16::from_le_bytes([bytes[0], bytes[1]])) << 16) | u32::from(u16::from_le_bytes([bytes[2], bytes[3]]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Preamble, "DICM" and a meta group naming explicit VR little endian.
+    fn header() -> Vec<u8> {
+        let mut bytes = vec![0u8; 128];
+        bytes.extend_from_slice(b"DICM");
+        let syntax = b"1.2.840.10008.1.2.1\0";
+        bytes.extend_from_slice(&[0x02, 0x00, 0x10, 0x00, b'U', b'I']);
+        bytes.extend_from_slice(&(syntax.len() as u16).to_le_bytes());
+        bytes.extend_from_slice(syntax);
+        bytes
+    }
+
+    fn short(bytes: &mut Vec<u8>, group: u16, element: u16, vr: &[u8; 2], value: &[u8]) {
+        bytes.extend_from_slice(&group.to_le_bytes());
+        bytes.extend_from_slice(&element.to_le_bytes());
+        bytes.extend_from_slice(vr);
+        bytes.extend_from_slice(&(value.len() as u16).to_le_bytes());
+        bytes.extend_from_slice(value);
+    }
+
+    fn check(bytes: &[u8]) -> Result<(), String> {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), bytes).unwrap();
+        check_element_lengths(file.path())
+    }
+
+    #[test]
+    fn walks_through_an_undefined_length_sequence() {
+        let mut bytes = header();
+        short(&mut bytes, 0x0008, 0x0060, b"CS", b"MR");
+        // (0008,1140) SQ, undefined length: one undefined-length item holding one element.
+        bytes.extend_from_slice(&[0x08, 0x00, 0x40, 0x11, b'S', b'Q', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF]);
+        bytes.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0, 0xFF, 0xFF, 0xFF, 0xFF]);
+        short(&mut bytes, 0x0008, 0x1150, b"UI", b"1.2\0");
+        bytes.extend_from_slice(&[0xFE, 0xFF, 0x0D, 0xE0, 0, 0, 0, 0]);
+        bytes.extend_from_slice(&[0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0]);
+        short(&mut bytes, 0x0010, 0x0010, b"PN", b"001 ");
+        assert_eq!(check(&bytes), Ok(()));
+
+        // A damaged VR after the sequence reads as UN with a 4-byte length: far too long.
+        let mut damaged = bytes.clone();
+        let vr = damaged.len() - 8; // tag 4, VR 2, length 2, value 4: the VR starts 8 from the end
+        damaged[vr] = 0xEB;
+        let fault = check(&damaged).unwrap_err();
+        assert!(
+            fault.contains("element (0010,0010)") && fault.contains("declares"),
+            "{fault}"
+        );
+    }
+
+    #[test]
+    fn a_length_past_the_end_inside_an_item_is_found() {
+        let mut bytes = header();
+        bytes.extend_from_slice(&[0x08, 0x00, 0x40, 0x11, b'S', b'Q', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF]);
+        bytes.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0, 0x00, 0x00, 0x00, 0x10]); // item of 256 MiB
+        let fault = check(&bytes).unwrap_err();
+        assert!(fault.contains("(FFFE,E000)"), "{fault}");
+    }
+
+    #[test]
+    fn files_it_does_not_understand_are_left_to_dicom_rs() {
+        assert_eq!(check(b"not a DICOM file"), Ok(()));
+        assert_eq!(check(&vec![0u8; 300]), Ok(()));
+    }
+
+    #[test]
+    fn a_file_cut_inside_its_meta_group_is_corrupt() {
+        let mut bytes = header();
+        bytes.truncate(142);
+        let fault = check(&bytes).unwrap_err();
+        assert!(fault.contains("element (0002,0010)"), "{fault}");
+    }
+}
