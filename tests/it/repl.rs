@@ -1,7 +1,6 @@
 //! The interactive shell, driven through a pseudo-terminal as a user types.
 //!
-//! Each step waits for the prompt, and a moment more, before typing on: rustyline switches the
-//! terminal to raw mode around drawing its prompt, which discards input typed ahead of it.
+//! Each step waits for the prompt, and a moment more, before typing on (see `settle`).
 
 use std::path::Path;
 use std::process::Command;
@@ -33,9 +32,11 @@ fn shell(home: &Path) -> PtySession {
     session
 }
 
-/// Lets the line editor finish setting up the terminal after drawing its prompt.
+/// Lets the line editor finish setting up the terminal after drawing its prompt: rustyline
+/// asks the terminal for the cursor position and reads the answer for up to 100 ms, taking any
+/// key typed meanwhile as part of it (a pseudo-terminal never answers).
 fn settle() {
-    std::thread::sleep(std::time::Duration::from_millis(200));
+    std::thread::sleep(std::time::Duration::from_millis(300));
 }
 
 /// Types `text` after the prompt settles, and returns what the shell printed before its next
