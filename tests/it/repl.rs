@@ -32,9 +32,9 @@ fn shell(home: &Path) -> PtySession {
     session
 }
 
-/// Lets the line editor finish setting up the terminal after drawing its prompt: rustyline
-/// asks the terminal for the cursor position and reads the answer for up to 100 ms, taking any
-/// key typed meanwhile as part of it (a pseudo-terminal never answers).
+/// Lets the line editor finish setting up the terminal after drawing its prompt: keys sent the
+/// instant the prompt appears were sometimes lost in these tests (cause not pinned down; a
+/// person cannot type that fast), so each step waits a moment first.
 fn settle() {
     std::thread::sleep(std::time::Duration::from_millis(300));
 }
