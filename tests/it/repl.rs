@@ -1,6 +1,6 @@
 //! The interactive shell, driven through a pseudo-terminal as a user types.
 //!
-//! Each step waits for the prompt, and a moment more, before typing on (see `settle`).
+//! Each step waits for the prompt before typing on.
 
 use std::path::Path;
 use std::process::Command;
@@ -32,11 +32,10 @@ fn shell(home: &Path) -> PtySession {
     session
 }
 
-/// Lets the line editor finish setting up the terminal after drawing its prompt: keys sent the
-/// instant the prompt appears were sometimes lost in these tests (cause not pinned down; a
-/// person cannot type that fast), so each step waits a moment first.
+/// A short pause between keystrokes and the next step, as a person's would be. (Keys typed
+/// ahead are not lost: `type_ahead_is_kept` checks that.)
 fn settle() {
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    std::thread::sleep(std::time::Duration::from_millis(20));
 }
 
 /// Types `text` after the prompt settles, and returns what the shell printed before its next
@@ -233,5 +232,21 @@ fn history_survives_a_restart() {
     s.exp_string("AS word;").unwrap();
     let out = run(&mut s, "");
     assert!(out.contains("remembered") && out.contains("1 row"), "{out}");
+    quit(s);
+}
+
+#[test]
+fn type_ahead_is_kept() {
+    // Three statements arriving in one read, as when typed during a query or pasted line by line.
+    let home = tempfile::tempdir().unwrap();
+    let mut s = shell(home.path());
+    s.send("SELECT 1 AS first;\rSELECT 2 AS second;\rSELECT 3 AS third;\r")
+        .unwrap();
+    s.flush().unwrap();
+    for column in ["first", "second", "third"] {
+        s.exp_string(column)
+            .unwrap_or_else(|e| panic!("{column} never ran: {e}"));
+    }
+    s.exp_string(PROMPT).unwrap();
     quit(s);
 }
