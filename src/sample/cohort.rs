@@ -276,7 +276,8 @@ pub fn draw_patient(seed: u64, index: usize, full_size: bool) -> SyntheticPatien
         rng.range(40.0, 96.0)
     };
     let pfs_event = event_time <= censor_time;
-    let pfs_months = (event_time.min(censor_time) * 10.0).round().max(1.0) / 10.0;
+    // Progression shows at the first follow-up scan at the earliest, about 3 months on.
+    let pfs_months = (event_time.min(censor_time) * 10.0).round().max(30.0) / 10.0;
 
     let ebv_dna = if ebv_positive {
         (10f64.powf(rng.range(2.3, 5.5))).round()
