@@ -4,6 +4,7 @@ mod alt_dataset;
 mod bad_input;
 mod cli;
 mod corruption;
+mod embedding;
 mod repl;
 mod sample;
 mod slt;

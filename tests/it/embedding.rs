@@ -1,0 +1,25 @@
+//! npcql as a library inside a report: open the dataset, run SQL, use the Arrow batches.
+//! (The README's "Embedding" section points here.)
+
+use datafusion::arrow::array::{Array, Float64Array, StringArray};
+use npcql::Engine;
+
+#[tokio::test]
+async fn a_report_reads_pfs_by_ebv_status_as_arrow() {
+    let engine = Engine::open(&crate::support::data_sample(), true).expect("dataset opens");
+    let results = npcql::script::run(
+        &engine,
+        "SELECT ebv_status, km_survival_at(pfs_months, pfs_event, 60) AS pfs_5y
+         FROM patients WHERE ebv_status IS NOT NULL GROUP BY ebv_status ORDER BY ebv_status",
+    )
+    .await
+    .expect("query runs");
+    let batch = &results[0].batches[0];
+    let status = batch.column(0).as_any().downcast_ref::<StringArray>().unwrap();
+    let pfs_5y = batch.column(1).as_any().downcast_ref::<Float64Array>().unwrap();
+    assert_eq!((status.value(0), status.value(1)), ("negative", "positive"));
+    // The sample's signal: EBV-DNA-positive patients progress sooner.
+    assert!(pfs_5y.value(1) < pfs_5y.value(0), "{:?}", pfs_5y);
+    assert_eq!(pfs_5y.null_count(), 0);
+    assert!(engine.take_warnings().is_empty());
+}
