@@ -1,6 +1,8 @@
 //! A cheap walk over a DICOM file's element headers that refuses lengths the file cannot hold,
 //! before dicom-rs reads it: dicom-rs reserves and zero-fills an element's declared length
 //! before reading it, so one corrupt length costs up to 4 GiB of memory and seconds of time.
+//! The walk ends at the Pixel Data element, whose declared length it checks too: a file cut
+//! short inside its pixels still has a whole header, and reading stops before the pixels.
 //!
 //! Hand-written because no crate offers a header-only length check. The walk only ever refuses
 //! a length larger than what is left of the file (that file is certainly damaged); anything it
@@ -28,7 +30,8 @@ enum Stop {
     Fault(String),
 }
 
-/// Checks that no element before the pixel data declares more bytes than the file has left.
+/// Checks that no element up to and including the pixel data declares more bytes than the
+/// file has left.
 pub fn check_element_lengths(path: &Path) -> Result<(), String> {
     let Ok(file) = File::open(path) else { return Ok(()) };
     let Ok(size) = file.metadata().map(|m| m.len()) else {
@@ -121,7 +124,7 @@ impl Walker {
                 return Stop::Done;
             };
             if tag == PIXEL_DATA {
-                return Stop::Done;
+                return self.check_pixel_data();
             }
             if tag >> 16 == 0xFFFE {
                 // Delimiters carry no VR, only a 4-byte length (zero).
@@ -147,6 +150,27 @@ impl Walker {
                 return Stop::Done;
             }
         }
+    }
+
+    /// The pixel data's declared length must fit in the file (an undefined length means
+    /// encapsulated, compressed frames: nothing to check).
+    fn check_pixel_data(&mut self) -> Stop {
+        let len = if self.explicit {
+            self.explicit_length()
+        } else {
+            self.bytes::<4>().map(u32::from_le_bytes)
+        };
+        let (Some(len), Some(at)) = (len, self.position()) else {
+            return Stop::Done;
+        };
+        let needed = at + u64::from(len);
+        if len != UNDEFINED && needed > self.size {
+            return Stop::Fault(format!(
+                "truncated: its pixel data needs {needed} bytes, the file has {}",
+                self.size
+            ));
+        }
+        Stop::Done
     }
 
     /// Walks the items of an undefined-length sequence up to its delimiter.
@@ -279,6 +303,19 @@ mod tests {
         bytes.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0, 0x00, 0x00, 0x00, 0x10]); // item of 256 MiB
         let fault = check(&bytes).unwrap_err();
         assert!(fault.contains("(FFFE,E000)"), "{fault}");
+    }
+
+    #[test]
+    fn pixel_data_cut_short_is_truncated() {
+        let mut bytes = header();
+        short(&mut bytes, 0x0028, 0x0010, b"US", &2u16.to_le_bytes());
+        bytes.extend_from_slice(&[0xE0, 0x7F, 0x10, 0x00, b'O', b'W', 0, 0]);
+        bytes.extend_from_slice(&8u32.to_le_bytes());
+        bytes.extend_from_slice(&[0u8; 8]);
+        assert_eq!(check(&bytes), Ok(()));
+        bytes.truncate(bytes.len() - 1);
+        let fault = check(&bytes).unwrap_err();
+        assert!(fault.starts_with("truncated: its pixel data needs"), "{fault}");
     }
 
     #[test]

@@ -110,9 +110,6 @@ fn read_slice_header(file: &Path) -> Result<SliceHeader, String> {
         .read_until(tags::PIXEL_DATA)
         .open_file(file)
         .map_err(|e| format!("not a readable DICOM file ({e})"))?;
-    if let Some(fault) = pixel_data_fault(file, &obj) {
-        return Err(fault);
-    }
     Ok(SliceHeader {
         file: file.to_path_buf(),
         instance_number: int(&obj, tags::INSTANCE_NUMBER),
@@ -129,49 +126,6 @@ fn read_slice_header(file: &Path) -> Result<SliceHeader, String> {
         manufacturer: text(&obj, tags::MANUFACTURER),
         model: text(&obj, tags::MANUFACTURER_MODEL_NAME),
         field_strength: float(&obj, tags::MAGNETIC_FIELD_STRENGTH),
-    })
-}
-
-/// Uncompressed transfer syntaxes: implicit VR LE, explicit VR LE, explicit VR BE.
-const UNCOMPRESSED: [&str; 3] = ["1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2"];
-
-/// A file cut short inside its pixel data still has a whole header. For uncompressed pixels,
-/// find the Pixel Data element in the first bytes of the file and check that the file holds the
-/// length it declares — reading a few KB, not the pixels.
-fn pixel_data_fault(file: &Path, obj: &DefaultDicomObject) -> Option<String> {
-    let syntax = obj.meta().transfer_syntax().trim_end_matches('\0');
-    if !UNCOMPRESSED.contains(&syntax) {
-        return None;
-    }
-    let size = std::fs::metadata(file).ok()?.len();
-    let (offset, header_len, declared) = find_pixel_data(file, syntax == "1.2.840.10008.1.2")?;
-    let needed = offset + header_len + declared;
-    (size < needed).then(|| format!("truncated: its pixel data needs {needed} bytes, the file has {size}"))
-}
-
-/// (offset, element header length, declared value length) of the Pixel Data element (7FE0,0010).
-fn find_pixel_data(file: &Path, implicit_vr: bool) -> Option<(u64, u64, u64)> {
-    use std::io::Read;
-    const TAG: [u8; 4] = [0xE0, 0x7F, 0x10, 0x00];
-    let mut head = Vec::new();
-    std::fs::File::open(file)
-        .ok()?
-        .take(64 * 1024)
-        .read_to_end(&mut head)
-        .ok()?;
-    let le32 = |b: &[u8]| u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
-    (132..head.len().saturating_sub(12)).find_map(|i| {
-        let element = &head[i..];
-        if element[..4] != TAG {
-            return None;
-        }
-        let (header_len, declared) = match &element[4..6] {
-            b"OW" | b"OB" if !implicit_vr && element[6..8] == [0, 0] => (12, le32(&element[8..12])),
-            _ if implicit_vr => (8, le32(&element[4..8])),
-            _ => return None,
-        };
-        // 0xFFFFFFFF: undefined length (encapsulated), nothing to check.
-        (declared != 0xFFFF_FFFF).then_some((i as u64, header_len, declared))
     })
 }
 
