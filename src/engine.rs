@@ -49,20 +49,19 @@ impl Engine {
             None => dataset.clinical_file.clone(),
         };
         let patients = load_patients(&dataset, clinical_path.as_deref(), &config, strict)?;
+        // Clinical problems are warned about now and listed in dataset_issues for later.
+        let clinical_file = clinical_path
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
         let mut issues = dataset.problems.clone();
         for (patient_id, problem) in &patients.problems {
-            let path = clinical_path
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default();
+            functions.warn(problem.clone());
             issues.push(crate::dataset::DatasetProblem {
                 patient_id: patient_id.clone(),
-                path,
+                path: clinical_file.clone(),
                 problem: problem.clone(),
             });
-        }
-        for (_, problem) in &patients.problems {
-            functions.warn(problem.clone());
         }
         let batch = patients.batch;
         ctx.register_table(

@@ -60,50 +60,43 @@ async fn tables_match_the_generated_geometry() {
     .await
     .unwrap();
     let csv = to_csv(&results[0]);
-    let mut expected = Vec::new();
-    for i in 0..48 {
-        let p = draw_patient(SEED, i, false);
-        // ORDER BY modality sorts 'CE-T1' < 'T1' < 'T2'.
-        for (name, g) in [("CE-T1", &p.series[2]), ("T1", &p.series[0]), ("T2", &p.series[1])] {
-            expected.push(format!(
-                "{},{name},{},{},{},{:?},{:?},{:?},{:?},{:?},{:?},{:?},{},{},{:?},",
-                p.patient_id,
-                g.slices,
-                g.rows,
-                g.columns,
-                decimal_string(g.pixel_mm),
-                decimal_string(g.pixel_mm),
-                decimal_string(g.slice_thickness_mm),
-                decimal_string(g.slice_spacing_mm),
-                decimal_string(g.echo_time_ms),
-                decimal_string(g.repetition_time_ms),
-                decimal_string(g.flip_angle),
-                p.scanner.manufacturer(),
-                p.scanner.model(),
-                decimal_string(p.scanner.field_strength_t())
-            ));
-        }
-    }
+    let expected = expected_rows(|p, name, s| {
+        let g = &p.series[s];
+        format!(
+            "{},{name},{},{},{},{:?},{:?},{:?},{:?},{:?},{:?},{:?},{},{},{:?},",
+            p.patient_id,
+            g.slices,
+            g.rows,
+            g.columns,
+            decimal_string(g.pixel_mm),
+            decimal_string(g.pixel_mm),
+            decimal_string(g.slice_thickness_mm),
+            decimal_string(g.slice_spacing_mm),
+            decimal_string(g.echo_time_ms),
+            decimal_string(g.repetition_time_ms),
+            decimal_string(g.flip_angle),
+            p.scanner.manufacturer(),
+            p.scanner.model(),
+            decimal_string(p.scanner.field_strength_t())
+        )
+    });
     assert_same_rows(&csv, &expected);
 
     let results = npcql::script::run(&engine, "SELECT patient_id, modality, dim_x, dim_y, dim_z, spacing_x, spacing_z, datatype, error FROM masks ORDER BY patient_id, modality").await.unwrap();
     let csv = to_csv(&results[0]);
-    let mut expected = Vec::new();
-    for i in 0..48 {
-        let p = draw_patient(SEED, i, false);
-        for (name, g) in [("CE-T1", &p.series[2]), ("T1", &p.series[0]), ("T2", &p.series[1])] {
-            // NIfTI stores spacing as f32.
-            expected.push(format!(
-                "{},{name},{},{},{},{:?},{:?},uint8,",
-                p.patient_id,
-                g.columns,
-                g.rows,
-                g.slices,
-                f64::from(g.pixel_mm as f32),
-                f64::from(g.slice_spacing_mm as f32)
-            ));
-        }
-    }
+    let expected = expected_rows(|p, name, s| {
+        let g = &p.series[s];
+        // NIfTI stores spacing as f32.
+        format!(
+            "{},{name},{},{},{},{:?},{:?},uint8,",
+            p.patient_id,
+            g.columns,
+            g.rows,
+            g.slices,
+            f64::from(g.pixel_mm as f32),
+            f64::from(g.slice_spacing_mm as f32)
+        )
+    });
     assert_same_rows(&csv, &expected);
 }
 
@@ -117,6 +110,15 @@ fn assert_same_rows(actual: &[String], expected: &[String]) {
     for (a, e) in actual.iter().zip(expected) {
         assert_eq!(a, e);
     }
+}
+
+/// One expected row per generated series, in `ORDER BY patient_id, modality` order ('CE-T1' <
+/// 'T1' < 'T2'); `row` formats a series given its patient, modality name and index in `series`.
+fn expected_rows(row: impl Fn(&npcql::sample::SyntheticPatient, &str, usize) -> String) -> Vec<String> {
+    (0..48)
+        .map(|i| draw_patient(SEED, i, false))
+        .flat_map(|p| [("CE-T1", 2), ("T1", 0), ("T2", 1)].map(|(name, s)| row(&p, name, s)))
+        .collect()
 }
 
 fn to_csv(result: &npcql::script::StatementResult) -> Vec<String> {
