@@ -221,20 +221,7 @@ fn write_mask(path: &Path, g: &SeriesGeometry, mask: &Array3<u8>) -> Result<()> 
 /// The clinical csv with the canonical column names.
 pub fn write_clinical(path: &Path, patients: &[SyntheticPatient]) -> Result<()> {
     let mut writer = csv::Writer::from_path(path).with_context(|| format!("cannot create {}", path.display()))?;
-    writer.write_record([
-        "patient_id",
-        "sex",
-        "age",
-        "ebv_dna",
-        "ebv_status",
-        "who_type",
-        "t_stage",
-        "n_stage",
-        "m_stage",
-        "clinical_stage",
-        "pfs_months",
-        "pfs_event",
-    ])?;
+    writer.write_record(crate::clinical::CANONICAL_COLUMNS.map(|(name, _)| name))?;
     for p in patients {
         let c = &p.clinical;
         let opt = |v: Option<String>| v.unwrap_or_default();
