@@ -1,24 +1,31 @@
 //! npcql: an embedded analytical SQL engine over the nasopharyngeal-carcinoma MRI dataset
 //! (Li et al., Sci Data 2025).
 //!
-//! [`Engine::open`] discovers a dataset folder and exposes it to DataFusion as the tables
-//! `patients`, `scans` and `masks`, with npcql's SQL functions registered. The `npcql`
-//! binary adds the command line, output formats and the interactive shell.
+//! The library is four layers, each using only the ones above it:
+//!
+//! | room | what it does |
+//! |---|---|
+//! | [`dataset`] | reads the files: discovery of the layout, DICOM series headers, NIfTI mask headers, the clinical sheet, `npcql.toml`. Knows nothing of SQL. |
+//! | [`catalog`] | the session: [`Engine`] exposes a dataset to DataFusion as the tables `patients`, `scans`, `masks`, `dataset_issues` and the view `morphology`, with npcql's functions (crate `npcql-udfs`) registered. |
+//! | [`query`] | SQL text to results: statements, `$NAME` parameters, error positions. |
+//! | [`output`] | results to bytes: tables for people, csv/json/markdown for tools, Parquet/Arrow for pipelines. |
+//!
+//! [`sample`] writes a synthetic cohort in the dataset's layout. The `npcql` binary
+//! (`src/bin/npcql`) adds the command line and the interactive shell on top.
+//!
+//! ```no_run
+//! # async fn example() -> npcql::Result<()> {
+//! let engine = npcql::Engine::open(std::path::Path::new("data-sample"), false)?;
+//! let results = npcql::query::run(&engine, "SELECT count(*) FROM patients").await?;
+//! # Ok(()) }
+//! ```
 
-pub mod cli;
-pub mod clinical;
-pub mod config;
+pub mod catalog;
 pub mod dataset;
-pub mod dicom_guard;
-pub mod dicom_series;
-pub mod engine;
-pub mod lazy_table;
-pub mod nifti_mask;
+mod error;
 pub mod output;
-pub mod params;
-pub mod repl;
+pub mod query;
 pub mod sample;
-pub mod script;
-pub mod tables;
 
-pub use engine::Engine;
+pub use catalog::{Engine, HeaderSummary};
+pub use error::{Error, FileFault, Result};

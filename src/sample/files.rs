@@ -3,7 +3,6 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
 use dicom_core::value::PrimitiveValue;
 use dicom_core::{DataElement, Tag, VR};
 use dicom_dictionary_std::{tags, uids};
@@ -14,6 +13,8 @@ use nifti::writer::WriterOptions;
 
 use super::cohort::{SeriesGeometry, SyntheticPatient};
 use crate::dataset::Modality;
+use crate::dataset::canonical::CANONICAL_COLUMNS;
+use crate::error::{Error, Result};
 
 /// Writes the patient's folder under `segments_dir`.
 pub fn write_patient(segments_dir: &Path, patient: &SyntheticPatient) -> Result<()> {
@@ -88,7 +89,7 @@ fn write_series(
     g: &SeriesGeometry,
     mask: &Array3<u8>,
 ) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "cannot create", e))?;
     let id: u64 = patient.patient_id.parse().unwrap_or(0);
     let origin = g.origin();
     let (tissue, tumour) = match modality {
@@ -152,11 +153,10 @@ fn write_series(
         ]);
         let file = obj
             .with_meta(FileMetaTableBuilder::new().transfer_syntax(uids::EXPLICIT_VR_LITTLE_ENDIAN))
-            .context("cannot build the DICOM file meta group")?;
+            .map_err(|e| cannot_write(dir, e))?;
         // File names end in a number that is not zero-padded, as in the real dataset.
         let path = dir.join(format!("IM{}.dcm", k + 1));
-        file.write_to_file(&path)
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        file.write_to_file(&path).map_err(|e| cannot_write(&path, e))?;
     }
     Ok(())
 }
@@ -211,35 +211,45 @@ fn write_mask(path: &Path, g: &SeriesGeometry, mask: &Array3<u8>) -> Result<()> 
         srow_z: [0.0, 0.0, g.slice_spacing_mm as f32, origin[2] as f32],
         ..NiftiHeader::default()
     };
-    header.set_description_str("npcql synthetic tumour mask")?;
+    header
+        .set_description_str("npcql synthetic tumour mask")
+        .map_err(|e| cannot_write(path, e))?;
     WriterOptions::new(path)
         .reference_header(&header)
         .write_nifti(mask)
-        .with_context(|| format!("cannot write {}", path.display()))
+        .map_err(|e| cannot_write(path, e))
 }
 
 /// The clinical csv with the canonical column names.
 pub fn write_clinical(path: &Path, patients: &[SyntheticPatient]) -> Result<()> {
-    let mut writer = csv::Writer::from_path(path).with_context(|| format!("cannot create {}", path.display()))?;
-    writer.write_record(crate::clinical::CANONICAL_COLUMNS.map(|(name, _)| name))?;
+    let mut writer = csv::Writer::from_path(path).map_err(|e| cannot_write(path, e))?;
+    writer
+        .write_record(CANONICAL_COLUMNS.map(|(name, _)| name))
+        .map_err(|e| cannot_write(path, e))?;
     for p in patients {
         let c = &p.clinical;
         let opt = |v: Option<String>| v.unwrap_or_default();
-        writer.write_record([
-            p.patient_id.clone(),
-            c.sex.to_string(),
-            opt(c.age.map(|a| a.to_string())),
-            opt(c.ebv_dna.map(|v| format!("{v}"))),
-            if c.ebv_positive { "positive" } else { "negative" }.to_string(),
-            opt(c.who_type.map(str::to_string)),
-            c.t_stage.to_string(),
-            c.n_stage.to_string(),
-            c.m_stage.to_string(),
-            c.clinical_stage.to_string(),
-            format!("{:.1}", c.pfs_months),
-            u8::from(c.pfs_event).to_string(),
-        ])?;
+        writer
+            .write_record([
+                p.patient_id.clone(),
+                c.sex.to_string(),
+                opt(c.age.map(|a| a.to_string())),
+                opt(c.ebv_dna.map(|v| format!("{v}"))),
+                if c.ebv_positive { "positive" } else { "negative" }.to_string(),
+                opt(c.who_type.map(str::to_string)),
+                c.t_stage.to_string(),
+                c.n_stage.to_string(),
+                c.m_stage.to_string(),
+                c.clinical_stage.to_string(),
+                format!("{:.1}", c.pfs_months),
+                u8::from(c.pfs_event).to_string(),
+            ])
+            .map_err(|e| cannot_write(path, e))?;
     }
-    writer.flush()?;
-    Ok(())
+    writer.flush().map_err(|e| Error::io(path, "cannot write", e))
+}
+
+/// A write of the sample that failed, in the writing crate's words.
+fn cannot_write(path: &Path, error: impl std::fmt::Display) -> Error {
+    Error::io(path, "cannot write", std::io::Error::other(error.to_string()))
 }

@@ -4,62 +4,39 @@
 mod cohort;
 mod files;
 
-use std::path::PathBuf;
+use std::path::Path;
 
-use anyhow::{Context, Result, bail};
-use indicatif::{ProgressBar, ProgressStyle};
+use crate::error::{Error, Result};
 
 pub use cohort::{SyntheticPatient, draw_patient};
 
-/// Flags of `npcql sample`.
-#[derive(Debug, clap::Args)]
-pub struct SampleArgs {
-    /// Folder to write the cohort into (created; must be empty if it exists).
-    #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
-    /// Number of patients (default: 48, or 277 as in the real dataset with --full-size).
-    #[arg(long)]
-    pub patients: Option<usize>,
-    /// Random seed: the same seed gives the same files.
-    #[arg(long, default_value_t = 2025)]
-    pub seed: u64,
-    /// Real scanner resolution (T2 512×512, 28 slices) instead of the small git-friendly grids.
-    #[arg(long)]
-    pub full_size: bool,
-}
-
-/// Writes the cohort.
-pub fn run(args: &SampleArgs) -> Result<()> {
-    let count = args.patients.unwrap_or(if args.full_size { 277 } else { 48 });
-    if count == 0 || count > 999 {
-        bail!("--patients must be between 1 and 999");
+/// Writes `patients` synthetic patients drawn from `seed` into `out` (a new or empty folder)
+/// in the real dataset's layout, with their clinical.csv; `on_patient` is called as each
+/// patient's files are written (from several threads).
+pub fn write_sample(
+    out: &Path,
+    patients: usize,
+    seed: u64,
+    full_size: bool,
+    on_patient: impl Fn() + Sync,
+) -> Result<()> {
+    if patients == 0 || patients > 999 {
+        return Err(Error::Param("--patients must be between 1 and 999".into()));
     }
-    if args.out.exists()
-        && std::fs::read_dir(&args.out)
-            .map(|mut d| d.next().is_some())
-            .unwrap_or(true)
-    {
-        bail!(
+    if out.exists() && std::fs::read_dir(out).map(|mut d| d.next().is_some()).unwrap_or(true) {
+        return Err(Error::Dataset(format!(
             "{} exists and is not empty; npcql sample writes only into a new or empty folder",
-            args.out.display()
-        );
+            out.display()
+        )));
     }
-    let segments = args.out.join("MRI-Segments");
-    std::fs::create_dir_all(&segments).with_context(|| format!("cannot create {}", segments.display()))?;
-    let patients: Vec<SyntheticPatient> = (0..count).map(|i| draw_patient(args.seed, i, args.full_size)).collect();
-    let progress = ProgressBar::new(patients.len() as u64).with_style(
-        ProgressStyle::with_template("{msg} {wide_bar} {pos}/{len} patients, eta {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    progress.set_message("writing");
+    let segments = out.join("MRI-Segments");
+    std::fs::create_dir_all(&segments).map_err(|e| Error::io(&segments, "cannot create", e))?;
+    let patients: Vec<SyntheticPatient> = (0..patients).map(|i| draw_patient(seed, i, full_size)).collect();
     let written = npcql_udfs::parallel::parallel_map(&patients, |patient| {
         let result = files::write_patient(&segments, patient);
-        progress.inc(1);
+        on_patient();
         result
     });
-    progress.finish_and_clear();
     written.into_iter().collect::<Result<Vec<()>>>()?;
-    files::write_clinical(&args.out.join("clinical.csv"), &patients)?;
-    eprintln!("wrote {} patients to {}", patients.len(), args.out.display());
-    Ok(())
+    files::write_clinical(&out.join("clinical.csv"), &patients)
 }

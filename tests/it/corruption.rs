@@ -50,7 +50,7 @@ async fn damaged_headers_give_rows_or_errors() {
         };
         let sql = "SELECT count(*), count(error) FROM scans; SELECT count(*), count(error) FROM masks;
                    SELECT sum(tumor_volume(path)), max(max_diameter(path)) FROM masks; SELECT count(*) FROM patients";
-        let results = npcql::script::run(&engine, sql).await;
+        let results = npcql::query::run(&engine, sql).await;
         let results = results.unwrap_or_else(|e| panic!("round {round}: {e:#}"));
         let counts: Vec<usize> = results.iter().map(|r| r.row_count()).collect();
         assert_eq!(counts, [1, 1, 1, 1], "round {round}");

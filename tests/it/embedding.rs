@@ -7,7 +7,7 @@ use npcql::Engine;
 #[tokio::test]
 async fn a_report_reads_pfs_by_ebv_status_as_arrow() {
     let engine = Engine::open(&crate::support::data_sample(), true).expect("dataset opens");
-    let results = npcql::script::run(
+    let results = npcql::query::run(
         &engine,
         "SELECT ebv_status, km_survival_at(pfs_months, pfs_event, 60) AS pfs_5y
          FROM patients WHERE ebv_status IS NOT NULL GROUP BY ebv_status ORDER BY ebv_status",

@@ -51,7 +51,7 @@ fn sample_refuses_a_non_empty_folder() {
 #[tokio::test]
 async fn tables_match_the_generated_geometry() {
     let engine = Engine::open(&data_sample(), true).unwrap();
-    let results = npcql::script::run(
+    let results = npcql::query::run(
         &engine,
         "SELECT patient_id, modality, slice_count, rows, columns, pixel_spacing_row, pixel_spacing_col, slice_thickness,
                 spacing_between_slices, echo_time_ms, repetition_time_ms, flip_angle, manufacturer, model, field_strength_t, error
@@ -82,7 +82,7 @@ async fn tables_match_the_generated_geometry() {
     });
     assert_same_rows(&csv, &expected);
 
-    let results = npcql::script::run(&engine, "SELECT patient_id, modality, dim_x, dim_y, dim_z, spacing_x, spacing_z, datatype, error FROM masks ORDER BY patient_id, modality").await.unwrap();
+    let results = npcql::query::run(&engine, "SELECT patient_id, modality, dim_x, dim_y, dim_z, spacing_x, spacing_z, datatype, error FROM masks ORDER BY patient_id, modality").await.unwrap();
     let csv = to_csv(&results[0]);
     let expected = expected_rows(|p, name, s| {
         let g = &p.series[s];
@@ -121,7 +121,7 @@ fn expected_rows(row: impl Fn(&npcql::sample::SyntheticPatient, &str, usize) -> 
         .collect()
 }
 
-fn to_csv(result: &npcql::script::StatementResult) -> Vec<String> {
+fn to_csv(result: &npcql::query::StatementResult) -> Vec<String> {
     let mut buffer = Vec::new();
     npcql::output::write_result(
         &mut buffer,

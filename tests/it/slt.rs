@@ -32,7 +32,7 @@ impl sqllogictest::AsyncDB for NpcqlDb {
     type ColumnType = DefaultColumnType;
 
     async fn run(&mut self, sql: &str) -> Result<DBOutput<DefaultColumnType>, SltError> {
-        let results = npcql::script::run(&self.engine, sql)
+        let results = npcql::query::run(&self.engine, sql)
             .await
             .map_err(|e| SltError(format!("{e:#}")));
         let warnings = self.engine.take_warnings();

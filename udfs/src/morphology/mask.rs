@@ -26,7 +26,7 @@ pub enum MaskFault {
     /// `dim` describes no 3D grid (bad rank, zero, negative or non-singleton 4th+ dimension).
     BadDimensions(String),
     /// The grid has more voxels than [`MAX_VOXELS`].
-    TooLarge { voxels: u64 },
+    TooLarge { dims: [u64; 3], voxels: u64 },
     /// A voxel spacing (pixdim[1..=3]) is NaN, infinite, zero or negative.
     BadSpacing([f32; 3]),
     /// A datatype a binary mask cannot use (complex, RGB, float128, unknown code).
@@ -43,11 +43,13 @@ impl fmt::Display for MaskFault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             MaskFault::Io(e) => write!(f, "cannot read file ({e})"),
-            MaskFault::NotNifti(e) => write!(f, "not a NIfTI-1 file ({e})"),
+            MaskFault::NotNifti(e) => write!(f, "not a readable NIfTI-1 header ({e})"),
             MaskFault::BadDimensions(e) => write!(f, "bad dimensions: {e}"),
-            MaskFault::TooLarge { voxels } => {
-                write!(f, "header claims {voxels} voxels (limit {MAX_VOXELS})")
-            }
+            MaskFault::TooLarge { dims, voxels } => write!(
+                f,
+                "dimensions {}×{}×{} exceed the {MAX_VOXELS}-voxel limit ({voxels} voxels)",
+                dims[0], dims[1], dims[2]
+            ),
             MaskFault::BadSpacing(s) => {
                 write!(f, "bad voxel spacing {} × {} × {} mm", s[0], s[1], s[2])
             }
@@ -227,7 +229,15 @@ struct Layout {
     affine: [[f64; 4]; 3],
 }
 
-fn read_mask_inner(path: &Path) -> Result<MaskVolume, MaskFault> {
+/// A mask file opened and its header parsed, gzip recognised by content, not by name.
+struct OpenMask {
+    reader: Box<dyn Read>,
+    header: NiftiHeader,
+    gzipped: bool,
+    file_len: u64,
+}
+
+fn open_mask(path: &Path) -> Result<OpenMask, MaskFault> {
     let io_fault = |e: io::Error| MaskFault::Io(e.to_string());
     let file = File::open(path).map_err(io_fault)?;
     let file_len = file.metadata().map_err(io_fault)?.len();
@@ -245,12 +255,80 @@ fn read_mask_inner(path: &Path) -> Result<MaskVolume, MaskFault> {
             found: if gzipped { 0 } else { file_len },
         },
         nifti::NiftiError::Io(e) if gzipped => MaskFault::Corrupt(e.to_string()),
+        nifti::NiftiError::InvalidFormat => MaskFault::NotNifti("bad magic code".into()),
         e => MaskFault::NotNifti(e.to_string()),
     })?;
+    Ok(OpenMask {
+        reader,
+        header,
+        gzipped,
+        file_len,
+    })
+}
+
+/// What a mask header says, checked as [`read_mask`] checks it, without reading a voxel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MaskHeader {
+    /// Grid size (x, y, z).
+    pub dims: [usize; 3],
+    /// Voxel spacing in mm (pixdim[1..=3]).
+    pub spacing_mm: [f64; 3],
+    /// The stored voxel type.
+    pub datatype: NiftiType,
+}
+
+/// Reads and checks the header of the mask at `path`: the same rules as [`read_mask`], and the
+/// file must hold the voxels the header promises (for gzip, by the ISIZE trailer, so nothing
+/// is decompressed past the header).
+pub fn read_mask_header(path: impl AsRef<Path>) -> Result<MaskHeader, MaskError> {
+    let path = path.as_ref();
+    let with_path = |fault| MaskError {
+        path: path.to_path_buf(),
+        fault,
+    };
+    let mask = open_mask(path).map_err(with_path)?;
+    let layout = check_header(&mask.header).map_err(with_path)?;
+    let expected = layout.expected_file_bytes();
+    let found = if mask.gzipped {
+        gzip_uncompressed_len(path).map_err(|e| with_path(MaskFault::Corrupt(e.to_string())))?
+    } else {
+        mask.file_len
+    };
+    // ISIZE is the uncompressed length modulo 2^32 (RFC 1952 §2.3.1).
+    let short = if mask.gzipped {
+        found < expected % (1 << 32)
+    } else {
+        found < expected
+    };
+    if short {
+        return Err(with_path(MaskFault::Truncated { expected, found }));
+    }
+    Ok(MaskHeader {
+        dims: layout.dims,
+        spacing_mm: layout.spacing_mm,
+        datatype: layout.datatype,
+    })
+}
+
+/// The gzip ISIZE trailer: the uncompressed length modulo 2^32.
+fn gzip_uncompressed_len(path: &Path) -> io::Result<u64> {
+    use std::io::{Seek, SeekFrom};
+    let mut file = File::open(path)?;
+    let mut trailer = [0u8; 4];
+    file.seek(SeekFrom::End(-4))?;
+    file.read_exact(&mut trailer)?;
+    Ok(u64::from(u32::from_le_bytes(trailer)))
+}
+
+fn read_mask_inner(path: &Path) -> Result<MaskVolume, MaskFault> {
+    let OpenMask {
+        mut reader,
+        header,
+        gzipped,
+        file_len,
+    } = open_mask(path)?;
     let layout = check_header(&header)?;
-    let bytes_per_voxel = voxel_bytes(layout.datatype) as u64;
-    let data_bytes = layout.dims.iter().map(|&d| d as u64).product::<u64>() * bytes_per_voxel;
-    let expected = layout.vox_offset + data_bytes;
+    let expected = layout.expected_file_bytes();
     // An uncompressed file must hold every promised byte: refuse before reading anything.
     if !gzipped && file_len < expected {
         return Err(MaskFault::Truncated {
@@ -282,6 +360,14 @@ fn read_mask_inner(path: &Path) -> Result<MaskVolume, MaskFault> {
         layout.affine,
         &runs,
     ))
+}
+
+impl Layout {
+    /// Header, extension bytes and voxels: what the file (after gunzip) must hold.
+    fn expected_file_bytes(&self) -> u64 {
+        // Cannot overflow: vox_offset ≤ 1e9 and voxels ≤ 2^30 of ≤ 8 bytes (checked).
+        self.vox_offset + self.dims.iter().map(|&d| d as u64).product::<u64>() * voxel_bytes(self.datatype) as u64
+    }
 }
 
 fn reader_starts_with(reader: &mut BufReader<File>, magic: &[u8]) -> io::Result<bool> {
@@ -323,7 +409,10 @@ fn check_header(h: &NiftiHeader) -> Result<Layout, MaskFault> {
     }
     let voxels = dims.iter().map(|&d| d as u64).product::<u64>();
     if voxels > MAX_VOXELS {
-        return Err(MaskFault::TooLarge { voxels });
+        return Err(MaskFault::TooLarge {
+            dims: dims.map(|d| d as u64),
+            voxels,
+        });
     }
     let pixdim = [h.pixdim[1], h.pixdim[2], h.pixdim[3]];
     if pixdim.iter().any(|s| !s.is_finite() || *s <= 0.0) {

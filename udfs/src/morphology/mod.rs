@@ -14,7 +14,7 @@ pub mod mesh;
 pub mod pca;
 
 pub use features::{MorphologyFeatures, compute, compute_file};
-pub use mask::{MaskError, MaskFault, MaskVolume, read_mask};
+pub use mask::{MaskError, MaskFault, MaskHeader, MaskVolume, read_mask, read_mask_header};
 
 #[cfg(test)]
 mod reader_tests;

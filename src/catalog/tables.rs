@@ -3,17 +3,18 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::Result;
 use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
+use datafusion::common::Result;
+
+use crate::dataset::dicom::{ScanRow, SeriesInfo, read_series};
+use crate::dataset::nifti::read_mask_info;
 use crate::dataset::{Dataset, DatasetProblem, Modality};
-use crate::dicom_series::{ScanRow, SeriesInfo, read_series};
-use crate::nifti_mask::read_mask_header;
 use npcql_udfs::parallel::parallel_map;
 
 /// Reads every series' headers, spread over the available cores.
-pub fn read_all_series(dataset: &Dataset) -> Vec<ScanRow> {
+pub(crate) fn read_all_series(dataset: &Dataset) -> Vec<ScanRow> {
     let jobs: Vec<(String, Modality, PathBuf)> = dataset
         .patients
         .iter()
@@ -35,7 +36,7 @@ fn field(name: &str, data_type: DataType) -> Field {
     Field::new(name, data_type, true)
 }
 
-pub fn scans_schema() -> SchemaRef {
+pub(crate) fn scans_schema() -> SchemaRef {
     use DataType::{Float64, Int64, Utf8};
     Arc::new(Schema::new(vec![
         field("patient_id", Utf8),
@@ -58,7 +59,7 @@ pub fn scans_schema() -> SchemaRef {
     ]))
 }
 
-pub fn scans_batch(rows: &[ScanRow]) -> datafusion::common::Result<RecordBatch> {
+pub(crate) fn scans_batch(rows: &[ScanRow]) -> Result<RecordBatch> {
     let text =
         |f: &dyn Fn(&ScanRow) -> Option<String>| -> ArrayRef { Arc::new(rows.iter().map(f).collect::<StringArray>()) };
     let int = |f: &dyn Fn(&SeriesInfo) -> Option<i64>| -> ArrayRef {
@@ -91,7 +92,7 @@ pub fn scans_batch(rows: &[ScanRow]) -> datafusion::common::Result<RecordBatch> 
     )?)
 }
 
-pub fn masks_schema() -> SchemaRef {
+pub(crate) fn masks_schema() -> SchemaRef {
     use DataType::{Float64, Int64, Utf8};
     Arc::new(Schema::new(vec![
         field("patient_id", Utf8),
@@ -108,7 +109,7 @@ pub fn masks_schema() -> SchemaRef {
     ]))
 }
 
-pub fn masks_batch(dataset: &Dataset, scans: &[ScanRow]) -> datafusion::common::Result<RecordBatch> {
+pub(crate) fn masks_batch(dataset: &Dataset, scans: &[ScanRow]) -> Result<RecordBatch> {
     let jobs: Vec<(&str, Modality, &PathBuf)> = dataset
         .patients
         .iter()
@@ -120,7 +121,7 @@ pub fn masks_batch(dataset: &Dataset, scans: &[ScanRow]) -> datafusion::common::
             .find(|s| s.patient_id == *patient_id && s.modality == *modality);
         // A series that failed to read has no trustworthy grid to compare against.
         let series = series.map(|s| &s.info).filter(|i| i.error.is_none());
-        read_mask_header(path, series)
+        read_mask_info(path, series)
     });
     let dim = |axis: usize| -> ArrayRef {
         Arc::new(
@@ -154,13 +155,13 @@ pub fn masks_batch(dataset: &Dataset, scans: &[ScanRow]) -> datafusion::common::
             spacing(0),
             spacing(1),
             spacing(2),
-            Arc::new(infos.iter().map(|i| i.datatype.clone()).collect::<StringArray>()),
+            Arc::new(infos.iter().map(|i| i.datatype).collect::<StringArray>()),
             Arc::new(infos.iter().map(|i| i.error.clone()).collect::<StringArray>()),
         ],
     )?)
 }
 
-pub fn issues_batch(issues: &[DatasetProblem]) -> Result<RecordBatch> {
+pub(crate) fn issues_batch(issues: &[DatasetProblem]) -> Result<RecordBatch> {
     Ok(RecordBatch::try_from_iter(vec![
         (
             "patient_id",

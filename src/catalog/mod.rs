@@ -1,19 +1,23 @@
-//! An npcql session: a dataset exposed to DataFusion as tables, with npcql's functions.
+//! The catalog: an npcql session, in which a dataset is exposed to DataFusion as the tables
+//! `patients` (read at open), `scans` and `masks` (headers read on first use, once), the
+//! `dataset_issues` list and the `morphology` view, with npcql's functions registered.
 
-use std::path::{Path, PathBuf};
+mod lazy_table;
+mod tables;
+
+use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
-use anyhow::{Context, Result};
 use datafusion::datasource::MemTable;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use npcql_udfs::sql::FunctionContext;
 
-use crate::clinical::{self, PatientsTable};
-use crate::config::DatasetConfig;
-use crate::dataset::Dataset;
-use crate::dicom_series::ScanRow;
-use crate::lazy_table::LazyTable;
-use crate::tables::{issues_batch, masks_batch, masks_schema, read_all_series, scans_batch, scans_schema};
+use crate::dataset::clinical::{self, PatientsTable};
+use crate::dataset::dicom::ScanRow;
+use crate::dataset::{Dataset, DatasetProblem};
+use crate::error::Result;
+use lazy_table::LazyTable;
+use tables::{issues_batch, masks_batch, masks_schema, read_all_series, scans_batch, scans_schema};
 
 /// An open dataset and the DataFusion session that queries it.
 pub struct Engine {
@@ -38,26 +42,24 @@ impl Engine {
     /// Clinical data is read now; DICOM and NIfTI headers when a query first needs them.
     pub fn open(data_dir: &Path, strict: bool) -> Result<Engine> {
         let dataset = Arc::new(Dataset::discover(data_dir)?);
-        let config = DatasetConfig::load(&dataset.root)?;
         let functions = Arc::new(FunctionContext::new(strict));
-        let ctx =
-            SessionContext::new_with_config(SessionConfig::new().with_information_schema(true)).enable_url_table();
+        let mut config = SessionConfig::new().with_information_schema(true);
+        // Spans let planning errors say where in the SQL they are.
+        config.options_mut().sql_parser.collect_spans = true;
+        let ctx = SessionContext::new_with_config(config).enable_url_table();
         npcql_udfs::sql::register_all(&ctx, functions.clone())?;
 
-        let clinical_path: Option<PathBuf> = match &config.clinical.file {
-            Some(file) => Some(dataset.root.join(file)),
-            None => dataset.clinical_file.clone(),
-        };
-        let patients = load_patients(&dataset, clinical_path.as_deref(), &config, strict)?;
+        let patients = load_patients(&dataset, strict)?;
         // Clinical problems are warned about now and listed in dataset_issues for later.
-        let clinical_file = clinical_path
+        let clinical_file = dataset
+            .clinical_file
             .as_ref()
             .map(|p| p.display().to_string())
             .unwrap_or_default();
         let mut issues = dataset.problems.clone();
         for (patient_id, problem) in &patients.problems {
             functions.warn(problem.clone());
-            issues.push(crate::dataset::DatasetProblem {
+            issues.push(DatasetProblem {
                 patient_id: patient_id.clone(),
                 path: clinical_file.clone(),
                 problem: problem.clone(),
@@ -157,22 +159,17 @@ fn register_morphology_view(ctx: &SessionContext, masks: Arc<LazyTable>) -> Resu
     Ok(())
 }
 
-fn load_patients(
-    dataset: &Dataset,
-    clinical_path: Option<&Path>,
-    config: &DatasetConfig,
-    strict: bool,
-) -> Result<PatientsTable> {
+fn load_patients(dataset: &Dataset, strict: bool) -> Result<PatientsTable> {
+    let config = &dataset.config.clinical;
     let folder_ids: Vec<String> = dataset.patients.iter().map(|p| p.patient_id.clone()).collect();
-    let Some(path) = clinical_path else {
-        return clinical::build_patients(None, &config.clinical, &folder_ids);
+    let Some(path) = dataset.clinical_file.as_deref() else {
+        return clinical::build_patients(None, config, &folder_ids);
     };
-    match clinical::read_sheet(path, config.clinical.sheet.as_deref(), config.clinical.header_row) {
-        Ok(sheet) => clinical::build_patients(Some((path, &sheet)), &config.clinical, &folder_ids)
-            .with_context(|| format!("clinical file {}", path.display())),
+    match clinical::read_sheet(path, config.sheet.as_deref(), config.header_row) {
+        Ok(sheet) => clinical::build_patients(Some((path, &sheet)), config, &folder_ids),
         Err(e) if !strict => {
-            let mut table = clinical::build_patients(None, &config.clinical, &folder_ids)?;
-            table.problems.push((None, format!("{e:#}; patients holds only ids")));
+            let mut table = clinical::build_patients(None, config, &folder_ids)?;
+            table.problems.push((None, format!("{e}; patients holds only ids")));
             Ok(table)
         }
         Err(e) => Err(e),

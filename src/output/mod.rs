@@ -5,11 +5,12 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::{Result, anyhow, bail};
 use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
 use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+
+use crate::error::Result;
 
 /// An output format (`--format`, `.mode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -56,66 +57,149 @@ pub struct TableOptions {
     pub max_rows: usize,
 }
 
-/// Writes one statement's rows in `format`.
+/// Writes one statement's rows in `format` (all of them in memory; see [`ResultWriter`] to
+/// write batch by batch).
 pub fn write_result(
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
     format: Format,
     schema: &SchemaRef,
     batches: &[RecordBatch],
     table: TableOptions,
 ) -> Result<()> {
-    match format {
-        Format::Table => out.write_all(render_table(schema, batches, table)?.as_bytes())?,
-        Format::Markdown => out.write_all(render_markdown(schema, batches)?.as_bytes())?,
-        Format::Line => out.write_all(render_lines(schema, batches)?.as_bytes())?,
-        Format::Csv | Format::Tsv => {
-            let delimiter = if format == Format::Csv { b',' } else { b'\t' };
-            {
-                let mut writer = datafusion::arrow::csv::WriterBuilder::new()
+    let mut writer = ResultWriter::new(out, format, schema.clone(), table)?;
+    for batch in batches {
+        writer.write(batch)?;
+    }
+    writer.finish()
+}
+
+/// Writes one statement's rows as they arrive: csv, json, Parquet and Arrow write each batch
+/// through; a table keeps only the rows it shows and counts the rest.
+pub struct ResultWriter<'a> {
+    schema: SchemaRef,
+    rows: usize,
+    sink: Sink<'a>,
+}
+
+type Out<'a> = &'a mut (dyn Write + Send);
+
+enum Sink<'a> {
+    Table {
+        out: Out<'a>,
+        options: TableOptions,
+        shown: Vec<RecordBatch>,
+    },
+    Markdown(Out<'a>),
+    Line(Out<'a>),
+    Csv {
+        writer: datafusion::arrow::csv::Writer<Out<'a>>,
+        delimiter: u8,
+    },
+    Json(datafusion::arrow::json::ArrayWriter<Out<'a>>),
+    Ndjson(datafusion::arrow::json::LineDelimitedWriter<Out<'a>>),
+    Parquet(datafusion::parquet::arrow::ArrowWriter<Out<'a>>),
+    Arrow(datafusion::arrow::ipc::writer::FileWriter<Out<'a>>),
+}
+
+impl<'a> ResultWriter<'a> {
+    /// A writer of rows of `schema` in `format` to `out`.
+    pub fn new(out: Out<'a>, format: Format, schema: SchemaRef, table: TableOptions) -> Result<ResultWriter<'a>> {
+        let sink = match format {
+            Format::Table => Sink::Table {
+                out,
+                options: table,
+                shown: Vec::new(),
+            },
+            Format::Markdown => {
+                write_markdown_header(out, &schema)?;
+                Sink::Markdown(out)
+            }
+            Format::Line => Sink::Line(out),
+            Format::Csv | Format::Tsv => {
+                let delimiter = if format == Format::Csv { b',' } else { b'\t' };
+                let writer = datafusion::arrow::csv::WriterBuilder::new()
                     .with_header(true)
                     .with_delimiter(delimiter)
-                    .build(&mut *out);
-                for batch in flatten_nested(schema, batches)? {
-                    writer.write(&batch)?;
+                    .build(out);
+                Sink::Csv { writer, delimiter }
+            }
+            Format::Json => Sink::Json(datafusion::arrow::json::ArrayWriter::new(out)),
+            Format::Ndjson => Sink::Ndjson(datafusion::arrow::json::LineDelimitedWriter::new(out)),
+            Format::Parquet => Sink::Parquet(datafusion::parquet::arrow::ArrowWriter::try_new(
+                out,
+                schema.clone(),
+                None,
+            )?),
+            Format::Arrow => Sink::Arrow(datafusion::arrow::ipc::writer::FileWriter::try_new(out, &schema)?),
+        };
+        Ok(ResultWriter { schema, rows: 0, sink })
+    }
+
+    /// Writes (or, for a table, keeps what is shown of) one batch.
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        let before = self.rows;
+        self.rows += batch.num_rows();
+        match &mut self.sink {
+            Sink::Table { options, shown, .. } => {
+                let room = if options.max_rows == 0 {
+                    batch.num_rows()
+                } else {
+                    options.max_rows.saturating_sub(before)
+                };
+                if room > 0 {
+                    shown.push(batch.slice(0, room.min(batch.num_rows())));
                 }
             }
-            if batches.is_empty() {
-                let header: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-                writeln!(out, "{}", header.join(if delimiter == b',' { "," } else { "\t" }))?;
+            Sink::Markdown(out) => {
+                let escape = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+                for row in display_rows(std::slice::from_ref(batch), 0)? {
+                    let cells: Vec<String> = row.iter().map(|c| escape(c)).collect();
+                    writeln!(out, "| {} |", cells.join(" | "))?;
+                }
             }
-        }
-        Format::Json => {
-            let mut writer = datafusion::arrow::json::ArrayWriter::new(&mut *out);
-            writer.write_batches(&batches.iter().collect::<Vec<_>>())?;
-            writer.finish()?;
-            if batches.iter().all(|b| b.num_rows() == 0) {
-                out.write_all(b"[]")?;
+            Sink::Line(out) => write_lines(out, &self.schema, batch, before == 0)?,
+            Sink::Csv { writer, .. } => {
+                for flat in flatten_nested(&self.schema, std::slice::from_ref(batch))? {
+                    writer.write(&flat)?;
+                }
             }
-            out.write_all(b"\n")?;
+            Sink::Json(writer) => writer.write(batch)?,
+            Sink::Ndjson(writer) => writer.write(batch)?,
+            Sink::Parquet(writer) => writer.write(batch)?,
+            Sink::Arrow(writer) => writer.write(batch)?,
         }
-        Format::Ndjson => {
-            let mut writer = datafusion::arrow::json::LineDelimitedWriter::new(&mut *out);
-            writer.write_batches(&batches.iter().collect::<Vec<_>>())?;
-            writer.finish()?;
-        }
-        Format::Parquet => {
-            let mut buffer = Vec::new();
-            let mut writer = datafusion::parquet::arrow::ArrowWriter::try_new(&mut buffer, schema.clone(), None)?;
-            for batch in batches {
-                writer.write(batch)?;
-            }
-            writer.close()?;
-            out.write_all(&buffer)?;
-        }
-        Format::Arrow => {
-            let mut writer = datafusion::arrow::ipc::writer::FileWriter::try_new(&mut *out, schema)?;
-            for batch in batches {
-                writer.write(batch)?;
-            }
-            writer.finish()?;
-        }
+        Ok(())
     }
-    Ok(())
+
+    /// Ends the output (a table is drawn now; file formats write their footers).
+    pub fn finish(self) -> Result<()> {
+        match self.sink {
+            Sink::Table { out, options, shown } => {
+                out.write_all(render_table(&self.schema, &shown, self.rows, options)?.as_bytes())?
+            }
+            Sink::Markdown(_) | Sink::Line(_) => {}
+            Sink::Csv { writer, delimiter } => {
+                let out = writer.into_inner();
+                // The csv writer writes its header with the first batch: an empty result still
+                // gets one.
+                if self.rows == 0 {
+                    let header: Vec<&str> = self.schema.fields().iter().map(|f| f.name().as_str()).collect();
+                    writeln!(out, "{}", header.join(if delimiter == b',' { "," } else { "\t" }))?;
+                }
+            }
+            Sink::Json(mut writer) => {
+                // An empty result is `[]` too: arrow writes the brackets without rows.
+                writer.finish()?;
+                writer.into_inner().write_all(b"\n")?;
+            }
+            Sink::Ndjson(mut writer) => writer.finish()?,
+            Sink::Parquet(writer) => {
+                writer.close()?;
+            }
+            Sink::Arrow(mut writer) => writer.finish()?,
+        }
+        Ok(())
+    }
 }
 
 /// Cell text of every row, floats rounded for display.
@@ -191,8 +275,8 @@ pub fn type_name(data_type: &DataType) -> String {
     }
 }
 
-fn render_table(schema: &SchemaRef, batches: &[RecordBatch], options: TableOptions) -> Result<String> {
-    let total: usize = batches.iter().map(RecordBatch::num_rows).sum();
+/// The shown rows as an aligned table, with a count of all `total` rows under it.
+fn render_table(schema: &SchemaRef, batches: &[RecordBatch], total: usize, options: TableOptions) -> Result<String> {
     let rows = display_rows(batches, options.max_rows)?;
     let mut table = Table::new();
     table
@@ -234,41 +318,36 @@ fn render_table(schema: &SchemaRef, batches: &[RecordBatch], options: TableOptio
     Ok(text)
 }
 
-fn render_markdown(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<String> {
+fn write_markdown_header(out: &mut dyn Write, schema: &SchemaRef) -> Result<()> {
     let escape = |s: &str| s.replace('|', "\\|").replace('\n', " ");
-    let mut text = String::new();
     let names: Vec<String> = schema.fields().iter().map(|f| escape(f.name())).collect();
-    text.push_str(&format!("| {} |\n", names.join(" | ")));
+    writeln!(out, "| {} |", names.join(" | "))?;
     let rules: Vec<&str> = schema
         .fields()
         .iter()
         .map(|f| if f.data_type().is_numeric() { "---:" } else { "---" })
         .collect();
-    text.push_str(&format!("| {} |\n", rules.join(" | ")));
-    for row in display_rows(batches, 0)? {
-        let cells: Vec<String> = row.iter().map(|c| escape(c)).collect();
-        text.push_str(&format!("| {} |\n", cells.join(" | ")));
-    }
-    Ok(text)
+    writeln!(out, "| {} |", rules.join(" | "))?;
+    Ok(())
 }
 
-fn render_lines(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<String> {
+/// One `column = value` line per field, a blank line between rows.
+fn write_lines(out: &mut dyn Write, schema: &SchemaRef, batch: &RecordBatch, first_batch: bool) -> Result<()> {
     let width = schema
         .fields()
         .iter()
         .map(|f| f.name().chars().count())
         .max()
         .unwrap_or(0);
-    let mut text = String::new();
-    for (i, row) in display_rows(batches, 0)?.into_iter().enumerate() {
-        if i > 0 {
-            text.push('\n');
+    for (i, row) in display_rows(std::slice::from_ref(batch), 0)?.into_iter().enumerate() {
+        if i > 0 || !first_batch {
+            writeln!(out)?;
         }
         for (field, value) in schema.fields().iter().zip(row) {
-            text.push_str(&format!("{:>width$} = {value}\n", field.name()));
+            writeln!(out, "{:>width$} = {value}", field.name())?;
         }
     }
-    Ok(text)
+    Ok(())
 }
 
 /// csv cannot hold STRUCT or LIST columns: write them as their display text.
@@ -307,15 +386,7 @@ fn flatten_nested(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<Vec<Rec
                     Ok(Arc::new(text))
                 })
                 .collect::<Result<Vec<_>>>()?;
-            RecordBatch::try_new(flat_schema.clone(), columns).map_err(|e| anyhow!(e))
+            Ok(RecordBatch::try_new(flat_schema.clone(), columns)?)
         })
         .collect()
-}
-
-/// Refuses binary output to a terminal, where it would only garble the screen.
-pub fn check_binary_to_terminal(format: Format, to_terminal: bool) -> Result<()> {
-    if format.is_binary() && to_terminal {
-        bail!("{format:?} output is binary: write it to a file with -o FILE");
-    }
-    Ok(())
 }

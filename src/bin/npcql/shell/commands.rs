@@ -6,9 +6,10 @@ use std::sync::atomic::Ordering;
 use datafusion::prelude::SessionContext;
 use npcql_udfs::sql::docs::FUNCTION_DOCS;
 
+use npcql::Engine;
+use npcql::output::{Format, type_name};
+
 use super::{Flow, Shell};
-use crate::Engine;
-use crate::output::{Format, type_name};
 
 /// Command names, for completion and suggestions.
 pub const COMMAND_NAMES: &[&str] = &[
@@ -160,7 +161,7 @@ impl Shell {
 
     /// Everything known about one patient, as three small results.
     fn print_patient(&mut self, id: &str) {
-        let Some(id) = crate::clinical::normalise_patient_id(id) else {
+        let Some(id) = npcql::dataset::normalise_patient_id(id) else {
             return eprintln!("error: .patient takes a patient id such as 001");
         };
         let sql = format!(

@@ -5,13 +5,15 @@ use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
+use futures::StreamExt;
+use npcql::Engine;
+use npcql::output::{Format, ResultWriter, TableOptions};
+use npcql::query::diagnostics::describe;
+use npcql::query::{self, Params, bind, parse_param};
 
-use crate::Engine;
-use crate::output::{Format, TableOptions, check_binary_to_terminal, write_result};
-use crate::params::{Params, bind, parse_param};
-use crate::script;
+use crate::warnings::print_warnings;
 
 /// SQL over the nasopharyngeal-carcinoma MRI dataset: patients, scans, masks, tumour morphology
 /// and survival statistics.
@@ -71,11 +73,15 @@ pub fn main_with_args(argv: Vec<String>) -> Result<()> {
     if let Some(Command::Sample(sample)) = &args.command {
         return crate::sample::run(sample);
     }
-    let params: Params = args.params.iter().map(|p| parse_param(p)).collect::<Result<_>>()?;
+    let params: Params = args
+        .params
+        .iter()
+        .map(|p| parse_param(p))
+        .collect::<npcql::Result<_>>()?;
     let data_dir = resolve_data_dir(args.data.as_deref())?;
     let sources = sources_in_order(&matches, &args);
     if sources.is_empty() {
-        return crate::repl::run(&data_dir, args.strict, params);
+        return crate::shell::run(&data_dir, args.strict, params);
     }
     let engine = Engine::open(&data_dir, args.strict)?;
     let runtime = tokio::runtime::Runtime::new()?;
@@ -83,7 +89,7 @@ pub fn main_with_args(argv: Vec<String>) -> Result<()> {
 }
 
 /// `-d`, else `$NPCQL_DATA`, else `./data-sample`, else the data-sample this binary was built with.
-pub fn resolve_data_dir(flag: Option<&Path>) -> Result<PathBuf> {
+fn resolve_data_dir(flag: Option<&Path>) -> Result<PathBuf> {
     if let Some(dir) = flag {
         return Ok(dir.to_path_buf());
     }
@@ -130,13 +136,15 @@ async fn run_sources(engine: &Engine, sources: &[Source], params: &Params, args:
         } else {
             Format::Csv
         });
-    let mut out: Box<dyn Write> = match &args.output {
+    let mut out: Box<dyn Write + Send> = match &args.output {
         Some(path) => Box::new(BufWriter::new(
             File::create(path).with_context(|| format!("cannot create output file {}", path.display()))?,
         )),
         None => {
-            check_binary_to_terminal(format, std::io::stdout().is_terminal())?;
-            Box::new(BufWriter::new(std::io::stdout().lock()))
+            if format.is_binary() && std::io::stdout().is_terminal() {
+                bail!("{format:?} output is binary: write it to a file with -o FILE");
+            }
+            Box::new(BufWriter::new(std::io::stdout()))
         }
     };
     let mut results_written = 0;
@@ -150,41 +158,52 @@ async fn run_sources(engine: &Engine, sources: &[Source], params: &Params, args:
         };
         // Errors in a file name the file; errors in -c speak for themselves.
         let in_source = |e: anyhow::Error| if label.is_empty() { e } else { e.context(label.clone()) };
-        let sql = bind(&text, params).map_err(in_source)?;
-        for statement in script::parse_statements(&sql).map_err(in_source)? {
-            let result = script::execute(engine.ctx(), statement).await;
-            report_warnings(engine, args.strict)?;
-            let result = result
-                .map_err(|e| {
-                    let message = format!("{e:#}");
-                    match script::locate_error(&sql, &message) {
-                        Some(position) => anyhow::anyhow!("{message} (at {position})"),
-                        None => e,
+        let sql = bind(&text, params).map_err(|e| in_source(user_error(e, &text)))?;
+        let statements = query::parse_statements(&sql).map_err(|e| in_source(user_error(e, &sql)))?;
+        for statement in statements {
+            let streamed = async {
+                let mut result = query::execute_stream(engine.ctx(), statement).await?;
+                if !result.has_columns() {
+                    // DDL: run it to the end; it has nothing to show.
+                    while let Some(batch) = result.batches.next().await {
+                        batch?;
                     }
-                })
-                .map_err(in_source)?;
-            if !result.has_columns() {
-                continue;
+                    return Ok(false);
+                }
+                if format.is_binary() && results_written > 0 {
+                    return Err(npcql::Error::Param(format!(
+                        "{format:?} output holds one result, but the SQL has several statements that return rows"
+                    )));
+                }
+                // Markdown tables written back to back would render as one table.
+                if results_written > 0 && matches!(format, Format::Markdown | Format::Table | Format::Line) {
+                    writeln!(out)?;
+                }
+                let mut writer = ResultWriter::new(&mut *out, format, result.schema.clone(), TableOptions::default())?;
+                while let Some(batch) = result.batches.next().await {
+                    writer.write(&batch?)?;
+                }
+                writer.finish()?;
+                Ok(true)
+            };
+            let outcome: npcql::Result<bool> = streamed.await;
+            report_warnings(engine, args.strict)?;
+            if outcome.map_err(|e| in_source(user_error(e, &sql)))? {
+                results_written += 1;
             }
-            if format.is_binary() && results_written > 0 {
-                bail!("{format:?} output holds one result, but the SQL has several statements that return rows");
-            }
-            // Markdown tables written back to back would render as one table.
-            if results_written > 0 && matches!(format, Format::Markdown | Format::Table | Format::Line) {
-                writeln!(out)?;
-            }
-            write_result(
-                &mut out,
-                format,
-                &result.schema,
-                &result.batches,
-                TableOptions::default(),
-            )?;
-            results_written += 1;
         }
     }
     out.flush()?;
     Ok(())
+}
+
+/// A library error for the user: SQL errors as one line with their position in `sql`; the
+/// rest (a closed pipe among them) kept as they are.
+fn user_error(error: npcql::Error, sql: &str) -> anyhow::Error {
+    match error {
+        npcql::Error::Sql(_) => anyhow!(describe(&error, sql)),
+        other => other.into(),
+    }
 }
 
 /// Prints the warnings of the last statement to stderr (or fails under --strict).
@@ -195,20 +214,4 @@ fn report_warnings(engine: &Engine, strict: bool) -> Result<()> {
     }
     print_warnings(&warnings);
     Ok(())
-}
-
-/// At most ten warnings, then a count and where to find the rest.
-pub fn print_warnings(warnings: &[String]) {
-    const SHOWN: usize = 10;
-    let mut stderr = std::io::stderr().lock();
-    for warning in warnings.iter().take(SHOWN) {
-        let _ = writeln!(stderr, "warning: {warning}");
-    }
-    if warnings.len() > SHOWN {
-        let _ = writeln!(
-            stderr,
-            "warning: … and {} more (SELECT * FROM dataset_issues lists dataset problems)",
-            warnings.len() - SHOWN
-        );
-    }
 }

@@ -12,6 +12,8 @@ use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
+use super::SliceFault;
+
 const ITEM: u32 = 0xFFFE_E000;
 const ITEM_END: u32 = 0xFFFE_E00D;
 const SEQUENCE_END: u32 = 0xFFFE_E0DD;
@@ -27,12 +29,12 @@ enum Stop {
     /// Pixel data, the end of the file, or something to leave to dicom-rs: stop, no fault.
     Done,
     /// A declared length the file cannot hold.
-    Fault(String),
+    Fault(SliceFault),
 }
 
 /// Checks that no element up to and including the pixel data declares more bytes than the
 /// file has left.
-pub fn check_element_lengths(path: &Path) -> Result<(), String> {
+pub(crate) fn check_element_lengths(path: &Path) -> Result<(), SliceFault> {
     let Ok(file) = File::open(path) else { return Ok(()) };
     let Ok(size) = file.metadata().map(|m| m.len()) else {
         return Ok(());
@@ -165,10 +167,10 @@ impl Walker {
         };
         let needed = at + u64::from(len);
         if len != UNDEFINED && needed > self.size {
-            return Stop::Fault(format!(
-                "truncated: its pixel data needs {needed} bytes, the file has {}",
-                self.size
-            ));
+            return Stop::Fault(SliceFault::PixelDataTruncated {
+                needed,
+                size: self.size,
+            });
         }
         Stop::Done
     }
@@ -218,18 +220,17 @@ impl Walker {
         }
     }
 
-    fn too_long(&mut self, tag: u32, len: u32) -> Option<String> {
+    fn too_long(&mut self, tag: u32, len: u32) -> Option<SliceFault> {
         if len == UNDEFINED {
             return None;
         }
         let at = self.position()?;
         let left = self.size.saturating_sub(at);
-        (u64::from(len) > left).then(|| {
-            format!(
-                "truncated or corrupt: element ({:04X},{:04X}) at byte {at} declares {len} bytes, only {left} remain",
-                tag >> 16,
-                tag & 0xFFFF
-            )
+        (u64::from(len) > left).then_some(SliceFault::ElementTooLong {
+            tag,
+            at,
+            declared: len,
+            left,
         })
     }
 
@@ -269,7 +270,7 @@ mod tests {
     fn check(bytes: &[u8]) -> Result<(), String> {
         let file = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(file.path(), bytes).unwrap();
-        check_element_lengths(file.path())
+        check_element_lengths(file.path()).map_err(|fault| fault.to_string())
     }
 
     #[test]

@@ -1,12 +1,39 @@
-//! The `scans` table: one row per DICOM series, from headers only (reading stops before the
-//! pixel data).
+//! What a DICOM series says, for the `scans` table: one summary per series folder, from
+//! headers only (reading stops before the pixel data), with its faults in words.
+
+mod guard;
 
 use std::path::{Path, PathBuf};
 
 use dicom_dictionary_std::tags;
 use dicom_object::{DefaultDicomObject, OpenFileOptions};
 
-use crate::dataset::{Modality, read_dir_sorted};
+use super::layout::{Modality, read_dir_sorted};
+
+/// What is wrong with one slice file.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SliceFault {
+    /// An element declares more bytes than the file has left (found before dicom-rs would
+    /// allocate them).
+    #[error(
+        "truncated or corrupt: element ({:04X},{:04X}) at byte {at} declares {declared} bytes, only {left} remain",
+        tag >> 16,
+        tag & 0xFFFF
+    )]
+    ElementTooLong {
+        tag: u32,
+        at: u64,
+        declared: u32,
+        left: u64,
+    },
+    /// The pixel data ends past the end of the file.
+    #[error("truncated: its pixel data needs {needed} bytes, the file has {size}")]
+    PixelDataTruncated { needed: u64, size: u64 },
+    /// dicom-rs cannot parse the file.
+    #[error("not a readable DICOM file ({0})")]
+    NotDicom(String),
+}
 
 /// What a series' headers say, summarised for the `scans` table.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -62,9 +89,9 @@ struct SliceHeader {
 pub fn read_series(dir: &Path) -> SeriesInfo {
     let files = match list_dicom_files(dir) {
         Ok(files) => files,
-        Err(message) => {
+        Err(e) => {
             return SeriesInfo {
-                error: Some(message),
+                error: Some(format!("cannot list {}: {e}", dir.display())),
                 ..Default::default()
             };
         }
@@ -96,20 +123,20 @@ pub fn read_series(dir: &Path) -> SeriesInfo {
     info
 }
 
-fn list_dicom_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    let entries = read_dir_sorted(dir).map_err(|e| format!("{e:#}"))?;
+fn list_dicom_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let entries = read_dir_sorted(dir)?;
     Ok(entries
         .into_iter()
         .filter(|p| p.is_file() && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("dcm")))
         .collect())
 }
 
-fn read_slice_header(file: &Path) -> Result<SliceHeader, String> {
-    crate::dicom_guard::check_element_lengths(file)?;
+fn read_slice_header(file: &Path) -> Result<SliceHeader, SliceFault> {
+    guard::check_element_lengths(file)?;
     let obj = OpenFileOptions::new()
         .read_until(tags::PIXEL_DATA)
         .open_file(file)
-        .map_err(|e| format!("not a readable DICOM file ({e})"))?;
+        .map_err(|e| SliceFault::NotDicom(e.to_string()))?;
     Ok(SliceHeader {
         file: file.to_path_buf(),
         instance_number: int(&obj, tags::INSTANCE_NUMBER),

@@ -13,13 +13,16 @@ use std::time::Instant;
 
 use anyhow::Result;
 use datafusion::execution::FunctionRegistry;
+use futures::StreamExt;
+use npcql::output::{Format, ResultWriter, TableOptions};
+use npcql::query::diagnostics::describe;
+use npcql::query::{self, Params};
+use npcql::{Engine, HeaderSummary};
 use rustyline::error::ReadlineError;
 use rustyline::history::FileHistory;
 use rustyline::{CompletionType, Config, Editor};
 
-use crate::Engine;
-use crate::output::{Format, TableOptions, write_result};
-use crate::script;
+use crate::warnings::print_warnings;
 use input::{CompletionCatalog, SqlInput};
 
 /// Rows shown by default before a table result is cut (DuckDB and datafusion-cli show 40).
@@ -52,11 +55,11 @@ struct Shell {
     interrupted: Arc<Interrupt>,
     settings: Settings,
     /// Values for `$NAME` placeholders (`--param`).
-    params: crate::params::Params,
+    params: Params,
     /// Whether a statement failed (piped SQL then exits non-zero, as a script would).
     failed: bool,
     /// The background header check, reported once before a prompt when it is done.
-    header_check: Option<std::sync::mpsc::Receiver<Result<crate::engine::HeaderSummary>>>,
+    header_check: Option<std::sync::mpsc::Receiver<npcql::Result<HeaderSummary>>>,
 }
 
 /// Ctrl-C during a query: the flag says it happened, `wake` wakes the waiting query loop.
@@ -74,7 +77,7 @@ enum Flow {
 
 /// Runs the shell on the dataset at `data_dir` until `.quit`, Ctrl-D or two Ctrl-C; `$NAME`
 /// placeholders in what is typed are bound from `params`.
-pub fn run(data_dir: &Path, strict: bool, params: crate::params::Params) -> Result<()> {
+pub fn run(data_dir: &Path, strict: bool, params: Params) -> Result<()> {
     let engine = Engine::open(data_dir, strict)?;
     let interrupted = Arc::new(Interrupt::default());
     let handler = interrupted.clone();
@@ -130,7 +133,7 @@ impl Shell {
     fn print_banner(&self) {
         // SQL piped in (`npcql < script.sql`) gets results and warnings, not a greeting.
         if !std::io::stdin().is_terminal() {
-            return crate::cli::print_warnings(&self.engine.take_warnings());
+            return print_warnings(&self.engine.take_warnings());
         }
         let dataset = self.engine.dataset();
         let series: usize = dataset.patients.iter().map(|p| p.series.len()).sum();
@@ -147,7 +150,7 @@ impl Shell {
             dataset.patients.len()
         );
         eprintln!("End SQL with ';'. .help for commands, .tables for tables, .quit to leave.");
-        crate::cli::print_warnings(&self.engine.take_warnings());
+        print_warnings(&self.engine.take_warnings());
     }
 
     /// Reads every header on a background thread, so start-up stays instant and the first query
@@ -180,7 +183,7 @@ impl Shell {
                 "(headers: {} of {} series and {} of {} masks have errors; queries/data_quality.sql lists them)",
                 s.series_with_errors, s.series, s.masks_with_errors, s.masks
             ),
-            Err(e) => eprintln!("(header check failed: {e:#})"),
+            Err(e) => eprintln!("(header check failed: {e})"),
         }
     }
 
@@ -228,32 +231,26 @@ impl Shell {
 
     /// Runs every statement of `sql`, printing results, warnings and errors; never fails.
     fn run_sql(&mut self, sql: &str) {
-        let statements = match crate::params::bind(sql, &self.params).and_then(|sql| script::parse_statements(&sql)) {
+        let statements = match query::bind(sql, &self.params).and_then(|bound| {
+            let statements = query::parse_statements(&bound)?;
+            Ok((bound, statements))
+        }) {
             Ok(statements) => statements,
             Err(e) => {
                 self.failed = true;
-                return eprintln!("error: {e:#}");
+                return eprintln!("error: {}", describe(&e, sql));
             }
         };
+        let (sql, statements) = statements;
         for statement in statements {
             let started = Instant::now();
-            let outcome = self.execute_cancellable(statement);
-            crate::cli::print_warnings(&self.engine.take_warnings());
+            let outcome = self.execute_cancellable(statement, &sql);
+            print_warnings(&self.engine.take_warnings());
             match outcome {
-                Some(Ok(result)) => {
-                    if result.has_columns()
-                        && let Err(e) = self.print_result(&result)
-                    {
-                        eprintln!("error: {e:#}");
-                    }
-                }
+                Some(Ok(())) => {}
                 Some(Err(e)) => {
                     self.failed = true;
-                    let message = format!("{e:#}");
-                    match script::locate_error(sql, &message) {
-                        Some(position) => eprintln!("error: {message} (at {position})"),
-                        None => eprintln!("error: {message}"),
-                    }
+                    eprintln!("error: {e}");
                     break;
                 }
                 None => {
@@ -268,21 +265,27 @@ impl Shell {
         self.refresh_catalog();
     }
 
-    /// Runs one statement; `None` when Ctrl-C cancelled it. A panic inside a function is
-    /// caught and reported as an error, and the session goes on.
+    /// Runs one statement and prints its rows as they arrive; `None` when Ctrl-C cancelled it,
+    /// else the error as the user reads it. A panic inside a function is caught and reported
+    /// as an error, and the session goes on.
     fn execute_cancellable(
         &mut self,
         statement: datafusion::sql::parser::Statement,
-    ) -> Option<Result<script::StatementResult>> {
+        sql: &str,
+    ) -> Option<Result<(), String>> {
         self.interrupted.flag.store(false, Ordering::SeqCst);
         let interrupted = self.interrupted.clone();
         let ctx = self.engine.ctx().clone();
+        let target = match self.result_target() {
+            Ok(target) => target,
+            Err(e) => return Some(Err(e)),
+        };
         let _progress = progress::MaskProgress::start(self.engine.functions().clone());
         // The query runs as its own task so the prompt comes back at Ctrl-C even while an
-        // operator is busy; aborting drops the task at its next yield point.
+        // operator is busy; aborting drops the task at its next yield point (between batches).
         let run = std::panic::AssertUnwindSafe(|| {
             self.runtime.block_on(async move {
-                let mut task = tokio::spawn(async move { script::execute(&ctx, statement).await });
+                let mut task = tokio::spawn(async move { print_statement(&ctx, statement, target).await });
                 // Woken by the signal handler, not a timer: timers stall while every
                 // worker thread is busy with the query.
                 let cancel = async {
@@ -300,9 +303,9 @@ impl Shell {
             })
         });
         let outcome = match std::panic::catch_unwind(run) {
-            Ok(Some(Ok(result))) => Ok(Some(result)),
+            Ok(Some(Ok(result))) => Ok(Some(result.map_err(|e| describe(&e, sql)))),
             Ok(Some(Err(join_error))) if join_error.is_panic() => Err(join_error.into_panic()),
-            Ok(Some(Err(join_error))) => Ok(Some(Err(anyhow::anyhow!("query task failed: {join_error}")))),
+            Ok(Some(Err(join_error))) => Ok(Some(Err(format!("query task failed: {join_error}")))),
             Ok(None) => {
                 // An operator that never yields keeps its worker threads until it finishes; give
                 // the next query fresh ones and let the old runtime wind down on its own.
@@ -321,46 +324,37 @@ impl Shell {
                     .cloned()
                     .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                     .unwrap_or_else(|| "unknown panic".into());
-                Some(Err(anyhow::anyhow!("internal error: {message} (please report this)")))
+                Some(Err(format!("internal error: {message} (please report this)")))
             }
         }
     }
 
-    fn print_result(&mut self, result: &script::StatementResult) -> Result<()> {
-        let options = TableOptions {
-            max_rows: self.settings.max_rows,
-        };
-        let target = self.settings.once.take().or_else(|| self.settings.output.clone());
-        match target {
-            Some(path) => {
-                let mut file = std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(&path)
-                    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    /// Where the next result goes and how it is shown (`.once` is used up here).
+    fn result_target(&mut self) -> Result<ResultTarget, String> {
+        let format = self.settings.mode;
+        Ok(
+            match self.settings.once.take().or_else(|| self.settings.output.clone()) {
                 // Files get every row.
-                write_result(
-                    &mut file,
-                    self.settings.mode,
-                    &result.schema,
-                    &result.batches,
-                    TableOptions::default(),
-                )?;
-                file.flush()?;
-            }
-            None => {
-                let mut stdout = std::io::stdout().lock();
-                write_result(
-                    &mut stdout,
-                    self.settings.mode,
-                    &result.schema,
-                    &result.batches,
-                    options,
-                )?;
-                stdout.flush()?;
-            }
-        }
-        Ok(())
+                Some(path) => ResultTarget {
+                    out: Box::new(
+                        std::fs::OpenOptions::new()
+                            .create(true)
+                            .append(true)
+                            .open(&path)
+                            .map_err(|e| format!("cannot write {}: {e}", path.display()))?,
+                    ),
+                    format,
+                    table: TableOptions::default(),
+                },
+                None => ResultTarget {
+                    out: Box::new(std::io::stdout()),
+                    format,
+                    table: TableOptions {
+                        max_rows: self.settings.max_rows,
+                    },
+                },
+            },
+        )
     }
 
     /// Table, column and function names for completion.
@@ -380,4 +374,34 @@ impl Shell {
         functions.sort();
         *self.catalog.write().unwrap_or_else(|e| e.into_inner()) = CompletionCatalog { tables, functions };
     }
+}
+
+/// Where one statement's rows are written, and in what format.
+struct ResultTarget {
+    /// The screen, or a file appended to (`.output`, `.once`).
+    out: Box<dyn Write + Send>,
+    format: Format,
+    table: TableOptions,
+}
+
+/// Runs one statement and writes its rows to `target` batch by batch.
+async fn print_statement(
+    ctx: &datafusion::prelude::SessionContext,
+    statement: datafusion::sql::parser::Statement,
+    mut target: ResultTarget,
+) -> npcql::Result<()> {
+    let mut result = query::execute_stream(ctx, statement).await?;
+    if !result.has_columns() {
+        while let Some(batch) = result.batches.next().await {
+            batch?;
+        }
+        return Ok(());
+    }
+    let mut writer = ResultWriter::new(&mut *target.out, target.format, result.schema.clone(), target.table)?;
+    while let Some(batch) = result.batches.next().await {
+        writer.write(&batch?)?;
+    }
+    writer.finish()?;
+    target.out.flush()?;
+    Ok(())
 }

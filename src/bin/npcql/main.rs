@@ -1,4 +1,10 @@
-//! The `npcql` command: a thin shell over the library (see `npcql::cli`).
+//! The `npcql` command: flags parsed here, the work done by the `npcql` library. This binary is
+//! the only place that uses `anyhow`: library errors arrive typed and leave as one line.
+
+mod cli;
+mod sample;
+mod shell;
+mod warnings;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -10,7 +16,7 @@ fn main() -> ExitCode {
             let _ = writeln!(std::io::stderr(), "npcql: internal error: {info} (please report this)");
         }));
     }
-    match npcql::cli::main_with_args(std::env::args().collect()) {
+    match cli::main_with_args(std::env::args().collect()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
@@ -23,9 +29,10 @@ fn main() -> ExitCode {
 
 /// `npcql ... | head` closes the pipe early: exit quietly, as ripgrep does.
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
-    // Arrow's writers wrap the io::Error in their own, so look at the text as well.
+    let broken = |e: &std::io::Error| e.kind() == std::io::ErrorKind::BrokenPipe;
+    // Arrow's csv writer keeps only the text of the I/O error, so look at the text as well.
     error.chain().any(|e| {
-        e.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+        e.downcast_ref::<std::io::Error>().is_some_and(broken)
+            || matches!(e.downcast_ref::<npcql::Error>(), Some(npcql::Error::Write(io)) if broken(io))
     }) || format!("{error:#}").contains("Broken pipe (os error 32)")
 }

@@ -6,9 +6,10 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::{Result, anyhow, bail};
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
+
+use crate::error::{Error, Result};
 
 /// Parameter values by name (without the `$`).
 pub type Params = BTreeMap<String, String>;
@@ -17,10 +18,12 @@ pub type Params = BTreeMap<String, String>;
 pub fn parse_param(arg: &str) -> Result<(String, String)> {
     let (name, value) = arg
         .split_once('=')
-        .ok_or_else(|| anyhow!("--param {arg}: expected NAME=VALUE"))?;
+        .ok_or_else(|| Error::Param(format!("--param {arg}: expected NAME=VALUE")))?;
     let name = name.trim().trim_start_matches('$');
     if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
-        bail!("--param {arg}: the name must be letters, digits or _");
+        return Err(Error::Param(format!(
+            "--param {arg}: the name must be letters, digits or _"
+        )));
     }
     Ok((name.to_string(), value.to_string()))
 }
@@ -29,7 +32,7 @@ pub fn parse_param(arg: &str) -> Result<(String, String)> {
 pub fn bind(sql: &str, params: &Params) -> Result<String> {
     let tokens = Tokenizer::new(&GenericDialect {}, sql)
         .tokenize_with_location()
-        .map_err(|e| anyhow!("syntax error: {e}"))?;
+        .map_err(|e| Error::Sql(datafusion::sql::sqlparser::parser::ParserError::from(e).into()))?;
     let line_starts: Vec<usize> = std::iter::once(0)
         .chain(sql.match_indices('\n').map(|(i, _)| i + 1))
         .collect();
@@ -52,7 +55,7 @@ pub fn bind(sql: &str, params: &Params) -> Result<String> {
         };
         let value = params
             .get(name)
-            .ok_or_else(|| anyhow!("no value for ${name}: pass --param {name}=VALUE"))?;
+            .ok_or_else(|| Error::Param(format!("no value for ${name}: pass --param {name}=VALUE")))?;
         let start = byte_offset(token.span.start.line, token.span.start.column);
         out.push_str(&sql[copied..start]);
         out.push_str(&literal(value));

@@ -17,8 +17,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
 use serde::Deserialize;
+
+use super::canonical::CANONICAL_COLUMNS;
+use crate::error::{Error, FileFault, Result};
 
 /// The name of the settings file at the dataset root.
 pub const CONFIG_FILE: &str = "npcql.toml";
@@ -56,24 +58,16 @@ impl DatasetConfig {
         if !path.is_file() {
             return Ok(DatasetConfig::default());
         }
-        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        let config: DatasetConfig =
-            toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message()))?;
-        for canonical in config.clinical.columns.keys() {
-            if !crate::clinical::CANONICAL_COLUMNS
-                .iter()
-                .any(|(name, _)| name == canonical)
-            {
-                bail!(
-                    "{}: [clinical.columns] maps unknown canonical column '{canonical}'; known: {}",
-                    path.display(),
-                    crate::clinical::CANONICAL_COLUMNS
-                        .iter()
-                        .map(|(n, _)| *n)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-            }
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, "cannot read", e))?;
+        let invalid = |message: String| Error::file(&path, FileFault::Config(message));
+        let config: DatasetConfig = toml::from_str(&text).map_err(|e| invalid(e.message().to_string()))?;
+        let known = |name: &str| CANONICAL_COLUMNS.iter().any(|(canonical, _)| *canonical == name);
+        if let Some(unknown) = config.clinical.columns.keys().find(|name| !known(name)) {
+            let names: Vec<&str> = CANONICAL_COLUMNS.iter().map(|(name, _)| *name).collect();
+            return Err(invalid(format!(
+                "[clinical.columns] maps unknown canonical column '{unknown}'; known: {}",
+                names.join(", ")
+            )));
         }
         Ok(config)
     }

@@ -6,40 +6,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::{Context, Result, bail};
 use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 
-use crate::config::ClinicalConfig;
-
-/// The canonical clinical columns and their SQL types (SPEC, `patients`).
-pub const CANONICAL_COLUMNS: [(&str, CanonicalType); 12] = [
-    ("patient_id", CanonicalType::Text),
-    ("sex", CanonicalType::Text),
-    ("age", CanonicalType::Number),
-    ("ebv_dna", CanonicalType::Double),
-    ("ebv_status", CanonicalType::EbvStatus),
-    ("who_type", CanonicalType::Text),
-    ("t_stage", CanonicalType::Text),
-    ("n_stage", CanonicalType::Text),
-    ("m_stage", CanonicalType::Text),
-    ("clinical_stage", CanonicalType::Text),
-    ("pfs_months", CanonicalType::Double),
-    ("pfs_event", CanonicalType::Event),
-];
-
-/// How a canonical column's cells are read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CanonicalType {
-    Text,
-    /// BIGINT when every value is whole, else DOUBLE.
-    Number,
-    Double,
-    /// 'positive' / 'negative'.
-    EbvStatus,
-    /// 1 = progression or death, 0 = censored.
-    Event,
-}
+use super::canonical::{CANONICAL_COLUMNS, CanonicalType};
+use super::config::ClinicalConfig;
+use crate::error::{Error, FileFault, Result};
 
 /// The clinical sheet as text cells: a header and rows (None = missing).
 #[derive(Debug, Clone, Default)]
@@ -78,13 +50,13 @@ pub fn read_sheet(path: &Path, sheet_name: Option<&str>, header_row: Option<usiz
         None => rows.next(),
     };
     let Some((_, header)) = header else {
-        match header_row {
-            Some(n) => bail!(
-                "{}: npcql.toml says the column names are on row {n}, but that row is empty or missing",
-                path.display()
-            ),
-            None => bail!("{}: the clinical file is empty (no header row)", path.display()),
-        }
+        return match header_row {
+            Some(n) => Err(fault(
+                path,
+                format!("npcql.toml says the column names are on row {n}, but that row is empty or missing"),
+            )),
+            None => Err(fault(path, "the clinical file is empty (no header row)".into())),
+        };
     };
     let (row_numbers, rows) = rows.unzip();
     let headers = header.into_iter().map(Option::unwrap_or_default).collect();
@@ -97,7 +69,7 @@ pub fn read_sheet(path: &Path, sheet_name: Option<&str>, header_row: Option<usiz
 
 /// Every record of a csv file with its line number, cells trimmed, missing-value tokens None.
 fn read_csv(path: &Path) -> Result<Vec<(usize, Vec<Option<String>>)>> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot open clinical file {}", path.display()))?;
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, "cannot open the clinical file", e))?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -115,7 +87,7 @@ fn read_csv(path: &Path) -> Result<Vec<(usize, Vec<Option<String>>)>> {
                 let line = 1 + bytes[..start + blank].iter().filter(|b| **b == b'\n').count();
                 rows.push((line, record.iter().map(cell_text).collect()));
             }
-            Err(e) => bail!("{}: malformed csv ({e})", path.display()),
+            Err(e) => return Err(fault(path, format!("malformed csv ({e})"))),
         }
     }
     Ok(rows)
@@ -130,19 +102,18 @@ fn cell_text(bytes: &[u8]) -> Option<String> {
 /// Every row of a worksheet with its 1-based row number in the sheet.
 fn read_workbook(path: &Path, sheet_name: Option<&str>) -> Result<Vec<(usize, Vec<Option<String>>)>> {
     use calamine::{Data, Reader, open_workbook_auto};
-    let mut workbook =
-        open_workbook_auto(path).map_err(|e| anyhow::anyhow!("{}: cannot open workbook ({e})", path.display()))?;
+    let mut workbook = open_workbook_auto(path).map_err(|e| fault(path, format!("cannot open workbook ({e})")))?;
     let name = match sheet_name {
         Some(name) => name.to_string(),
         None => workbook
             .sheet_names()
             .first()
             .cloned()
-            .with_context(|| format!("{}: the workbook has no sheets", path.display()))?,
+            .ok_or_else(|| fault(path, "the workbook has no sheets".into()))?,
     };
     let range = workbook
         .worksheet_range(&name)
-        .map_err(|e| anyhow::anyhow!("{}: cannot read sheet '{name}' ({e})", path.display()))?;
+        .map_err(|e| fault(path, format!("cannot read sheet '{name}' ({e})")))?;
     let data_text = |cell: &Data| -> Option<String> {
         let text = match cell {
             Data::Empty | Data::Error(_) => return None,
@@ -202,7 +173,11 @@ pub fn snake_case(name: &str) -> String {
 /// `'1'`, `'1.0'`, `'NPC-001'` → `'001'`: the trailing digits, zero-padded to three.
 pub fn normalise_patient_id(raw: &str) -> Option<String> {
     let raw = raw.trim();
-    let raw = raw.strip_suffix(".0").unwrap_or(raw);
+    // Spreadsheets store ids as numbers: '10.0' and '10.00' are patient 10.
+    let raw = match raw.rsplit_once('.') {
+        Some((whole, zeros)) if !zeros.is_empty() && zeros.bytes().all(|b| b == b'0') => whole,
+        _ => raw,
+    };
     let digits: String = raw
         .chars()
         .rev()
@@ -232,7 +207,7 @@ pub fn build_patients(
         None => (String::new(), &empty),
     };
     let mut problems = Vec::new();
-    let names = column_names(&file_name, sheet, config, &mut problems)?;
+    let names = column_names(file.map(|(path, _)| path), sheet, config, &mut problems)?;
     let id_col = names.iter().position(|n| n == "patient_id");
     if file.is_some() && id_col.is_none() {
         // Rows without ids cannot be matched to folders: keep the images queryable, say why.
@@ -361,23 +336,34 @@ pub fn build_patients(
 
 /// The SQL name of each source column: mapped through npcql.toml, else snake_case, de-duplicated.
 fn column_names(
-    file_name: &str,
+    file: Option<&Path>,
     sheet: &Sheet,
     config: &ClinicalConfig,
     problems: &mut Vec<(Option<String>, String)>,
 ) -> Result<Vec<String>> {
     let mut names: Vec<String> = sheet.headers.iter().map(|h| snake_case(h)).collect();
-    for (canonical, source) in &config.columns {
+    let file_name = file
+        .and_then(Path::file_name)
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // Without a file there is nothing to map (and its absence is reported elsewhere).
+    let mapping = if file.is_some() {
+        config.columns.iter().collect()
+    } else {
+        Vec::new()
+    };
+    for (canonical, source) in mapping {
         let wanted = snake_case(source);
         let Some(i) = sheet
             .headers
             .iter()
             .position(|h| h.trim() == source.trim() || snake_case(h) == wanted)
         else {
-            bail!(
-                "npcql.toml maps {canonical} to column '{source}', but {file_name} has no such column (its columns: {})",
+            let message = format!(
+                "npcql.toml maps {canonical} to column '{source}', but the file has no such column (its columns: {})",
                 sheet.headers.join(", ")
             );
+            return Err(fault(file.unwrap_or(Path::new("")), message));
         };
         names[i] = canonical.clone();
     }
@@ -557,6 +543,13 @@ mod tests {
         assert_eq!(normalise_patient_id("NPC-012").as_deref(), Some("012"));
         assert_eq!(normalise_patient_id("277").as_deref(), Some("277"));
         assert_eq!(normalise_patient_id("abc"), None);
+        for spreadsheet_number in ["10", "10.0", "10.00", " 10.000 "] {
+            assert_eq!(
+                normalise_patient_id(spreadsheet_number).as_deref(),
+                Some("010"),
+                "{spreadsheet_number}"
+            );
+        }
     }
 
     #[test]
@@ -611,4 +604,9 @@ mod tests {
             "{messages:?}"
         );
     }
+}
+
+/// A fault of the clinical file at `path`.
+fn fault(path: &Path, message: String) -> Error {
+    Error::file(path, FileFault::Clinical(message))
 }

@@ -1,78 +1,27 @@
-//! Running SQL text: statements split by the SQL parser (`;`, `--` and `/* */` comments,
-//! semicolons inside strings), each planned and executed in turn.
+//! An error as the user reads it: one line, and where in the SQL it is.
 
-use anyhow::{Result, anyhow};
-use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::prelude::SessionContext;
-use datafusion::sql::parser::{DFParser, Statement};
-use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::error::DataFusionError;
 
-use crate::Engine;
+use crate::error::Error;
 
-/// The rows one statement produced.
-#[derive(Debug)]
-pub struct StatementResult {
-    pub schema: SchemaRef,
-    pub batches: Vec<RecordBatch>,
-}
-
-impl StatementResult {
-    /// Number of rows across all batches.
-    pub fn row_count(&self) -> usize {
-        self.batches.iter().map(RecordBatch::num_rows).sum()
-    }
-
-    /// Whether the statement returns rows (a query) rather than only acting (DDL).
-    pub fn has_columns(&self) -> bool {
-        !self.schema.fields().is_empty()
+/// The error as one line, with "(at line L, column C)" when its place in `sql` is known:
+/// from DataFusion's diagnostic span, else from where the name it quotes first appears.
+pub fn describe(error: &Error, sql: &str) -> String {
+    let message = clean_error(&error.to_string());
+    let position = error
+        .as_datafusion()
+        .and_then(diagnostic_position)
+        .or_else(|| locate_error(sql, &message));
+    match position {
+        Some(position) => format!("{message} (at {position})"),
+        None => message,
     }
 }
 
-/// Splits `sql` into statements; a syntax error names where it is.
-pub fn parse_statements(sql: &str) -> Result<Vec<Statement>> {
-    let statements = DFParser::parse_sql_with_dialect(sql, &GenericDialect {})
-        .map_err(|e| anyhow!("{}", clean_error(&e.to_string())))?;
-    Ok(statements.into_iter().map(struct_fields_by_dot).collect())
-}
-
-/// Lets `f(x).field` read a STRUCT field as `f(x)['field']` does: DataFusion 55's planner
-/// accepts a dot only before a quoted name, so the field name is quoted here.
-fn struct_fields_by_dot(mut statement: Statement) -> Statement {
-    use datafusion::sql::sqlparser::ast::{AccessExpr, Expr, Value, visit_expressions_mut};
-    if let Statement::Statement(inner) = &mut statement {
-        let _ = visit_expressions_mut(inner.as_mut(), |expr| {
-            if let Expr::CompoundFieldAccess { access_chain, .. } = expr {
-                for access in access_chain {
-                    if let AccessExpr::Dot(Expr::Identifier(field)) = access {
-                        let name = Value::SingleQuotedString(field.value.clone()).with_empty_span();
-                        *access = AccessExpr::Dot(Expr::Value(name));
-                    }
-                }
-            }
-            std::ops::ControlFlow::<()>::Continue(())
-        });
-    }
-    statement
-}
-
-/// Plans and runs one parsed statement.
-pub async fn execute(ctx: &SessionContext, statement: Statement) -> Result<StatementResult> {
-    let one_line = |e: datafusion::error::DataFusionError| anyhow!("{}", clean_error(&e.to_string()));
-    let plan = ctx.state().statement_to_plan(statement).await.map_err(one_line)?;
-    let frame = ctx.execute_logical_plan(plan).await.map_err(one_line)?;
-    let schema = SchemaRef::new(frame.schema().as_arrow().clone());
-    let batches = frame.collect().await.map_err(one_line)?;
-    Ok(StatementResult { schema, batches })
-}
-
-/// Runs every statement of `sql` and returns each one's rows.
-pub async fn run(engine: &Engine, sql: &str) -> Result<Vec<StatementResult>> {
-    let mut results = Vec::new();
-    for statement in parse_statements(sql)? {
-        results.push(execute(engine.ctx(), statement).await?);
-    }
-    Ok(results)
+/// "line L, column C" of the span DataFusion's planner attached to the error, if any.
+fn diagnostic_position(error: &DataFusionError) -> Option<String> {
+    let span = error.diagnostic()?.span?;
+    (span.start.line > 0).then(|| format!("line {}, column {}", span.start.line, span.start.column))
 }
 
 /// DataFusion errors carry nested context ("Error during planning: ..."); keep them on one
@@ -92,7 +41,7 @@ pub fn clean_error(message: &str) -> String {
 
 /// Where in `sql` the name an error complains about first appears, as "line L, column C"
 /// (1-based), when the message quotes one: DataFusion's planner errors carry no position.
-pub fn locate_error(sql: &str, message: &str) -> Option<String> {
+fn locate_error(sql: &str, message: &str) -> Option<String> {
     // "No field named x." names the culprit; other errors quote it ('datafusion.public.t').
     let named = message
         .split("named ")

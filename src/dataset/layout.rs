@@ -7,7 +7,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use super::config::DatasetConfig;
+use crate::error::{Error, Result};
 
 /// The three MRI sequences of the dataset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -77,8 +78,11 @@ pub struct Dataset {
     /// The `MRI-Segments` folder.
     pub segments_dir: PathBuf,
     pub patients: Vec<PatientFolder>,
-    /// The clinical csv/xlsx, if one was found.
+    /// The clinical csv/xlsx: the one `npcql.toml` names, else the one found beside
+    /// MRI-Segments.
     pub clinical_file: Option<PathBuf>,
+    /// `npcql.toml`, or the defaults when there is none.
+    pub config: DatasetConfig,
     pub problems: Vec<DatasetProblem>,
 }
 
@@ -88,19 +92,27 @@ impl Dataset {
     pub fn discover(data_dir: &Path) -> Result<Dataset> {
         let data_dir = data_dir
             .canonicalize()
-            .with_context(|| format!("dataset folder {} not found", data_dir.display()))?;
+            .map_err(|e| Error::Dataset(format!("dataset folder {} not found: {e}", data_dir.display())))?;
         if !data_dir.is_dir() {
-            bail!("dataset path {} is not a folder", data_dir.display());
+            return Err(Error::Dataset(format!(
+                "dataset path {} is not a folder",
+                data_dir.display()
+            )));
         }
         let (root, segments_dir) = locate_segments(&data_dir)?;
+        let config = DatasetConfig::load(&root)?;
         let mut problems = Vec::new();
         let patients = list_patients(&segments_dir, &mut problems)?;
-        let clinical_file = find_clinical_file(&root, &segments_dir, &mut problems)?;
+        let clinical_file = match &config.clinical.file {
+            Some(file) => Some(root.join(file)),
+            None => find_clinical_file(&root, &segments_dir, &mut problems)?,
+        };
         Ok(Dataset {
             root,
             segments_dir,
             patients,
             clinical_file,
+            config,
             problems,
         })
     }
@@ -121,15 +133,15 @@ fn locate_segments(data_dir: &Path) -> Result<(PathBuf, PathBuf)> {
             return Ok((data_dir.to_path_buf(), candidate));
         }
     }
-    bail!(
+    Err(Error::Dataset(format!(
         "{} does not hold the dataset: expected an MRI-Segments folder in it or in its data/ folder",
         data_dir.display()
-    )
+    )))
 }
 
 fn list_patients(segments_dir: &Path, problems: &mut Vec<DatasetProblem>) -> Result<Vec<PatientFolder>> {
     let mut patients = Vec::new();
-    for entry in read_dir_sorted(segments_dir)? {
+    for entry in read_dir_sorted(segments_dir).map_err(|e| Error::io(segments_dir, "cannot list", e))? {
         let name = entry
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -216,7 +228,8 @@ fn find_clinical_file(root: &Path, segments_dir: &Path, problems: &mut Vec<Datas
         folders.push(parent.to_path_buf());
     }
     for folder in folders {
-        let found: Vec<PathBuf> = read_dir_sorted(&folder)?
+        let found: Vec<PathBuf> = read_dir_sorted(&folder)
+            .map_err(|e| Error::io(&folder, "cannot list", e))?
             .into_iter()
             .filter(|p| p.is_file() && is_clinical_extension(p))
             .collect();
@@ -243,17 +256,14 @@ fn find_clinical_file(root: &Path, segments_dir: &Path, problems: &mut Vec<Datas
 }
 
 /// Whether the file extension is one the clinical reader understands.
-pub fn is_clinical_extension(path: &Path) -> bool {
+fn is_clinical_extension(path: &Path) -> bool {
     let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase());
     matches!(ext.as_deref(), Some("csv" | "xlsx" | "xls" | "xlsm" | "ods"))
 }
 
 /// Entries of a folder in name order.
-pub fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut entries: Vec<PathBuf> = fs::read_dir(dir)
-        .with_context(|| format!("cannot list {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
+pub(crate) fn read_dir_sorted(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut entries: Vec<PathBuf> = fs::read_dir(dir)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
     entries.sort();
     Ok(entries)
 }

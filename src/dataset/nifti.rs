@@ -1,0 +1,99 @@
+//! What a mask header says, for the `masks` table: one row per mask file, from the NIfTI
+//! header alone (the voxels are never read here). The header rules are the morphology
+//! kernels' own ([`read_mask_header`]), so a file `masks` accepts is one the functions can
+//! measure; this room adds only the comparison with the grid of the series it was drawn on.
+
+use std::path::Path;
+
+use nifti::NiftiType;
+use npcql_udfs::morphology::{MaskHeader, read_mask_header};
+
+use super::dicom::SeriesInfo;
+
+/// Relative tolerance when comparing a mask's spacing with its series' DICOM spacing: NIfTI
+/// stores f32 and converters round DICOM's decimal strings.
+const SPACING_TOLERANCE: f64 = 1e-2;
+
+/// What a mask header says, for the `masks` table.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MaskInfo {
+    pub dims: Option<[u64; 3]>,
+    pub spacing: Option<[f64; 3]>,
+    pub datatype: Option<&'static str>,
+    /// NULL when the header is readable, consistent and matches its series' grid.
+    pub error: Option<String>,
+}
+
+/// Reads and checks the header of the mask at `path`; `series` is the series it lies on, if any.
+pub fn read_mask_info(path: &Path, series: Option<&SeriesInfo>) -> MaskInfo {
+    let header: MaskHeader = match read_mask_header(path) {
+        Ok(header) => header,
+        Err(error) => {
+            return MaskInfo {
+                error: Some(error.to_string()),
+                ..MaskInfo::default()
+            };
+        }
+    };
+    let dims = header.dims.map(|d| d as u64);
+    let error = series
+        .and_then(|series| grid_mismatch(dims, header.spacing_mm, series))
+        .map(|fault| format!("{}: {fault}", path.display()));
+    MaskInfo {
+        dims: Some(dims),
+        spacing: Some(header.spacing_mm),
+        datatype: Some(datatype_name(header.datatype)),
+        error,
+    }
+}
+
+/// The datatype as SQL shows it (`uint8`, `float32`, ...).
+fn datatype_name(datatype: NiftiType) -> &'static str {
+    match datatype {
+        NiftiType::Uint8 => "uint8",
+        NiftiType::Int8 => "int8",
+        NiftiType::Int16 => "int16",
+        NiftiType::Uint16 => "uint16",
+        NiftiType::Int32 => "int32",
+        NiftiType::Uint32 => "uint32",
+        NiftiType::Int64 => "int64",
+        NiftiType::Uint64 => "uint64",
+        NiftiType::Float32 => "float32",
+        NiftiType::Float64 => "float64",
+        NiftiType::Float128 => "float128",
+        NiftiType::Complex64 => "complex64",
+        NiftiType::Complex128 => "complex128",
+        NiftiType::Complex256 => "complex256",
+        NiftiType::Rgb24 => "rgb24",
+        NiftiType::Rgba32 => "rgba32",
+    }
+}
+
+/// How a mask's grid disagrees with its series (NIfTI axis 0 = DICOM column, 1 = row, 2 = slice).
+fn grid_mismatch(dims: [u64; 3], spacing: [f64; 3], series: &SeriesInfo) -> Option<String> {
+    let (Some(rows), Some(columns)) = (series.rows, series.columns) else {
+        return None;
+    };
+    let series_dims = [u64::from(columns), u64::from(rows), series.slice_count as u64];
+    if dims != series_dims {
+        return Some(format!(
+            "mask grid {}×{}×{} does not match its series' {}×{}×{} (columns × rows × slices)",
+            dims[0], dims[1], dims[2], series_dims[0], series_dims[1], series_dims[2]
+        ));
+    }
+    let series_spacing = [
+        series.pixel_spacing_col,
+        series.pixel_spacing_row,
+        series.spacing_between_slices.or(series.slice_thickness),
+    ];
+    for ((axis, mask), dicom) in ["x", "y", "z"].iter().zip(spacing).zip(series_spacing) {
+        if let Some(dicom) = dicom
+            && (mask - dicom).abs() > SPACING_TOLERANCE * dicom.abs()
+        {
+            return Some(format!(
+                "mask spacing along {axis} is {mask} mm but its series' is {dicom} mm"
+            ));
+        }
+    }
+    None
+}

@@ -1,0 +1,89 @@
+//! The library's one error type. A caller matches on the kind of thing that went wrong; the
+//! message names the file or the statement and the fault, on one line.
+
+use std::path::PathBuf;
+
+use datafusion::error::DataFusionError;
+
+/// What went wrong opening a dataset or running SQL over it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The dataset folder is missing or is not laid out as the dataset is.
+    #[error("{0}")]
+    Dataset(String),
+    /// A file npcql reads or writes cannot be used; the fault says why.
+    #[error("{}: {fault}", path.display())]
+    File { path: PathBuf, fault: FileFault },
+    /// Bad SQL, an unknown table or function, a failed function: DataFusion's own error, kept
+    /// whole so that its diagnostics (source spans) reach the user.
+    #[error(transparent)]
+    Sql(#[from] DataFusionError),
+    /// A `$NAME` placeholder without a value, or a malformed `NAME=VALUE`.
+    #[error("{0}")]
+    Param(String),
+    /// Writing results failed: a closed pipe, a full disk.
+    #[error("cannot write the results ({0})")]
+    Write(#[from] std::io::Error),
+}
+
+/// What is wrong with one file.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FileFault {
+    /// It could not be opened, read or written.
+    #[error("{action} ({source})")]
+    Io {
+        action: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    /// `npcql.toml` is not valid, or names what does not exist.
+    #[error("{0}")]
+    Config(String),
+    /// The clinical sheet cannot be read as a table of patients.
+    #[error("{0}")]
+    Clinical(String),
+}
+
+/// The library's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// A fault of the file at `path`.
+    pub(crate) fn file(path: impl Into<PathBuf>, fault: FileFault) -> Error {
+        Error::File {
+            path: path.into(),
+            fault,
+        }
+    }
+
+    /// An I/O failure on the file at `path` while doing `action` ("cannot open", ...).
+    pub(crate) fn io(path: impl Into<PathBuf>, action: &'static str, source: std::io::Error) -> Error {
+        Error::file(path, FileFault::Io { action, source })
+    }
+
+    /// The DataFusion error inside, if this is one (for its diagnostic).
+    pub fn as_datafusion(&self) -> Option<&DataFusionError> {
+        match self {
+            Error::Sql(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<datafusion::arrow::error::ArrowError> for Error {
+    fn from(e: datafusion::arrow::error::ArrowError) -> Error {
+        match e {
+            // Arrow's writers wrap the output's I/O error: keep it an I/O error.
+            datafusion::arrow::error::ArrowError::IoError(_, io) => Error::Write(io),
+            e => Error::Sql(DataFusionError::ArrowError(Box::new(e), None)),
+        }
+    }
+}
+
+impl From<datafusion::parquet::errors::ParquetError> for Error {
+    fn from(e: datafusion::parquet::errors::ParquetError) -> Error {
+        Error::Sql(DataFusionError::from(e))
+    }
+}
