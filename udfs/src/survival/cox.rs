@@ -55,7 +55,7 @@ pub struct CoxFit {
 ///
 /// `covariates` holds one column per covariate, each as long as `time`. The estimate is the
 /// maximum itself, as R's `survival::coxph` computes it (the reference: it iterates to
-/// convergence, where lifelines stops up to 1e-5 short): Newton–Raphson from β = 0 on centred and
+/// convergence, where lifelines' default stop is 1e-6 to 4e-4 short): Newton–Raphson from β = 0 on centred and
 /// scaled covariates, halving a step that would lower the log-likelihood, until a step would
 /// change the log-likelihood by less than its machine precision. Standard errors come from the
 /// inverse observed information, CIs and p-values are Wald ones (no penalty). A likelihood without
