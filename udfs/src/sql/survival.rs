@@ -2,7 +2,7 @@
 //!
 //! Every function is an aggregate over rows; rows with a NULL in any argument are skipped, and an
 //! input no group of rows can hold (negative time, event not 0/1) fails the query with an error
-//! that names the function. Results follow lifelines 0.30 / scipy 1.17 (see the kernels).
+//! that names the function. Results follow lifelines 0.30 / scipy 1.17, Cox R's `coxph` (see the kernels).
 //!
 //! | function | result |
 //! |---|---|

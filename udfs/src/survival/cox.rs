@@ -5,12 +5,17 @@ use statrs::function::erf::erfc;
 use super::linalg::{cholesky, cholesky_inverse, cholesky_solve};
 use super::{SurvivalError, Z_95, check_times, order_by_time};
 
-/// lifelines' Newton–Raphson settings (`CoxPHFitter.fit` defaults), followed so the iterates and
-/// the stopping point match it: stopping 1e-7 short of the optimum moves the estimate by ~1e-6.
-const MAX_ITERATIONS: usize = 500;
-const PRECISION: f64 = 1e-7;
-const RELATIVE_PRECISION: f64 = 1e-9;
-const INITIAL_STEP: f64 = 0.95;
+/// Newton–Raphson converges quadratically (about 5 iterations); the limit only stops a runaway fit.
+const MAX_ITERATIONS: usize = 100;
+/// A Newton step that would raise the log-likelihood by less than this, relative to it, is at the
+/// maximum to machine precision; the fit takes that step and stops.
+const LL_PRECISION: f64 = f64::EPSILON;
+/// How much lower than the current point a trial step's log-likelihood may be and still count as
+/// no lower: the rounding of a sum over the rows, relative to the log-likelihood.
+const LL_ROUNDING: f64 = 1e-12;
+/// A converged step longer than this (per standard deviation of a covariate) is a likelihood that
+/// keeps rising towards infinity, not a maximum: at a true maximum the last step is ~1e-7.
+const FLAT_STEP: f64 = 1e-2;
 /// A coefficient per standard deviation this large means the likelihood has no finite maximum.
 const DIVERGENCE_LIMIT: f64 = 30.0;
 
@@ -48,11 +53,12 @@ pub struct CoxFit {
 /// likelihood with Efron's approximation for tied event times (Efron, JASA 1977; Therneau &
 /// Grambsch 2000, §3.3).
 ///
-/// `covariates` holds one column per covariate, each as long as `time`. Newton–Raphson from β = 0
-/// on centred and scaled covariates with lifelines' step sizes and stopping rules (so the numbers
-/// match lifelines, whose estimate stops ~1e-7 short of the exact optimum), halving a step that
-/// would lower the log-likelihood. Standard errors come from the inverse observed information,
-/// CIs and p-values are Wald ones, as lifelines' `CoxPHFitter` (no penalty). A likelihood without
+/// `covariates` holds one column per covariate, each as long as `time`. The estimate is the
+/// maximum itself, as R's `survival::coxph` computes it (the reference: it iterates to
+/// convergence, where lifelines' default stop is 1e-6 to 4e-4 short): Newton–Raphson from β = 0 on centred and
+/// scaled covariates, halving a step that would lower the log-likelihood, until a step would
+/// change the log-likelihood by less than its machine precision. Standard errors come from the
+/// inverse observed information, CIs and p-values are Wald ones (no penalty). A likelihood without
 /// a finite maximum (perfect separation) or a singular information matrix is an error, never a
 /// number.
 pub fn cox_ph(time: &[f64], event: &[bool], covariates: &[Vec<f64>]) -> Result<CoxFit, SurvivalError> {
@@ -102,24 +108,56 @@ pub fn cox_ph(time: &[f64], event: &[bool], covariates: &[Vec<f64>]) -> Result<C
     newton_raphson(&data, &scales)
 }
 
-/// lifelines' damped Newton–Raphson (`_newton_raphson_for_efron_model`), plus step halving when
-/// a step would lower the likelihood. Stops when ‖Δ‖ < 1e-7, the relative log-likelihood change
-/// is below 1e-9, or the Newton decrement gᵀΔ/2 is below 1e-7; the estimate is the last point
-/// evaluated, and a step still larger than 0.1 there means the maximum is at infinity.
+/// Newton–Raphson with step halving. At each point the full Newton step δ = I⁻¹g would raise
+/// the log-likelihood by about gᵀδ/2; once that is below machine precision (ε·|ℓ|) the fit takes
+/// the step (leaving an error of order |δ|², far below 1e-12) and stops there. A step that lowers
+/// ℓ is halved until it does not. The likelihood has no finite maximum (an error) when a
+/// coefficient passes 30 per standard deviation, or when ℓ is flat to machine precision along a
+/// step that is still long.
 fn newton_raphson(data: &Sorted, scales: &[f64]) -> Result<CoxFit, SurvivalError> {
     let p = scales.len();
     let mut beta = vec![0.0; p];
-    let mut delta = vec![0.0; p];
-    let mut step_sizer = StepSizer::new(INITIAL_STEP);
-    let mut previous: Option<Efron> = None;
+    let mut current = data.efron(&beta);
     for iteration in 1..=MAX_ITERATIONS {
-        let mut step = step_sizer.step;
-        let (candidate, current) = loop {
+        let Some(l) = cholesky(&current.information, p) else {
+            return Err(if iteration == 1 {
+                SurvivalError::Singular
+            } else {
+                not_converged(iteration, "information matrix became singular")
+            });
+        };
+        let delta = cholesky_solve(&l, &current.gradient);
+        let norm_delta = delta.iter().map(|d| d * d).sum::<f64>().sqrt();
+        let gain = current.gradient.iter().zip(&delta).map(|(g, d)| g * d).sum::<f64>() / 2.0;
+        let ll = current.log_likelihood;
+        let scale = ll.abs().max(1.0);
+        let floor = ll - LL_ROUNDING * scale;
+        if gain <= LL_PRECISION * scale {
+            if norm_delta > FLAT_STEP {
+                return Err(not_converged(
+                    iteration,
+                    "the likelihood has no finite maximum (perfect separation?)",
+                ));
+            }
+            // The last, tiny step; kept unless rounding made it worse.
+            let candidate: Vec<f64> = beta.iter().zip(&delta).map(|(b, d)| b + d).collect();
+            let last = data.efron(&candidate);
+            return if last.log_likelihood.is_finite() && last.log_likelihood >= floor {
+                wald(&candidate, scales, &last, iteration)
+            } else {
+                wald(&beta, scales, &current, iteration - 1)
+            };
+        }
+        if ll.abs() < 1e-4 && norm_delta > 1.0 {
+            return Err(not_converged(
+                iteration,
+                "log-likelihood near 0 with large steps (perfect separation?)",
+            ));
+        }
+        let mut step = 1.0;
+        let (candidate, next) = loop {
             let candidate: Vec<f64> = beta.iter().zip(&delta).map(|(b, d)| b + step * d).collect();
             let eval = data.efron(&candidate);
-            let floor = previous
-                .as_ref()
-                .map_or(f64::NEG_INFINITY, |e| e.log_likelihood - 1e-12 * e.log_likelihood.abs());
             if eval.log_likelihood.is_finite() && eval.log_likelihood >= floor {
                 break (candidate, eval);
             }
@@ -135,84 +173,9 @@ fn newton_raphson(data: &Sorted, scales: &[f64]) -> Result<CoxFit, SurvivalError
                 "a coefficient is diverging (perfect separation?)",
             ));
         }
-        let Some(l) = cholesky(&current.information, p) else {
-            return Err(if iteration == 1 {
-                SurvivalError::Singular
-            } else {
-                not_converged(iteration, "information matrix became singular")
-            });
-        };
-        delta = cholesky_solve(&l, &current.gradient);
-        let norm_delta = delta.iter().map(|d| d * d).sum::<f64>().sqrt();
-        let decrement = current.gradient.iter().zip(&delta).map(|(g, d)| g * d).sum::<f64>() / 2.0;
-        let ll = current.log_likelihood;
-        let relative_change = previous
-            .as_ref()
-            .filter(|e| e.log_likelihood != 0.0)
-            .map_or(f64::INFINITY, |e| (ll - e.log_likelihood).abs() / -e.log_likelihood);
-        if norm_delta < PRECISION || relative_change < RELATIVE_PRECISION || decrement < PRECISION {
-            if norm_delta > 0.1 {
-                return Err(not_converged(
-                    iteration,
-                    "the likelihood has no finite maximum (perfect separation?)",
-                ));
-            }
-            return wald(&beta, scales, &current, iteration);
-        }
-        if ll.abs() < 1e-4 && norm_delta > 1.0 {
-            return Err(not_converged(
-                iteration,
-                "log-likelihood near 0 with large steps (perfect separation?)",
-            ));
-        }
-        step_sizer.update(norm_delta);
-        if step_sizer.step <= 1e-5 {
-            return Err(not_converged(iteration, "step size collapsed"));
-        }
-        previous = Some(current);
+        current = next;
     }
     Err(not_converged(MAX_ITERATIONS, "iteration limit reached"))
-}
-
-/// lifelines' `utils.StepSizer`: shrink the step after large Newton steps, grow it back while the
-/// step norms keep falling.
-struct StepSizer {
-    initial: f64,
-    step: f64,
-    temper_back_up: bool,
-    norms: Vec<f64>,
-}
-
-impl StepSizer {
-    fn new(initial: f64) -> Self {
-        Self {
-            initial,
-            step: initial,
-            temper_back_up: false,
-            norms: Vec::new(),
-        }
-    }
-
-    fn update(&mut self, norm_delta: f64) {
-        self.norms.push(norm_delta);
-        if self.temper_back_up {
-            self.step = (self.step * 1.3).min(self.initial);
-        }
-        if norm_delta >= 15.0 {
-            self.step *= 0.1;
-            self.temper_back_up = true;
-        } else if norm_delta > 5.0 {
-            self.step *= 0.25;
-            self.temper_back_up = true;
-        }
-        if let [.., a, b, c] = self.norms[..] {
-            if b < a && c < b {
-                self.step = (self.step * 1.3).min(1.0);
-            } else {
-                self.step *= 0.98;
-            }
-        }
-    }
 }
 
 fn not_converged(iterations: usize, reason: &'static str) -> SurvivalError {

@@ -1,4 +1,5 @@
-//! Agreement with lifelines 0.30 on the cohorts of `tests/reference/survival/`.
+//! Agreement with lifelines 0.30, and for Cox with R's `survival` (`cox_reference.R`), on the
+//! cohorts of `tests/reference/survival/`.
 
 use std::cell::Cell;
 use std::path::PathBuf;
@@ -73,14 +74,25 @@ thread_local! {
     static WORST: Cell<f64> = const { Cell::new(0.0) };
 }
 
-/// Asserts |a − e| ≤ 1e-6·|e| (or ≤ 1e-9 near zero) and records the worst relative error.
+/// Asserts |a − e| ≤ 1e-6·|e| and records the worst relative error.
 #[track_caller]
 pub(crate) fn assert_close(actual: f64, expected: &Value, what: &str) {
     let expected = expected.as_f64().unwrap_or_else(|| panic!("{what}: {expected}"));
+    assert_relative(actual, expected, 1e-6, &format!("{what} (lifelines/scipy)"));
+}
+
+/// Asserts |a − e| ≤ tolerance·|e| (≤ 1e-15 where e = 0) and records the worst relative error.
+#[track_caller]
+pub(crate) fn assert_relative(actual: f64, expected: f64, tolerance: f64, what: &str) {
     let diff = (actual - expected).abs();
+    let bound = if expected == 0.0 {
+        1e-15
+    } else {
+        tolerance * expected.abs()
+    };
     assert!(
-        diff <= 1e-9 || diff <= 1e-6 * expected.abs(),
-        "{what}: got {actual}, lifelines/scipy {expected}"
+        diff <= bound,
+        "{what}: got {actual}, expected {expected} (tolerance {tolerance:e})"
     );
     if expected != 0.0 {
         WORST.with(|w| w.set(w.get().max(diff / expected.abs())));
@@ -155,6 +167,11 @@ fn logrank_agrees_with_lifelines() {
     report_worst("logrank_agrees_with_lifelines");
 }
 
+/// lifelines 0.30 stops Newton–Raphson early (‖Δβ‖ < 1e-7 or a relative log-likelihood change
+/// below 1e-9, with damped steps); on these small cohorts that leaves its numbers up to 4.3e-4
+/// (coef, z) and 7.6e-4 (p) short of the maximum cox_ph and R reach (single_row_group,
+/// heavy_censoring; the other cohorts within 1e-4). lifelines with `precision=1e-14` agrees with
+/// R to ~1e-8.
 #[test]
 fn cox_agrees_with_lifelines() {
     let reference = reference();
@@ -166,20 +183,125 @@ fn cox_agrees_with_lifelines() {
         ] {
             let e = &reference["cohorts"][name][key];
             let fit = cox_ph(&c.time, &c.event, &covariates).unwrap();
-            assert_close(fit.log_likelihood, &e["log_likelihood"], &format!("{name} {key} ll"));
+            let close = |actual: f64, expected: &Value, what: String| {
+                let e = expected.as_f64().unwrap();
+                assert_relative(actual, e, 1e-3, &format!("{what} (lifelines)"));
+            };
+            close(fit.log_likelihood, &e["log_likelihood"], format!("{name} {key} ll"));
             for (j, k) in fit.coefficients.iter().enumerate() {
                 let what = |f: &str| format!("{name} {key}[{j}] {f}");
-                assert_close(k.coef, &e["coef"][j], &what("coef"));
-                assert_close(k.hr, &e["hr"][j], &what("hr"));
-                assert_close(k.se, &e["se"][j], &what("se"));
-                assert_close(k.hr_lower, &e["hr_lower"][j], &what("hr_lower"));
-                assert_close(k.hr_upper, &e["hr_upper"][j], &what("hr_upper"));
-                assert_close(k.z, &e["z"][j], &what("z"));
-                assert_close(k.p, &e["p"][j], &what("p"));
+                close(k.coef, &e["coef"][j], what("coef"));
+                close(k.hr, &e["hr"][j], what("hr"));
+                close(k.se, &e["se"][j], what("se"));
+                close(k.hr_lower, &e["hr_lower"][j], what("hr_lower"));
+                close(k.hr_upper, &e["hr_upper"][j], what("hr_upper"));
+                close(k.z, &e["z"][j], what("z"));
+                close(k.p, &e["p"][j], what("p"));
             }
         }
     }
     report_worst("cox_agrees_with_lifelines");
+}
+
+/// One row of `cox_r_reference.csv`: R's `coxph` (Efron) numbers for one covariate of one model.
+pub(crate) struct RCox {
+    pub cohort: String,
+    pub model: String,
+    /// `default` (coxph's default control) or `eps=1e-14` (iterated to machine precision).
+    pub control: String,
+    pub term: String,
+    /// coef, hr, se, z, p, hr_lower, hr_upper, log_likelihood.
+    pub values: [f64; 8],
+}
+
+pub(crate) const R_FIELDS: [&str; 8] = ["coef", "hr", "se", "z", "p", "hr_lower", "hr_upper", "log_likelihood"];
+
+pub(crate) fn r_reference() -> Vec<RCox> {
+    let text = std::fs::read_to_string(reference_dir().join("cox_r_reference.csv")).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("cohort,model,control,term,coef,hr,se,z,p,hr_lower,hr_upper,log_likelihood,n,events,iterations")
+    );
+    lines
+        .map(|line| {
+            let f: Vec<&str> = line.split(',').collect();
+            RCox {
+                cohort: f[0].into(),
+                model: f[1].into(),
+                control: f[2].into(),
+                term: f[3].into(),
+                values: std::array::from_fn(|i| f[4 + i].parse().unwrap()),
+            }
+        })
+        .collect()
+}
+
+/// The columns `model` names (`a+b+c`) of an R cohort file, rows with an empty (NULL) cell in
+/// time, event or any of them dropped, as coxph's na.omit and the SQL aggregates do.
+pub(crate) fn r_cohort(cohort: &str, model: &str) -> (Vec<f64>, Vec<bool>, Vec<Vec<f64>>) {
+    let terms: Vec<&str> = model.split('+').collect();
+    let file = if COHORTS.contains(&cohort) {
+        format!("{cohort}.csv")
+    } else {
+        format!("cox_{cohort}.csv")
+    };
+    let text = std::fs::read_to_string(reference_dir().join(file)).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').map(|h| h.trim_matches('"')).collect();
+    let at = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let columns: Vec<usize> = ["time", "event"].iter().chain(&terms).map(|n| at(n)).collect();
+    let (mut time, mut event, mut x) = (vec![], vec![], vec![vec![]; terms.len()]);
+    for line in lines {
+        let f: Vec<&str> = line.split(',').collect();
+        if columns.iter().any(|&c| f[c].is_empty()) {
+            continue;
+        }
+        time.push(f[columns[0]].parse().unwrap());
+        event.push(f[columns[1]] == "1");
+        for (j, &c) in columns[2..].iter().enumerate() {
+            x[j].push(f[c].parse().unwrap());
+        }
+    }
+    (time, event, x)
+}
+
+/// cox_ph is at the maximum R's coxph reaches, on every model of `cox_r_reference.csv`: within
+/// 1e-9 relative of coxph iterated to machine precision (`eps=1e-14`; statrs' erfc limits p), and
+/// within 1e-8 of coxph's default stop, which itself is up to 2.5e-9 short in coef and z. A
+/// difference δ in z moves p by about z²·δ/z relatively, so p is held to 1e-8·(1 + z²) there.
+#[test]
+fn cox_agrees_with_r() {
+    let reference = r_reference();
+    let mut models: Vec<(&str, &str)> = reference.iter().map(|r| (&*r.cohort, &*r.model)).collect();
+    models.dedup();
+    assert_eq!(models.len(), 17, "{models:?}");
+    let mut checked = 0;
+    for (cohort, model) in models {
+        if cohort == "series_100k" {
+            continue; // 100,000 generated rows: checked through SQL in sql/survival_tests.rs
+        }
+        let (time, event, x) = r_cohort(cohort, model);
+        let fit = cox_ph(&time, &event, &x).unwrap();
+        let rows = reference.iter().filter(|r| r.cohort == cohort && r.model == model);
+        for r in rows {
+            let j = model.split('+').position(|t| t == r.term).unwrap();
+            let k = &fit.coefficients[j];
+            let ours = [k.coef, k.hr, k.se, k.z, k.p, k.hr_lower, k.hr_upper, fit.log_likelihood];
+            for ((field, &a), &e) in R_FIELDS.iter().zip(&ours).zip(&r.values) {
+                let tolerance = match (r.control.as_str(), *field) {
+                    ("default", "p") => 1e-8 * (1.0 + r.values[3].powi(2)),
+                    ("default", _) => 1e-8,
+                    _ => 1e-9,
+                };
+                let what = format!("{cohort} {model} {} {field} (R, {})", r.term, r.control);
+                assert_relative(a, e, tolerance, &what);
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 2 * 8 * 36, "every coefficient of both R fits");
+    report_worst("cox_agrees_with_r");
 }
 
 #[test]
