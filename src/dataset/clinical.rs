@@ -505,6 +505,11 @@ fn null_column(kind: CanonicalType, rows: usize) -> ArrayRef {
     datafusion::arrow::array::new_null_array(&data_type, rows)
 }
 
+/// A fault of the clinical file at `path`.
+fn fault(path: &Path, message: String) -> Error {
+    Error::file(path, FileFault::Clinical(message))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -604,9 +609,4 @@ mod tests {
             "{messages:?}"
         );
     }
-}
-
-/// A fault of the clinical file at `path`.
-fn fault(path: &Path, message: String) -> Error {
-    Error::file(path, FileFault::Clinical(message))
 }

@@ -52,8 +52,7 @@ impl StatementStream {
 
 /// Splits `sql` into statements; a syntax error says where it is.
 pub fn parse_statements(sql: &str) -> Result<Vec<Statement>> {
-    let statements =
-        DFParser::parse_sql_with_dialect(sql, &GenericDialect {}).map_err(datafusion::error::DataFusionError::from)?;
+    let statements = DFParser::parse_sql_with_dialect(sql, &GenericDialect {})?;
     Ok(statements.into_iter().map(struct_fields_by_dot).collect())
 }
 
