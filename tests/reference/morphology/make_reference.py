@@ -7,8 +7,13 @@ Writes, next to this file:
   vtk.csv                   the NPC dataset authors' method: vtkMarchingCubes at 0.5 on the
                             padded mask with spacing, vtkMassProperties volume and area,
                             max distance between surface vertices
-  data_sample.csv           PyRadiomics on every mask of ../../../data-sample (if present),
-                            with an FNV-1a-64 hash of each file so tests skip changed files
+  data_sample.csv           PyRadiomics and VTK on every mask of ../../../data-sample (if
+                            present), with an FNV-1a-64 hash of each file (tests count the
+                            masks whose hash still matches and require all of them)
+  orientations.csv          PyRadiomics and VTK volume and area of two fixtures stored in each
+                            of the 48 axis permutations × flips of their grid (spacing permuted
+                            with the axes): VTK's surface does not depend on the orientation,
+                            PyRadiomics' does where its mesh has holes
 
 Environment (outside the repo):
   python3 -m venv /root/venv-radiomics
@@ -20,6 +25,7 @@ PyRadiomics runs on every non-zero voxel relabelled 1, cropped to the tumour's b
 as its extractor does (see pyradiomics_features for why the crop matters).
 """
 import csv
+import itertools
 import logging
 import os
 import sys
@@ -37,6 +43,10 @@ REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 logging.getLogger("radiomics").setLevel(logging.ERROR)
 
 ANISO = (0.45, 0.45, 5.0)  # mm, typical axial MRI
+HAND = (0.8, 0.8, 6.5)  # mm, the grid of many hand-drawn masks
+
+# Fixtures measured in all 48 orientations of their grid (orientations.csv).
+ORIENTED = ("edge_pair", "outline_diagonals")
 
 FEATURES = [
     "MeshVolume", "VoxelVolume", "SurfaceArea", "Maximum3DDiameter", "Maximum2DDiameterSlice",
@@ -135,6 +145,34 @@ def fixtures():
     out.append(("single_voxel", single, ANISO, None, "sform"))
 
     out.append(("empty", np.zeros((8, 8, 4), dtype=np.uint8), ANISO, None, "sform"))
+
+    # Lesions that touch only along an edge (face-diagonal squares all along it) and, a third,
+    # only at a corner, on a 0.8 × 0.8 × 6.5 mm grid like the dataset's hand-drawn masks.
+    touching = np.zeros((20, 20, 9), dtype=np.uint8)
+    touching[2:8, 2:8, 1:5] = 1
+    touching[8:14, 8:14, 1:5] = 1
+    touching[14:18, 14:18, 5:8] = 1
+    out.append(("edge_touching_lesions", touching, HAND, None, "sform"))
+
+    # A hand-drawn-like outline: per slice a filled, wobbly disc with one-voxel-wide diagonal
+    # spicules (8-connected lines), which make many face-diagonal squares.
+    outline = np.zeros((48, 48, 7), dtype=np.uint8)
+    x, y = np.meshgrid(np.arange(48.0), np.arange(48.0), indexing="ij")
+    for z in range(1, 6):
+        theta = np.arctan2(y - 23.5, x - 23.2)
+        radius = 9.0 + 1.5 * np.sin(3 * theta + z) + 0.8 * np.cos(5 * theta - 2 * z) - abs(z - 3)
+        outline[:, :, z] = np.hypot(x - 23.2, y - 23.5) <= radius
+        for k, (dx, dy) in enumerate(((1, 1), (1, -1), (-1, 1), (-1, -1))):
+            px, py = 23 + dx * 6, 23 + dy * 6
+            for _ in range(6 + k + z):
+                outline[px, py, z] = 1
+                px, py = px + dx, py + dy
+    out.append(("outline_diagonals", outline, HAND, None, "sform"))
+
+    # The smallest mask where PyRadiomics' mesh has a hole: two voxels sharing one edge.
+    pair = np.zeros((2, 2, 1), dtype=np.uint8)
+    pair[0, 0, 0] = pair[1, 1, 0] = 1
+    out.append(("edge_pair", pair, (1.0, 1.0, 1.0), None, "sform"))
     return out
 
 
@@ -190,19 +228,25 @@ def pyradiomics_features(path):
 
 def vtk_features(path):
     """The dataset authors' method: vtkMarchingCubes(0.5) + vtkMassProperties."""
-    import vtk
-    from vtk.util import numpy_support
-
     img = nib.load(path)
     data = (np.asanyarray(img.dataobj) != 0).astype(np.uint8)
     if data.sum() == 0:
         return {"vtk_volume": "", "vtk_area": "", "vtk_max_diameter": ""}
-    padded = np.pad(data, 1)
     spacing = [float(np.float32(s)) for s in img.header.get_zooms()[:3]]
+    return vtk_array_features(data, spacing)
+
+
+def vtk_array_features(data, spacing):
+    """vtkMarchingCubes(0.5) on the padded binary array a[x, y, z] with `spacing`, then
+    vtkMassProperties; max distance between the surface's points."""
+    import vtk
+    from vtk.util import numpy_support
+
+    padded = np.pad(data, 1)
     image = vtk.vtkImageData()
     image.SetDimensions(*padded.shape)
     image.SetSpacing(*spacing)
-    flat = padded.ravel(order="F")  # x fastest, as VTK stores points
+    flat = np.ascontiguousarray(padded.ravel(order="F"))  # x fastest, as VTK stores points
     image.GetPointData().SetScalars(numpy_support.numpy_to_vtk(flat, deep=True, array_type=vtk.VTK_UNSIGNED_CHAR))
     mc = vtk.vtkMarchingCubes()
     mc.SetInputData(image)
@@ -223,6 +267,42 @@ def vtk_features(path):
         "vtk_area": repr(mass.GetSurfaceArea()),
         "vtk_max_diameter": repr(float(diameter)),
     }
+
+
+def pyradiomics_array_shape(data, spacing):
+    """PyRadiomics' MeshVolume and SurfaceArea of a binary array a[x, y, z] cropped to the
+    tumour's bounding box, as its extractor crops."""
+    arr = np.transpose(data != 0, (2, 1, 0)).astype(np.uint8)  # SimpleITK arrays are (z, y, x)
+    nz = np.nonzero(arr)
+    box = tuple(slice(int(a.min()), int(a.max()) + 1) for a in nz)
+    image = sitk.GetImageFromArray(np.ascontiguousarray(arr[box]))
+    image.SetSpacing(tuple(float(s) for s in spacing))
+    s = shape.RadiomicsShape(sitk.Cast(image, sitk.sitkFloat32), image, label=1)
+    s.enableAllFeatures()
+    with np.errstate(all="ignore"):
+        values = s.execute()
+    return float(values["MeshVolume"]), float(values["SurfaceArea"])
+
+
+def orientation_rows(name, data, spacing):
+    """One row per axis permutation × flips of the grid (spacing permuted with the axes)."""
+    rows = []
+    for perm in itertools.permutations(range(3)):
+        for flips in itertools.product((0, 1), repeat=3):
+            moved = np.transpose(data, perm)
+            for axis in range(3):
+                if flips[axis]:
+                    moved = np.flip(moved, axis)
+            moved_spacing = [spacing[p] for p in perm]
+            volume, area = pyradiomics_array_shape(moved, moved_spacing)
+            v = vtk_array_features(np.ascontiguousarray(moved), moved_spacing)
+            rows.append({
+                "mask": name, "permutation": "".join(map(str, perm)),
+                "flips": "".join(map(str, flips)),
+                "pyradiomics_volume": repr(volume), "pyradiomics_area": repr(area),
+                "vtk_volume": v["vtk_volume"], "vtk_area": v["vtk_area"],
+            })
+    return rows
 
 
 def centroid(path):
@@ -264,6 +344,13 @@ def main():
         print(name, row["voxel_count"], row["MeshVolume"], file=sys.stderr)
     write(os.path.join(HERE, "pyradiomics.csv"), rows)
     write(os.path.join(HERE, "vtk.csv"), vtk_rows)
+
+    orientation = []
+    for name, array, spacing, _, _ in fixtures():
+        if name in ORIENTED:
+            data = (array != 0).astype(np.uint8)
+            orientation += orientation_rows(name, data, [float(np.float32(s)) for s in spacing])
+    write(os.path.join(HERE, "orientations.csv"), orientation)
 
     sample = os.path.join(REPO, "data-sample", "MRI-Segments")
     if os.path.isdir(sample):

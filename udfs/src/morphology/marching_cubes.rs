@@ -1,26 +1,39 @@
-//! Marching cubes at iso-level 0.5 on a binary mask, with PyRadiomics' triangle table
-//! (IBSI 3.1.1; Lorensen & Cline 1987; pyradiomics `radiomics/src/cshape.c`).
+//! Marching cubes at iso-level 0.5 on a binary mask, with `vtkMarchingCubes`' triangles: the
+//! surface the NPC dataset authors measured (IBSI 3.1.1; Lorensen & Cline 1987).
 //!
-//! A cube is 2×2×2 voxel centres; with a binary mask every vertex lies at an edge midpoint,
-//! so the table gives the triangles directly. PyRadiomics stores only configurations < 128
-//! and maps `c ≥ 128` to `c ^ 0xff` with the normals flipped, so complementary cubes share one
-//! surface; that is how it resolves the ambiguous faces, and we do the same to match it.
-//! We write the table rather than take a crate because no marching-cubes crate uses this
-//! table, and matching PyRadiomics to 1e-6 needs exactly these triangles.
+//! A cube is 2×2×2 voxel centres; with a binary mask every vertex lies at an edge midpoint, so
+//! a table of 256 configurations gives the triangles directly. The table
+//! (`vtk_triangle_table.rs`) is not copied from anywhere: `tests/reference/morphology/
+//! make_vtk_table.py` runs VTK's `vtkMarchingCubes` on each configuration alone, maps the
+//! points it makes back to edge midpoints in our numbering, keeps VTK's triangles and their
+//! (outward) winding, and checks the table against VTK on whole masks, triangle for triangle.
+//! All 256 entries are used as VTK makes them: no complement folding.
 //!
-//! Ambiguity, and how we differ from VTK (the NPC dataset authors' `vtkMarchingCubes`):
-//! - Where a 2×2 square of voxels has tumour on one diagonal only, the two cubes sharing it
-//!   may split it differently (one cube sees configuration c, the other a complement), so
-//!   PyRadiomics' mesh has small holes there and its signed-tetrahedra volume depends on the
-//!   origin. We use PyRadiomics' extractor origin (the crop: bounding box less one voxel), so
-//!   we agree with it to round-off; see `tests::pyradiomics_table_leaves_holes_at_face_diagonals`.
-//! - VTK uses Lorensen's original table, which resolves those squares its own way. On masks
-//!   without such squares the meshes are the same and we agree with VTK to ~3e-7 (its f32
-//!   points). On masks with them, volume and area differ by up to a few tenths of a percent:
-//!   0.17% on `irregular_blob`, 0.41% on `speckle`, up to 0.43% on 3 of the 144 data-sample
-//!   masks. The maximum diameter is unaffected (same vertices).
+//! Ambiguity. A cube face is ambiguous when its four voxels hold tumour on one diagonal only;
+//! the surface must then either cut the two tumour corners off separately or join them across
+//! the face, and the two cubes that share the face must make the same choice or the mesh has a
+//! hole. VTK's table always separates the tumour corners of an ambiguous face (the background
+//! corners stay joined), whatever the other four corners of either cube hold. The choice thus
+//! depends on the face's four voxels alone, so both cubes agree: the mesh is closed and
+//! manifold, every edge in exactly two triangles, and two tumour voxels that share only an edge
+//! get separate surfaces. The script asserts the rule on all 192 ambiguous faces of the 256
+//! configurations; `tests` check closedness and orientation on fixtures and random masks.
+//!
+//! PyRadiomics' table (`cshape.c`) stores configurations below 128 and triangulates `c ≥ 128`
+//! as its complement `c ^ 0xff` with the normals flipped, which on an ambiguous face joins the
+//! tumour corners instead. Where the two cubes sharing such a face fall on either side of 128
+//! they split it differently: the mesh has a hole, its signed-tetrahedra volume depends on the
+//! origin, and volume and area change when the grid is stored in another axis order or
+//! direction. Without ambiguous faces the two tables make the same surface (per configuration
+//! the same area and volume; two configurations split a polygon along the other diagonal), and
+//! npcql equals PyRadiomics to round-off. And because VTK decides per face, and the 48
+//! symmetries of the cube (axis permutations × flips) map ambiguous faces onto ambiguous faces,
+//! the mesh of a reoriented grid is the reoriented mesh, up to splitting some polygons along
+//! another diagonal with the same area and volume (the script checks every configuration under
+//! every symmetry): volume and area do not depend on how the grid is stored.
 
 use super::mask::MaskVolume;
+use super::vtk_triangle_table::TRIANGLES;
 
 /// Cube corner offsets (x, y, z) by bit: PyRadiomics' `gridAngles`, reversed from (z, y, x).
 pub const CORNERS: [[usize; 3]; 8] = [
@@ -50,155 +63,19 @@ pub const EDGE_MIDPOINTS: [[f64; 3]; 12] = [
     [0.0, 1.0, 0.5],
 ];
 
-/// Triangles (edge indices, three per triangle) of the cube configurations 0..128: the
-/// `triTable` of PyRadiomics 3.0.1, outward-facing in its (z, y, x) order.
-#[rustfmt::skip]
-const TRIANGLES: [&[u8]; 128] = [
-    &[],
-    &[0, 8, 3],
-    &[1, 9, 0],
-    &[1, 8, 3, 1, 9, 8],
-    &[1, 2, 10],
-    &[0, 8, 3, 1, 2, 10],
-    &[9, 2, 10, 0, 2, 9],
-    &[2, 8, 3, 2, 10, 8, 10, 9, 8],
-    &[11, 2, 3],
-    &[11, 2, 0, 0, 8, 11],
-    &[1, 9, 0, 11, 2, 3],
-    &[11, 2, 1, 1, 9, 11, 9, 8, 11],
-    &[3, 10, 1, 11, 10, 3],
-    &[10, 1, 0, 0, 8, 10, 8, 11, 10],
-    &[9, 0, 3, 3, 11, 9, 11, 10, 9],
-    &[9, 8, 10, 11, 10, 8],
-    &[4, 7, 8],
-    &[0, 4, 3, 4, 7, 3],
-    &[1, 9, 0, 4, 7, 8],
-    &[1, 9, 4, 1, 4, 7, 1, 7, 3],
-    &[1, 2, 10, 4, 7, 8],
-    &[3, 4, 7, 3, 0, 4, 1, 2, 10],
-    &[9, 2, 10, 9, 0, 2, 4, 7, 8],
-    &[2, 10, 9, 2, 9, 7, 2, 7, 3, 4, 7, 9],
-    &[4, 7, 8, 11, 2, 3],
-    &[11, 4, 7, 11, 2, 4, 2, 0, 4],
-    &[1, 9, 0, 4, 7, 8, 11, 2, 3],
-    &[4, 7, 11, 9, 4, 11, 11, 2, 9, 1, 9, 2],
-    &[3, 10, 1, 11, 10, 3, 4, 7, 8],
-    &[11, 10, 1, 1, 4, 11, 1, 0, 4, 4, 7, 11],
-    &[4, 7, 8, 9, 0, 3, 3, 11, 9, 11, 10, 9],
-    &[4, 7, 11, 4, 11, 9, 9, 11, 10],
-    &[9, 5, 4],
-    &[9, 5, 4, 0, 8, 3],
-    &[0, 5, 4, 0, 1, 5],
-    &[8, 5, 4, 8, 3, 5, 3, 1, 5],
-    &[1, 2, 10, 9, 5, 4],
-    &[0, 8, 3, 1, 2, 10, 9, 5, 4],
-    &[2, 10, 5, 5, 4, 2, 2, 4, 0],
-    &[2, 10, 5, 3, 2, 5, 3, 5, 4, 8, 3, 4],
-    &[9, 5, 4, 11, 2, 3],
-    &[11, 2, 0, 0, 8, 11, 9, 5, 4],
-    &[0, 5, 4, 0, 1, 5, 11, 2, 3],
-    &[2, 1, 5, 2, 5, 8, 11, 2, 8, 5, 4, 8],
-    &[3, 10, 1, 11, 10, 3, 9, 5, 4],
-    &[5, 4, 9, 10, 1, 0, 0, 8, 10, 8, 11, 10],
-    &[5, 4, 0, 5, 0, 11, 10, 5, 11, 11, 0, 3],
-    &[5, 4, 8, 10, 5, 8, 11, 10, 8],
-    &[7, 8, 9, 5, 7, 9],
-    &[3, 0, 9, 5, 3, 9, 3, 5, 7],
-    &[7, 8, 0, 0, 1, 7, 7, 1, 5],
-    &[1, 5, 7, 1, 7, 3],
-    &[7, 8, 9, 5, 7, 9, 1, 2, 10],
-    &[1, 2, 10, 3, 0, 9, 3, 9, 5, 3, 5, 7],
-    &[0, 2, 8, 8, 2, 5, 8, 5, 7, 2, 10, 5],
-    &[2, 10, 5, 2, 5, 3, 3, 5, 7],
-    &[5, 7, 9, 7, 8, 9, 11, 2, 3],
-    &[5, 7, 9, 9, 7, 2, 2, 0, 9, 11, 2, 7],
-    &[11, 2, 3, 0, 1, 8, 1, 7, 8, 1, 5, 7],
-    &[2, 1, 11, 1, 7, 11, 1, 5, 7],
-    &[7, 8, 9, 5, 7, 9, 3, 10, 1, 11, 10, 3],
-    &[5, 7, 0, 5, 0, 9, 7, 11, 0, 10, 1, 0, 11, 10, 0],
-    &[11, 10, 0, 0, 3, 11, 10, 5, 0, 0, 7, 8, 5, 7, 0],
-    &[11, 10, 5, 5, 7, 11],
-    &[6, 5, 10],
-    &[0, 8, 3, 6, 5, 10],
-    &[1, 9, 0, 6, 5, 10],
-    &[1, 8, 3, 1, 9, 8, 6, 5, 10],
-    &[1, 6, 5, 1, 2, 6],
-    &[1, 6, 5, 1, 2, 6, 0, 8, 3],
-    &[9, 6, 5, 9, 0, 6, 0, 2, 6],
-    &[5, 9, 8, 5, 8, 2, 5, 2, 6, 8, 3, 2],
-    &[11, 2, 3, 6, 5, 10],
-    &[11, 2, 0, 0, 8, 11, 6, 5, 10],
-    &[1, 9, 0, 11, 2, 3, 6, 5, 10],
-    &[11, 2, 1, 1, 9, 11, 9, 8, 11, 6, 5, 10],
-    &[6, 3, 11, 6, 5, 3, 5, 1, 3],
-    &[0, 8, 11, 0, 11, 5, 0, 5, 1, 5, 11, 6],
-    &[6, 3, 11, 0, 3, 6, 0, 6, 5, 0, 5, 9],
-    &[6, 5, 9, 6, 9, 11, 11, 9, 8],
-    &[4, 7, 8, 6, 5, 10],
-    &[0, 4, 3, 4, 7, 3, 6, 5, 10],
-    &[1, 9, 0, 4, 7, 8, 6, 5, 10],
-    &[1, 9, 4, 1, 4, 7, 1, 7, 3, 6, 5, 10],
-    &[4, 7, 8, 1, 6, 5, 1, 2, 6],
-    &[0, 4, 3, 4, 7, 3, 1, 6, 5, 1, 2, 6],
-    &[4, 7, 8, 9, 6, 5, 9, 0, 6, 0, 2, 6],
-    &[7, 3, 9, 4, 7, 9, 3, 2, 9, 5, 9, 6, 2, 6, 9],
-    &[11, 2, 3, 4, 7, 8, 6, 5, 10],
-    &[11, 4, 7, 11, 2, 4, 2, 0, 4, 6, 5, 10],
-    &[1, 9, 0, 11, 2, 3, 4, 7, 8, 6, 5, 10],
-    &[4, 7, 11, 9, 4, 11, 11, 2, 9, 1, 9, 2, 6, 5, 10],
-    &[4, 7, 8, 6, 3, 11, 6, 5, 3, 5, 1, 3],
-    &[5, 1, 11, 5, 11, 6, 1, 0, 11, 4, 7, 11, 0, 4, 11],
-    &[4, 7, 8, 6, 3, 11, 0, 3, 6, 0, 6, 5, 0, 5, 9],
-    &[6, 5, 9, 6, 9, 11, 4, 7, 9, 7, 11, 9],
-    &[10, 4, 9, 6, 4, 10],
-    &[10, 4, 9, 6, 4, 10, 0, 8, 3],
-    &[0, 1, 10, 10, 6, 0, 6, 4, 0],
-    &[1, 8, 3, 1, 6, 8, 8, 6, 4, 6, 1, 10],
-    &[1, 4, 9, 1, 2, 4, 2, 6, 4],
-    &[1, 4, 9, 1, 2, 4, 2, 6, 4, 0, 8, 3],
-    &[0, 2, 4, 4, 2, 6],
-    &[8, 3, 2, 8, 2, 4, 4, 2, 6],
-    &[11, 2, 3, 10, 4, 9, 6, 4, 10],
-    &[11, 2, 0, 0, 8, 11, 10, 4, 9, 6, 4, 10],
-    &[11, 2, 3, 0, 1, 10, 10, 6, 0, 6, 4, 0],
-    &[6, 4, 1, 6, 1, 10, 1, 4, 8, 11, 2, 1, 1, 8, 11],
-    &[9, 6, 4, 3, 6, 9, 1, 3, 9, 11, 6, 3],
-    &[1, 8, 11, 0, 8, 1, 11, 6, 1, 1, 4, 9, 6, 4, 1],
-    &[6, 3, 11, 0, 3, 6, 6, 4, 0],
-    &[8, 6, 4, 6, 8, 11],
-    &[6, 7, 10, 7, 8, 10, 8, 9, 10],
-    &[6, 7, 10, 0, 10, 7, 0, 9, 10, 0, 7, 3],
-    &[6, 7, 10, 1, 10, 7, 1, 7, 8, 0, 1, 8],
-    &[6, 7, 10, 1, 10, 7, 1, 7, 3],
-    &[1, 2, 6, 1, 6, 8, 1, 8, 9, 6, 7, 8],
-    &[2, 6, 9, 1, 2, 9, 6, 7, 9, 3, 0, 9, 7, 3, 9],
-    &[0, 7, 8, 7, 0, 6, 6, 0, 2],
-    &[2, 7, 3, 2, 6, 7],
-    &[11, 2, 3, 6, 7, 10, 7, 8, 10, 8, 9, 10],
-    &[2, 0, 7, 11, 2, 7, 0, 9, 7, 6, 7, 10, 9, 10, 7],
-    &[6, 7, 10, 1, 10, 7, 1, 7, 8, 0, 1, 8, 11, 2, 3],
-    &[11, 2, 1, 1, 7, 11, 10, 6, 1, 1, 6, 7],
-    &[8, 9, 6, 6, 7, 8, 1, 6, 9, 11, 6, 3, 1, 3, 6],
-    &[0, 9, 1, 6, 7, 11],
-    &[0, 7, 8, 7, 0, 6, 0, 3, 11, 11, 6, 0],
-    &[6, 7, 11],
-];
+/// The triangles of cube configuration `config` (bit i = corner i is tumour) as indices into
+/// [`EDGE_MIDPOINTS`], three per triangle, wound so that (b − a) × (c − a) points out of the
+/// tumour: VTK's, derived by `tests/reference/morphology/make_vtk_table.py`.
+pub fn cube_edges(config: u8) -> &'static [u8] {
+    TRIANGLES[config as usize]
+}
 
-/// The triangles of cube configuration `config` (bit i = corner i is tumour), in cube-local
-/// voxel units (x, y, z), wound so normals point out of the tumour.
+/// The triangles of cube configuration `config`, in cube-local voxel units (x, y, z), wound
+/// so that normals point out of the tumour.
 pub fn cube_triangles(config: u8) -> impl Iterator<Item = [[f64; 3]; 3]> {
-    // Complement trick of cshape.c: configurations ≥ 128 reuse their complement, reversed.
-    let (base, flip) = if config & 0x80 != 0 {
-        (config ^ 0xff, true)
-    } else {
-        (config, false)
-    };
-    TRIANGLES[base as usize].chunks_exact(3).map(move |t| {
-        let [a, b, c] = [t[0], t[1], t[2]].map(|e| EDGE_MIDPOINTS[e as usize]);
-        // Reversing (z, y, x) to (x, y, z) is an odd permutation: swap two vertices to keep
-        // the winding outward; the complement flip swaps them back.
-        if flip { [a, b, c] } else { [a, c, b] }
-    })
+    cube_edges(config)
+        .chunks_exact(3)
+        .map(|t| [t[0], t[1], t[2]].map(|e| EDGE_MIDPOINTS[e as usize]))
 }
 
 /// Calls `visit(config, [x, y, z])` for every cube of the padded crop that the surface

@@ -1,38 +1,38 @@
 //! Volume and surface area of the marching-cubes mesh (IBSI 3.1.1 "Volume (mesh)" RNU0,
 //! 3.1.3 "Surface area (mesh)" C0JK).
 
-use super::marching_cubes::{cube_triangles, for_each_cube};
+use super::marching_cubes::{EDGE_MIDPOINTS, cube_edges, for_each_cube};
 use super::mask::MaskVolume;
 
 /// Volume and area of the iso-0.5 mesh of a mask.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MeshMeasures {
-    /// V = Σ a·(b×c)/6 over the outward-wound faces (signed tetrahedra to the origin), mm³.
+    /// V = Σ a·(b×c)/6 over the outward-wound faces (signed tetrahedra to any origin: the
+    /// mesh is closed), mm³.
     pub volume_mm3: f64,
-    /// A = Σ |(a−c)×(b−c)|/2 over the faces, mm².
+    /// A = Σ |(b−a)×(c−a)|/2 over the faces, mm².
     pub surface_area_mm2: f64,
 }
 
-/// Per-configuration sums that make a cube's contribution independent of its position.
-#[derive(Clone, Copy, Default)]
-struct ConfigSums {
-    area: f64,
-    /// Σ det(a, b, c) with the cube at the origin.
-    det: f64,
-    /// Σ (b×c + c×a + a×b): det(o+a, o+b, o+c) = det(a, b, c) + o·this.
-    linear: [f64; 3],
-}
+/// Largest |component| of a triangle normal (b−a)×(c−a) in half-voxel units: edge vectors
+/// between edge midpoints of one cube have components in −2..=2.
+const MAX_NORMAL: usize = 8;
 
-/// Mesh volume and surface area (IBSI 3.1.1, 3.1.3), as PyRadiomics' `cshape.c` defines them.
+/// Mesh volume and surface area (IBSI 3.1.1, 3.1.3) of VTK's marching-cubes surface.
 ///
-/// Positions are those of the padded crop, i.e. PyRadiomics' extractor origin, which matters
-/// only for masks whose mesh has holes (see [`super::marching_cubes`]).
+/// Vertices are edge midpoints, i.e. integers in half-voxel units, and spacing only scales
+/// the axes, so both measures are computed exactly on integers before one multiplication by
+/// the spacing:
+/// - volume: every cube of one configuration has the same triangles up to a translation o,
+///   and det(o+a, o+b, o+c) = det(a, b, c) + o·(b×c + c×a + a×b), so we count the cubes of
+///   each configuration and sum their positions, and 48·V / (sx·sy·sz) is an exact integer;
+/// - area: a triangle with normal n (half-voxel units) has area |n ⊙ (sy·sz, sz·sx, sx·sy)|/8,
+///   so we count triangles by |n| and add one term per distinct |n| (a dozen).
 ///
-/// Every cube of one configuration has the same triangles up to a translation o, and
-/// det(o+a, o+b, o+c) is det(a, b, c) plus a term linear in o, so we only count the cubes of
-/// each configuration and sum their (integer) positions, then add up 256 terms.
+/// Permuting or flipping the grid's axes (spacing permuted with them) permutes the terms, so
+/// the results agree to round-off in a handful of additions, and the volume does not depend on
+/// the origin because the mesh is closed.
 pub fn mesh_measures(mask: &MaskVolume) -> MeshMeasures {
-    let s = mask.spacing_mm;
     let mut counts = [0u64; 256];
     let mut positions = [[0u64; 3]; 256];
     for_each_cube(mask, |config, origin| {
@@ -41,43 +41,71 @@ pub fn mesh_measures(mask: &MaskVolume) -> MeshMeasures {
             positions[config as usize][a] += origin[a] as u64;
         }
     });
-    let (mut six_volume, mut area) = (0.0, 0.0);
+    // 48·V in voxel units: Σ det over triangles in half-voxel units (det ×8, then /6).
+    let mut det_sum: i128 = 0;
+    let mut normals = [[[0u64; MAX_NORMAL + 1]; MAX_NORMAL + 1]; MAX_NORMAL + 1];
     for config in 0..256 {
-        if counts[config] == 0 {
+        let count = counts[config];
+        if count == 0 {
             continue;
         }
-        let sums = config_sums(config as u8, s);
-        let position_mm = [0, 1, 2].map(|a| positions[config][a] as f64 * s[a]);
-        six_volume += counts[config] as f64 * sums.det + dot(position_mm, sums.linear);
-        area += counts[config] as f64 * sums.area;
+        let (mut det, mut linear) = (0i64, [0i64; 3]);
+        for t in cube_edges(config as u8).chunks_exact(3) {
+            let [a, b, c] = [t[0], t[1], t[2]].map(|e| HALF_MIDPOINTS[e as usize]);
+            det += idot(a, icross(b, c));
+            linear = iadd(linear, iadd(iadd(icross(b, c), icross(c, a)), icross(a, b)));
+            let n = icross(isub(b, a), isub(c, a)).map(|v| v.unsigned_abs() as usize);
+            normals[n[0]][n[1]][n[2]] += count;
+        }
+        det_sum += count as i128 * det as i128;
+        for a in 0..3 {
+            // Cube origin in half-voxel units is 2·position.
+            det_sum += 2 * positions[config][a] as i128 * linear[a] as i128;
+        }
+    }
+    let s = mask.spacing_mm;
+    let scale = [s[1] * s[2], s[2] * s[0], s[0] * s[1]];
+    let mut area = 0.0;
+    for (i, plane) in normals.iter().enumerate() {
+        for (j, row) in plane.iter().enumerate() {
+            for (k, &count) in row.iter().enumerate() {
+                if count != 0 {
+                    let n = [i as f64 * scale[0], j as f64 * scale[1], k as f64 * scale[2]];
+                    area += count as f64 * norm(n);
+                }
+            }
+        }
     }
     MeshMeasures {
-        volume_mm3: six_volume / 6.0,
-        surface_area_mm2: area,
+        volume_mm3: det_sum as f64 / 48.0 * (s[0] * s[1] * s[2]),
+        surface_area_mm2: area / 8.0,
     }
 }
 
-fn config_sums(config: u8, s: [f64; 3]) -> ConfigSums {
-    let mut sums = ConfigSums::default();
-    for tri in cube_triangles(config) {
-        let [a, b, c] = tri.map(|p| [p[0] * s[0], p[1] * s[1], p[2] * s[2]]);
-        sums.area += 0.5 * norm(cross(sub(a, c), sub(b, c)));
-        sums.det += dot(a, cross(b, c));
-        let l = add(add(cross(b, c), cross(c, a)), cross(a, b));
-        sums.linear = add(sums.linear, l);
+/// [`EDGE_MIDPOINTS`] in half-voxel units.
+const HALF_MIDPOINTS: [[i64; 3]; 12] = {
+    let mut out = [[0i64; 3]; 12];
+    let mut e = 0;
+    while e < 12 {
+        let mut a = 0;
+        while a < 3 {
+            out[e][a] = (EDGE_MIDPOINTS[e][a] * 2.0) as i64;
+            a += 1;
+        }
+        e += 1;
     }
-    sums
-}
+    out
+};
 
-pub(crate) fn sub(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
+fn isub(a: [i64; 3], b: [i64; 3]) -> [i64; 3] {
     [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
 }
 
-fn add(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
+fn iadd(a: [i64; 3], b: [i64; 3]) -> [i64; 3] {
     [a[0] + b[0], a[1] + b[1], a[2] + b[2]]
 }
 
-pub(crate) fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
+fn icross(a: [i64; 3], b: [i64; 3]) -> [i64; 3] {
     [
         a[1] * b[2] - a[2] * b[1],
         a[2] * b[0] - a[0] * b[2],
@@ -85,7 +113,11 @@ pub(crate) fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
     ]
 }
 
-pub(crate) fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
+fn idot(a: [i64; 3], b: [i64; 3]) -> i64 {
+    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+}
+
+fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
     a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
 }
 

@@ -1,5 +1,6 @@
 //! Tumour morphology from binary masks: marching-cubes mesh features (IBSI chapter 3.1,
-//! Zwanenburg et al., Radiology 2020), computed to agree with PyRadiomics 3.0.1 `shape`.
+//! Zwanenburg et al., Radiology 2020) on the NPC dataset authors' surface (VTK's
+//! `vtkMarchingCubes`), equal to PyRadiomics 3.0.1 `shape` wherever its mesh is the same.
 //!
 //! Pipeline: [`read_mask`] (crop + pad) → [`compute`] (mesh volume/area, hull diameters,
 //! PCA axes, components). Knows nothing of SQL; `crate::sql::morphology` registers it.
@@ -12,6 +13,7 @@ pub mod marching_cubes;
 pub mod mask;
 pub mod mesh;
 pub mod pca;
+mod vtk_triangle_table;
 
 pub use features::{MorphologyFeatures, compute, compute_file};
 pub use mask::{MaskError, MaskFault, MaskHeader, MaskVolume, read_mask, read_mask_header};
