@@ -46,7 +46,7 @@ impl Engine {
         let mut config = SessionConfig::new().with_information_schema(true);
         // Spans let planning errors say where in the SQL they are.
         config.options_mut().sql_parser.collect_spans = true;
-        let ctx = SessionContext::new_with_config(config).enable_url_table();
+        let ctx = with_quoted_files(SessionContext::new_with_config(config));
         npcql_udfs::sql::register_all(&ctx, functions.clone())?;
 
         let patients = load_patients(&dataset, strict)?;
@@ -134,6 +134,95 @@ impl Engine {
     /// Warnings recorded since the last call (bad clinical cells, unreadable masks, ...).
     pub fn take_warnings(&self) -> Vec<String> {
         self.functions.take_warnings()
+    }
+}
+
+/// `SELECT * FROM 'x.csv'`: a quoted path is a table, read as DataFusion's `enable_url_table`
+/// reads it, except JSON: DataFusion reads one object per line unless told otherwise, so a
+/// `.json` file that opens with `[` (what `npcql -o r.json`, DuckDB and pandas write) is read as
+/// an array, and `.ndjson` / `.jsonl` (which DataFusion does not know) as one object per line.
+fn with_quoted_files(ctx: SessionContext) -> SessionContext {
+    use datafusion::catalog::DynamicFileCatalog;
+    let state = Arc::new(OnceLock::new());
+    let catalogs = DynamicFileCatalog::new(
+        ctx.state().catalog_list().clone(),
+        Arc::new(QuotedFiles { state: state.clone() }),
+    );
+    let session_id = ctx.session_id();
+    let ctx: SessionContext = ctx
+        .into_state_builder()
+        .with_session_id(session_id)
+        .with_catalog_list(Arc::new(catalogs))
+        .build()
+        .into();
+    let weak = ctx.state_weak_ref();
+    let _ = state.set(Box::new(move || weak.upgrade().map(|s| s.read().clone())) as CurrentState);
+    ctx
+}
+
+/// The session's state as it is now (None once the session is dropped).
+type CurrentState = Box<dyn Fn() -> Option<datafusion::execution::context::SessionState> + Send + Sync>;
+
+/// Makes a table of a quoted file path (see [`with_quoted_files`]).
+struct QuotedFiles {
+    state: Arc<OnceLock<CurrentState>>,
+}
+
+impl std::fmt::Debug for QuotedFiles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("QuotedFiles")
+    }
+}
+
+#[async_trait::async_trait]
+impl datafusion::catalog::UrlTableFactory for QuotedFiles {
+    async fn try_new(
+        &self,
+        url: &str,
+    ) -> datafusion::error::Result<Option<Arc<dyn datafusion::catalog::TableProvider>>> {
+        use datafusion::datasource::file_format::json::JsonFormat;
+        use datafusion::datasource::listing::{
+            ListingOptions, ListingTable, ListingTableConfig, ListingTableConfigExt, ListingTableUrl,
+        };
+        let Ok(table_url) = ListingTableUrl::parse(url) else {
+            return Ok(None);
+        };
+        let Some(state) = self.state.get().and_then(|current| current()) else {
+            return Ok(None);
+        };
+        let config = ListingTableConfig::new(table_url);
+        let config = match json_layout(Path::new(url)) {
+            Some((newline_delimited, extension)) => {
+                let mut json = state.default_table_options().json;
+                json.newline_delimited = newline_delimited;
+                let format = Arc::new(JsonFormat::default().with_options(json));
+                config.with_listing_options(ListingOptions::new(format).with_file_extension(extension))
+            }
+            None => match config.infer_options(&state).await {
+                Ok(config) => config,
+                Err(_) => return Ok(None),
+            },
+        };
+        let config = config.infer_partitions_from_path(&state).await?.infer_schema(&state).await?;
+        Ok(Some(Arc::new(ListingTable::try_new(config)?)))
+    }
+}
+
+/// For a JSON file DataFusion would misread: whether it is newline-delimited, and its
+/// extension (with the dot, as listing matches it). None: let DataFusion decide.
+fn json_layout(path: &Path) -> Option<(bool, String)> {
+    use std::io::Read;
+    let extension = path.extension()?.to_str()?;
+    match extension.to_ascii_lowercase().as_str() {
+        "ndjson" | "jsonl" => Some((true, format!(".{extension}"))),
+        "json" => {
+            let mut start = Vec::new();
+            std::fs::File::open(path).ok()?.take(4096).read_to_end(&mut start).ok()?;
+            let text = start.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&start);
+            let first = text.iter().find(|b| !b.is_ascii_whitespace())?;
+            (*first == b'[').then(|| (false, format!(".{extension}")))
+        }
+        _ => None,
     }
 }
 

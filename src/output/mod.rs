@@ -73,6 +73,10 @@ pub fn write_result(
     writer.finish()
 }
 
+fn json_writer() -> datafusion::arrow::json::WriterBuilder {
+    datafusion::arrow::json::WriterBuilder::new().with_explicit_nulls(true)
+}
+
 /// Writes one statement's rows as they arrive: csv, json, Parquet and Arrow write each batch
 /// through; a table keeps only the rows it shows and counts the rest.
 pub struct ResultWriter<'a> {
@@ -123,8 +127,10 @@ impl<'a> ResultWriter<'a> {
                     .build(out);
                 Sink::Csv { writer, delimiter }
             }
-            Format::Json => Sink::Json(datafusion::arrow::json::ArrayWriter::new(out)),
-            Format::Ndjson => Sink::Ndjson(datafusion::arrow::json::LineDelimitedWriter::new(out)),
+            // NULL is written as `null` (as DuckDB does), so a column that is NULL in every row
+            // is still there when the file is read back.
+            Format::Json => Sink::Json(json_writer().build(out)),
+            Format::Ndjson => Sink::Ndjson(json_writer().build(out)),
             Format::Parquet => Sink::Parquet(datafusion::parquet::arrow::ArrowWriter::try_new(
                 out,
                 schema.clone(),

@@ -77,6 +77,39 @@ fn masks_report_every_header_value() {
     }
 }
 
+/// The tumour of each mask: the voxel count the script wrote (nibabel), and that count times
+/// the voxel volume from the spacing it stored; the masks hold 1, 255 or 1.0 in uint8, int16,
+/// float32 and float64, plain and gzipped.
+#[test]
+fn masks_hold_the_tumour_voxels_the_script_wrote() {
+    let actual = rows(
+        "SELECT patient_id, modality, morphology(path)['voxel_count'] AS voxels, voxel_volume(path) AS volume
+         FROM masks ORDER BY patient_id, modality",
+    );
+    let mut expected: Vec<Value> = expected()["masks"].as_array().unwrap().clone();
+    expected.sort_by_key(|e| {
+        (
+            e["patient_id"].as_str().unwrap().to_string(),
+            e["modality"].as_str().unwrap().to_string(),
+        )
+    });
+    assert_eq!(actual.len(), 9);
+    assert_eq!(actual.len(), expected.len());
+    for (a, e) in actual.iter().zip(&expected) {
+        assert_eq!((&a["patient_id"], &a["modality"]), (&e["patient_id"], &e["modality"]));
+        let voxels = e["voxels"].as_u64().unwrap();
+        assert!(voxels > 0, "{e}");
+        assert_eq!(a["voxels"].as_u64(), Some(voxels), "{a} vs {e}");
+        let voxel_mm3: f64 = ["spacing_x", "spacing_y", "spacing_z"]
+            .iter()
+            .map(|k| e[*k].as_f64().unwrap())
+            .product();
+        let want = voxels as f64 * voxel_mm3;
+        let got = a["volume"].as_f64().unwrap();
+        assert!((got - want).abs() <= 1e-12 * want, "{a}: voxel_volume {got} != {want}");
+    }
+}
+
 #[test]
 fn patients_come_through_the_column_mapping() {
     let actual = rows(

@@ -5,6 +5,7 @@ mod bad_input;
 mod cli;
 mod corruption;
 mod embedding;
+mod reader_faults;
 mod repl;
 mod sample;
 mod slt;

@@ -2,6 +2,9 @@
 //!
 //! Cells are printed as text: NULL as `NULL`, floats rounded to 9 significant digits (so a
 //! summation order change cannot flip the last digit), everything else as Arrow displays it.
+//! Each `query` line's type letters are checked against the result's Arrow types, with
+//! DataFusion's own sqllogictest letters: `I` integers, `R` floats and decimals, `T` text,
+//! `B` booleans, `D` dates and times, `P` timestamps, `?` anything else.
 
 use std::path::Path;
 
@@ -9,7 +12,7 @@ use datafusion::arrow::array::{Array, Float32Array, Float64Array, RecordBatch};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use npcql::Engine;
-use sqllogictest::{DBOutput, DefaultColumnType};
+use sqllogictest::{ColumnType, DBOutput};
 
 struct NpcqlDb {
     engine: Engine,
@@ -26,12 +29,52 @@ impl std::fmt::Display for SltError {
 
 impl std::error::Error for SltError {}
 
+/// A result column's type letter, as DataFusion's sqllogictest runner assigns them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum SltType {
+    Boolean,
+    DateTime,
+    Integer,
+    Float,
+    Text,
+    Timestamp,
+    Another,
+}
+
+impl ColumnType for SltType {
+    /// An unknown letter is a parse error, so a typo in a `query` line cannot pass as `?`.
+    fn from_char(value: char) -> Option<Self> {
+        Some(match value {
+            'B' => Self::Boolean,
+            'D' => Self::DateTime,
+            'I' => Self::Integer,
+            'R' => Self::Float,
+            'T' => Self::Text,
+            'P' => Self::Timestamp,
+            '?' => Self::Another,
+            _ => return None,
+        })
+    }
+
+    fn to_char(&self) -> char {
+        match self {
+            Self::Boolean => 'B',
+            Self::DateTime => 'D',
+            Self::Integer => 'I',
+            Self::Float => 'R',
+            Self::Text => 'T',
+            Self::Timestamp => 'P',
+            Self::Another => '?',
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl sqllogictest::AsyncDB for NpcqlDb {
     type Error = SltError;
-    type ColumnType = DefaultColumnType;
+    type ColumnType = SltType;
 
-    async fn run(&mut self, sql: &str) -> Result<DBOutput<DefaultColumnType>, SltError> {
+    async fn run(&mut self, sql: &str) -> Result<DBOutput<SltType>, SltError> {
         let results = npcql::query::run(&self.engine, sql)
             .await
             .map_err(|e| SltError(format!("{e:#}")));
@@ -59,16 +102,26 @@ impl sqllogictest::AsyncDB for NpcqlDb {
     async fn shutdown(&mut self) {}
 }
 
-fn column_type(data_type: &DataType) -> DefaultColumnType {
-    if data_type.is_integer() {
-        DefaultColumnType::Integer
-    } else if data_type.is_floating() {
-        DefaultColumnType::FloatingPoint
-    } else if matches!(data_type, DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8) {
-        DefaultColumnType::Text
-    } else {
-        DefaultColumnType::Any
+fn column_type(data_type: &DataType) -> SltType {
+    match data_type {
+        DataType::Boolean => SltType::Boolean,
+        t if t.is_integer() => SltType::Integer,
+        t if t.is_floating() || t.is_decimal() => SltType::Float,
+        DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8 => SltType::Text,
+        DataType::Date32 | DataType::Date64 | DataType::Time32(_) | DataType::Time64(_) => SltType::DateTime,
+        DataType::Timestamp(_, _) => SltType::Timestamp,
+        _ => SltType::Another,
     }
+}
+
+/// A runner on a fresh session of data-sample that checks the type letters of every query.
+fn runner(strict: bool) -> sqllogictest::Runner<NpcqlDb, impl sqllogictest::MakeConnection<Conn = NpcqlDb>> {
+    let mut runner = sqllogictest::Runner::new(move || async move {
+        let engine = Engine::open(&super::support::data_sample(), strict).map_err(|e| SltError(format!("{e:#}")))?;
+        Ok(NpcqlDb { engine })
+    });
+    runner.with_column_validator(sqllogictest::strict_column_validator);
+    runner
 }
 
 fn rows_as_text(batch: &RecordBatch) -> Vec<Vec<String>> {
@@ -134,11 +187,7 @@ async fn slt_files() {
     let mut failures = Vec::new();
     for file in &files {
         let strict = file.file_stem().is_some_and(|s| s.to_string_lossy().contains("strict"));
-        let mut runner = sqllogictest::Runner::new(|| async move {
-            let engine =
-                Engine::open(&super::support::data_sample(), strict).map_err(|e| SltError(format!("{e:#}")))?;
-            Ok(NpcqlDb { engine })
-        });
+        let mut runner = runner(strict);
         if let Err(e) = runner.run_file_async(file).await {
             failures.push(format!("{}: {e}", file.display()));
         }
@@ -157,11 +206,29 @@ fn rounds_to_significant_digits() {
 /// The runner itself fails on a wrong expected value (a test that cannot fail is no test).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_expectation_fails() {
-    let mut runner = sqllogictest::Runner::new(|| async move {
-        let engine = Engine::open(&super::support::data_sample(), false).map_err(|e| SltError(format!("{e:#}")))?;
-        Ok(NpcqlDb { engine })
-    });
     let wrong = "query I\nSELECT count(*) FROM patients\n----\n49\n";
-    let outcome = runner.run_script_async(wrong).await;
+    let outcome = runner(false).run_script_async(wrong).await;
     assert!(outcome.is_err(), "a wrong expected value passed: {outcome:?}");
+}
+
+/// A wrong type letter fails too: `R` for a count, `I` for text, `T` for a float or a boolean,
+/// too few or too many letters, and a letter that is none of DataFusion's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_type_letter_fails() {
+    let script = |letters: &str| {
+        format!("query {letters}\nSELECT count(*), min(patient_id), 2.5, true FROM patients\n----\n48 001 2.5 true\n")
+    };
+    runner(false)
+        .run_script_async(&script("ITRB"))
+        .await
+        .unwrap_or_else(|e| panic!("the right letters fail: {e}"));
+    for wrong in ["RTRB", "IIRB", "ITTB", "ITRT", "ITR", "ITRBI"] {
+        let outcome = runner(false).run_script_async(&script(wrong)).await;
+        assert!(
+            outcome.is_err(),
+            "query {wrong} passed for a BIGINT, VARCHAR, DOUBLE, BOOLEAN row"
+        );
+    }
+    // A letter that is none of them does not parse (the runner would panic on it).
+    assert!(sqllogictest::parse::<SltType>(&script("ITRX")).is_err());
 }

@@ -87,7 +87,7 @@ probe = t['km_all']['survival_at']
 parts.append(query('RRRR', "SELECT km_survival_at(time, event, 0.5), km_survival_at(time, event, 7.5), km_survival_at(time, event, 12),\n  km_survival_at(time, event, 1000) FROM surv_tied",
   [[probe['s'][1], probe['s'][3], probe['s'][4], probe['s'][7]]], "S(t) is a step function, flat after the last time"))
 g = t['km_by_group']
-parts.append(query('TRRR', "SELECT grp, km_median(time, event), km_survival_at(time, event, 12), cardinality(km_curve(time, event))\nFROM surv_tied GROUP BY grp ORDER BY grp",
+parts.append(query('TRRI', "SELECT grp, km_median(time, event), km_survival_at(time, event, 12), cardinality(km_curve(time, event))\nFROM surv_tied GROUP BY grp ORDER BY grp",
   [[k, g[k]['median'], g[k]['survival_at']['s'][4], len(g[k]['curve']['time'])] for k in sorted(g)], "per group"))
 parts.append(query('RR', "SELECT km_median(time, event = 1), km_median(time, CAST(event AS SMALLINT)) FROM surv_tied",
   [[t['km_all']['median'], t['km_all']['median']]], "event as BOOLEAN or any integer type"))
