@@ -203,7 +203,11 @@ impl datafusion::catalog::UrlTableFactory for QuotedFiles {
                 Err(_) => return Ok(None),
             },
         };
-        let config = config.infer_partitions_from_path(&state).await?.infer_schema(&state).await?;
+        let config = config
+            .infer_partitions_from_path(&state)
+            .await?
+            .infer_schema(&state)
+            .await?;
         Ok(Some(Arc::new(ListingTable::try_new(config)?)))
     }
 }
@@ -217,7 +221,11 @@ fn json_layout(path: &Path) -> Option<(bool, String)> {
         "ndjson" | "jsonl" => Some((true, format!(".{extension}"))),
         "json" => {
             let mut start = Vec::new();
-            std::fs::File::open(path).ok()?.take(4096).read_to_end(&mut start).ok()?;
+            std::fs::File::open(path)
+                .ok()?
+                .take(4096)
+                .read_to_end(&mut start)
+                .ok()?;
             let text = start.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&start);
             let first = text.iter().find(|b| !b.is_ascii_whitespace())?;
             (*first == b'[').then(|| (false, format!(".{extension}")))

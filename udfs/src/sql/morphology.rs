@@ -21,7 +21,7 @@ use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, Sca
 use datafusion::prelude::SessionContext;
 
 use super::FunctionContext;
-use crate::morphology::{MaskError, MorphologyFeatures, compute_file};
+use crate::morphology::{MaskError, MaskFault, MorphologyFeatures, compute_file};
 
 /// The fields of `morphology(path)`'s STRUCT, in order, with their SQL types.
 pub const MORPHOLOGY_FIELDS: [(&str, DataType); 17] = [
@@ -208,7 +208,10 @@ fn compute_parallel(paths: &[&str], functions: &FunctionContext) -> Vec<Result<M
     let slots: Vec<Option<Slot>> = paths.iter().map(|p| cache_slot(Path::new(p))).collect();
     let mut results: Vec<Option<Result<MorphologyFeatures, MaskError>>> = slots
         .iter()
-        .map(|slot| slot.as_ref().and_then(|s| s.get()).cloned())
+        .map(|slot| {
+            let cached = slot.as_ref()?.lock().unwrap_or_else(|e| e.into_inner());
+            cached.clone()
+        })
         .collect();
     // Uncached, including paths that cannot be stat'ed: reading them names their fault.
     let pending: Vec<usize> = (0..paths.len()).filter(|&i| results[i].is_none()).collect();
@@ -233,7 +236,21 @@ fn compute_parallel(paths: &[&str], functions: &FunctionContext) -> Vec<Result<M
 /// The features of `path` through its cache slot, computing them if nobody has yet.
 fn resolve(path: &Path, slot: Option<&Slot>) -> Result<MorphologyFeatures, MaskError> {
     match slot {
-        Some(slot) => slot.get_or_init(|| compute_file(path)).clone(),
+        Some(slot) => {
+            // Holding the lock while computing makes concurrent callers for this file wait.
+            let mut cached = slot.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(result) = &*cached {
+                return result.clone();
+            }
+            let result = compute_file(path);
+            // The key names the file's contents, so a fault of the contents is kept with it; a
+            // failed open or read may be transient and is tried again next time.
+            let transient = matches!(&result, Err(e) if matches!(e.fault, MaskFault::Io(_)));
+            if !transient {
+                *cached = Some(result.clone());
+            }
+            result
+        }
         // Missing or unreadable: let the reader name the fault; nothing to cache.
         None => compute_file(path),
     }
@@ -247,7 +264,7 @@ struct CacheKey {
     modified: Option<SystemTime>,
 }
 
-type Slot = Arc<OnceLock<Result<MorphologyFeatures, MaskError>>>;
+type Slot = Arc<Mutex<Option<Result<MorphologyFeatures, MaskError>>>>;
 
 /// Entries kept before the cache is emptied: features are ~200 bytes, so this bounds it
 /// at a few tens of MB in a long session.
@@ -464,11 +481,28 @@ mod tests {
         let first = cache_slot(&copy).unwrap();
         let features = cached_features(&copy).unwrap();
         assert!(Arc::ptr_eq(&first, &cache_slot(&copy).unwrap()));
-        assert_eq!(first.get().cloned(), Some(Ok(features)));
+        assert_eq!(*first.lock().unwrap(), Some(Ok(features)));
         // A changed file (here: a different size) is a new entry.
         std::fs::copy(fixture("sphere_aniso"), &copy).unwrap();
         assert!(!Arc::ptr_eq(&first, &cache_slot(&copy).unwrap()));
         assert_ne!(cached_features(&copy).unwrap(), features);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_read_error_is_not_cached() {
+        let dir = tempfile::tempdir().unwrap();
+        // A folder where the mask should be: it stats, but reading it fails (EISDIR).
+        let path = dir.path().join("mask.nii.gz");
+        std::fs::create_dir(&path).unwrap();
+        let slot = cache_slot(&path).unwrap();
+        let fault = resolve(&path, Some(&slot)).unwrap_err().fault;
+        assert!(matches!(fault, MaskFault::Io(_)), "{fault:?}");
+        assert!(slot.lock().unwrap().is_none(), "the read error is not kept");
+        // The same cache entry once the file is readable: computed, and then kept.
+        std::fs::remove_dir(&path).unwrap();
+        std::fs::copy(fixture("torus_qform"), &path).unwrap();
+        let features = resolve(&path, Some(&slot)).unwrap();
+        assert_eq!(*slot.lock().unwrap(), Some(Ok(features)));
     }
 }
