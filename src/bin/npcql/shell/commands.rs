@@ -11,42 +11,99 @@ use npcql::output::{Format, type_name};
 
 use super::{Flow, Shell};
 
-/// Command names, for completion and suggestions.
-pub const COMMAND_NAMES: &[&str] = &[
-    "help",
-    "tables",
-    "schema",
-    "functions",
-    "mode",
-    "timer",
-    "maxrows",
-    "read",
-    "output",
-    "once",
-    "open",
-    "highlight",
-    "problems",
-    "quit",
-    "exit",
+/// A dot command: the one place its name, other names, arguments and help are said.
+pub struct CommandSpec {
+    pub name: &'static str,
+    /// Other dot names for the same command.
+    pub aliases: &'static [&'static str],
+    /// What follows the name: `FILE` is required, `[FILE]` optional.
+    pub arguments: &'static str,
+    pub help: &'static str,
+}
+
+impl CommandSpec {
+    fn requires_argument(&self) -> bool {
+        !self.arguments.is_empty() && !self.arguments.starts_with('[')
+    }
+
+    /// Every name the command answers to.
+    pub fn names(&self) -> impl Iterator<Item = &'static str> {
+        std::iter::once(self.name).chain(self.aliases.iter().copied())
+    }
+}
+
+/// The shell's commands: help, completion and "did you mean" all read this table.
+pub const COMMANDS: &[CommandSpec] = &[
+    command("help", &[], "", "this list (also \\?)"),
+    command("tables", &[], "", "the tables and views (also \\d)"),
+    command("schema", &[], "[TABLE]", "columns and types (also \\d TABLE)"),
+    command(
+        "functions",
+        &[],
+        "[PATTERN]",
+        "npcql's functions with their definitions (also \\df)",
+    ),
+    command(
+        "mode",
+        &[],
+        "MODE",
+        "table | csv | tsv | json | ndjson | markdown | line (also \\pset format MODE)",
+    ),
+    command("timer", &[], "on|off", "print each statement's run time"),
+    command("maxrows", &[], "N", "rows shown before a table is cut (0 = all)"),
+    command("read", &[], "FILE", "run the statements of a .sql file (also \\i FILE)"),
+    command(
+        "output",
+        &[],
+        "[FILE]",
+        "send results to FILE (append); no FILE: back to the screen (also \\o)",
+    ),
+    command("once", &[], "FILE", "send the next result to FILE"),
+    command("open", &[], "DIR", "switch to the dataset at DIR"),
+    command("highlight", &[], "on|off", "syntax colours"),
+    command(
+        "patient",
+        &[],
+        "ID",
+        "one patient: clinical data, series and tumour morphology",
+    ),
+    command("problems", &[], "", "what dataset discovery found missing or odd"),
+    command("quit", &["exit"], "", "leave (also .exit, \\q, Ctrl-D)"),
 ];
 
-const HELP: &str = "\
-.help                   this list (also \\?)
-.tables                 the tables and views (also \\d)
-.schema [TABLE]         columns and types (also \\d TABLE)
-.functions [PATTERN]    npcql's functions with their definitions (also \\df)
-.mode MODE              table | csv | tsv | json | ndjson | markdown | line (also \\pset format MODE)
-.timer on|off           print each statement's run time
-.maxrows N              rows shown before a table is cut (0 = all)
-.read FILE              run the statements of a .sql file (also \\i FILE)
-.output [FILE]          send results to FILE (append); no FILE: back to the screen (also \\o)
-.once FILE              send the next result to FILE
-.open DIR               switch to the dataset at DIR
-.highlight on|off       syntax colours
-.patient ID             one patient: clinical data, series and tumour morphology
-.problems               what dataset discovery found missing or odd
-.quit                   leave (also .exit, \\q, Ctrl-D)
-SQL runs when a line ends with ';'. Tab completes; Ctrl-C cancels a running query.";
+const fn command(
+    name: &'static str,
+    aliases: &'static [&'static str],
+    arguments: &'static str,
+    help: &'static str,
+) -> CommandSpec {
+    CommandSpec {
+        name,
+        aliases,
+        arguments,
+        help,
+    }
+}
+
+/// `.help`: one line per command from [`COMMANDS`].
+fn help_text() -> String {
+    let mut text = String::new();
+    for spec in COMMANDS {
+        let usage = if spec.arguments.is_empty() {
+            format!(".{}", spec.name)
+        } else {
+            format!(".{} {}", spec.name, spec.arguments)
+        };
+        text.push_str(&format!("{usage:<24}{}\n", spec.help));
+    }
+    text.push_str("SQL runs when a line ends with ';'. Tab completes; Ctrl-C cancels a running query.");
+    text
+}
+
+/// The command a dot name (or alias) names.
+fn find_command(name: &str) -> Option<&'static CommandSpec> {
+    COMMANDS.iter().find(|spec| spec.names().any(|n| n == name))
+}
 
 /// Names of the tables and views users query (not information_schema).
 pub fn table_names(ctx: &SessionContext) -> Vec<String> {
@@ -66,22 +123,6 @@ pub fn table_names(ctx: &SessionContext) -> Vec<String> {
     names
 }
 
-/// Levenshtein distance, for "did you mean" (short command names only).
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitute = previous + usize::from(ca != *cb);
-            previous = row[j + 1];
-            row[j + 1] = substitute.min(row[j] + 1).min(previous + 1);
-        }
-    }
-    row[b.len()]
-}
-
 impl Shell {
     /// Runs one dot or backslash command.
     pub(super) fn run_command(&mut self, text: &str) -> Flow {
@@ -89,8 +130,24 @@ impl Shell {
         let (name, rest) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
         let arg = rest.trim();
         let name = normalise(name, arg);
-        match name.as_str() {
-            "help" => eprintln!("{HELP}"),
+        let Some(spec) = find_command(&name) else {
+            let suggestion = COMMANDS
+                .iter()
+                .flat_map(CommandSpec::names)
+                .min_by_key(|c| strsim::levenshtein(&name, c))
+                .filter(|c| strsim::levenshtein(&name, c) <= 2);
+            match suggestion {
+                Some(s) => eprintln!("unknown command .{name}; did you mean .{s}? (.help lists them)"),
+                None => eprintln!("unknown command .{name} (.help lists the commands)"),
+            }
+            return Flow::Continue;
+        };
+        if spec.requires_argument() && arg.is_empty() {
+            eprintln!("error: .{name} needs an argument (.help)");
+            return Flow::Continue;
+        }
+        match spec.name {
+            "help" => eprintln!("{}", help_text()),
             "tables" => {
                 for table in table_names(self.engine.ctx()) {
                     println!("{table}");
@@ -117,13 +174,13 @@ impl Shell {
                 Ok(n) => self.settings.max_rows = n,
                 Err(_) => eprintln!("error: .maxrows takes a number of rows (0 = all)"),
             },
-            "read" if !arg.is_empty() => match std::fs::read_to_string(arg) {
+            "read" => match std::fs::read_to_string(arg) {
                 Ok(sql) => self.run_sql(&sql),
                 Err(e) => eprintln!("error: cannot read {arg}: {e}"),
             },
             "output" => self.settings.output = (!arg.is_empty()).then(|| arg.into()),
-            "once" if !arg.is_empty() => self.settings.once = Some(arg.into()),
-            "open" if !arg.is_empty() => match Engine::open(Path::new(arg), self.engine.functions().strict) {
+            "once" => self.settings.once = Some(arg.into()),
+            "open" => match Engine::open(Path::new(arg), self.engine.functions().strict) {
                 Ok(engine) => {
                     self.engine = engine;
                     self.refresh_catalog();
@@ -133,7 +190,7 @@ impl Shell {
                 }
                 Err(e) => eprintln!("error: {e:#}"),
             },
-            "patient" if !arg.is_empty() => self.print_patient(arg),
+            "patient" => self.print_patient(arg),
             "problems" => {
                 let problems = &self.engine.dataset().problems;
                 if problems.is_empty() {
@@ -143,18 +200,8 @@ impl Shell {
                     println!("{}: {}", p.path, p.problem);
                 }
             }
-            "quit" | "exit" => return Flow::Quit,
-            "read" | "once" | "open" | "patient" => eprintln!("error: .{name} needs an argument (.help)"),
-            _ => {
-                let suggestion = COMMAND_NAMES
-                    .iter()
-                    .min_by_key(|c| edit_distance(&name, c))
-                    .filter(|c| edit_distance(&name, c) <= 2);
-                match suggestion {
-                    Some(s) => eprintln!("unknown command .{name}; did you mean .{s}? (.help lists them)"),
-                    None => eprintln!("unknown command .{name} (.help lists the commands)"),
-                }
-            }
+            "quit" => return Flow::Quit,
+            other => unreachable!("command .{other} is in COMMANDS but has no handler"),
         }
         Flow::Continue
     }
@@ -250,10 +297,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn suggestions_come_from_edit_distance() {
-        assert_eq!(edit_distance("tabels", "tables"), 2);
-        assert_eq!(edit_distance("quit", "quit"), 0);
-        assert_eq!(edit_distance("", "abc"), 3);
+    fn every_command_is_in_help_and_found_by_its_names() {
+        let help = help_text();
+        for spec in COMMANDS {
+            assert!(
+                help.contains(&format!(".{} ", spec.name)),
+                ".{} missing from help",
+                spec.name
+            );
+            for name in spec.names() {
+                assert_eq!(find_command(name).map(|s| s.name), Some(spec.name));
+            }
+        }
+        assert!(find_command("patient").is_some_and(CommandSpec::requires_argument));
+        assert!(!find_command("output").unwrap().requires_argument());
     }
 
     #[test]

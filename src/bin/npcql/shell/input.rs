@@ -11,7 +11,7 @@ use rustyline::highlight::{CmdKind, Highlighter};
 use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 use rustyline::{Context, Helper, Hinter};
 
-use super::commands::COMMAND_NAMES;
+use super::commands::{COMMANDS, CommandSpec};
 
 /// SQL keywords offered by completion and coloured by the highlighter.
 pub const KEYWORDS: &[&str] = &[
@@ -180,8 +180,9 @@ impl Completer for SqlInput {
         if let Some(command) = trimmed.strip_prefix(['.', '\\']) {
             if !command.contains(char::is_whitespace) {
                 let start = pos - command.len();
-                let pairs = COMMAND_NAMES
+                let pairs = COMMANDS
                     .iter()
+                    .flat_map(CommandSpec::names)
                     .filter(|c| c.starts_with(command))
                     .map(|c| Pair {
                         display: c.to_string(),
