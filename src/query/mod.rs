@@ -9,12 +9,14 @@ pub mod params;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::execution::SendableRecordBatchStream;
-use datafusion::prelude::SessionContext;
+use datafusion::prelude::{DataFrame, SessionContext};
 use datafusion::sql::parser::{DFParser, Statement};
 use datafusion::sql::sqlparser::dialect::GenericDialect;
+use futures::StreamExt;
 
 use crate::Engine;
 use crate::error::Result;
+use crate::output::ResultWriter;
 
 pub use params::{Params, bind, parse_param};
 
@@ -48,6 +50,22 @@ impl StatementStream {
     pub fn has_columns(&self) -> bool {
         !self.schema.fields().is_empty()
     }
+
+    /// Runs the statement to its end, passing each batch to `writer`, then finishes it.
+    pub async fn write_to(mut self, mut writer: ResultWriter<'_>) -> Result<()> {
+        while let Some(batch) = self.batches.next().await {
+            writer.write(&batch?)?;
+        }
+        writer.finish()
+    }
+
+    /// Runs a statement that returns no rows (DDL) to its end.
+    pub async fn run_to_end(mut self) -> Result<()> {
+        while let Some(batch) = self.batches.next().await {
+            batch?;
+        }
+        Ok(())
+    }
 }
 
 /// Splits `sql` into statements; a syntax error says where it is.
@@ -78,20 +96,23 @@ fn struct_fields_by_dot(mut statement: Statement) -> Statement {
 
 /// Plans one parsed statement and starts it; rows arrive as the stream is read.
 pub async fn execute_stream(ctx: &SessionContext, statement: Statement) -> Result<StatementStream> {
-    let plan = ctx.state().statement_to_plan(statement).await?;
-    let frame = ctx.execute_logical_plan(plan).await?;
-    let schema = SchemaRef::new(frame.schema().as_arrow().clone());
+    let (schema, frame) = plan(ctx, statement).await?;
     let batches = frame.execute_stream().await?;
     Ok(StatementStream { schema, batches })
 }
 
 /// Plans and runs one parsed statement and collects its rows.
 pub async fn execute(ctx: &SessionContext, statement: Statement) -> Result<StatementResult> {
-    let plan = ctx.state().statement_to_plan(statement).await?;
-    let frame = ctx.execute_logical_plan(plan).await?;
-    let schema = SchemaRef::new(frame.schema().as_arrow().clone());
+    let (schema, frame) = plan(ctx, statement).await?;
     let batches = frame.collect().await?;
     Ok(StatementResult { schema, batches })
+}
+
+/// The statement's result schema and its planned DataFrame.
+async fn plan(ctx: &SessionContext, statement: Statement) -> Result<(SchemaRef, DataFrame)> {
+    let plan = ctx.state().statement_to_plan(statement).await?;
+    let frame = ctx.execute_logical_plan(plan).await?;
+    Ok((SchemaRef::new(frame.schema().as_arrow().clone()), frame))
 }
 
 /// Runs every statement of `sql` and returns each one's rows.

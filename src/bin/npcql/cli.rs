@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
-use futures::StreamExt;
 use npcql::Engine;
 use npcql::output::{Format, ResultWriter, TableOptions};
 use npcql::query::diagnostics::describe;
@@ -162,12 +161,10 @@ async fn run_sources(engine: &Engine, sources: &[Source], params: &Params, args:
         let statements = query::parse_statements(&sql).map_err(|e| in_source(user_error(e, &sql)))?;
         for statement in statements {
             let streamed = async {
-                let mut result = query::execute_stream(engine.ctx(), statement).await?;
+                let result = query::execute_stream(engine.ctx(), statement).await?;
                 if !result.has_columns() {
                     // DDL: run it to the end; it has nothing to show.
-                    while let Some(batch) = result.batches.next().await {
-                        batch?;
-                    }
+                    result.run_to_end().await?;
                     return Ok(false);
                 }
                 if format.is_binary() && results_written > 0 {
@@ -179,11 +176,8 @@ async fn run_sources(engine: &Engine, sources: &[Source], params: &Params, args:
                 if results_written > 0 && matches!(format, Format::Markdown | Format::Table | Format::Line) {
                     writeln!(out)?;
                 }
-                let mut writer = ResultWriter::new(&mut *out, format, result.schema.clone(), TableOptions::default())?;
-                while let Some(batch) = result.batches.next().await {
-                    writer.write(&batch?)?;
-                }
-                writer.finish()?;
+                let writer = ResultWriter::new(&mut *out, format, result.schema.clone(), TableOptions::default())?;
+                result.write_to(writer).await?;
                 Ok(true)
             };
             let outcome: npcql::Result<bool> = streamed.await;

@@ -13,7 +13,6 @@ use std::time::Instant;
 
 use anyhow::Result;
 use datafusion::execution::FunctionRegistry;
-use futures::StreamExt;
 use npcql::output::{Format, ResultWriter, TableOptions};
 use npcql::query::diagnostics::describe;
 use npcql::query::{self, Params};
@@ -390,18 +389,12 @@ async fn print_statement(
     statement: datafusion::sql::parser::Statement,
     mut target: ResultTarget,
 ) -> npcql::Result<()> {
-    let mut result = query::execute_stream(ctx, statement).await?;
+    let result = query::execute_stream(ctx, statement).await?;
     if !result.has_columns() {
-        while let Some(batch) = result.batches.next().await {
-            batch?;
-        }
-        return Ok(());
+        return result.run_to_end().await;
     }
-    let mut writer = ResultWriter::new(&mut *target.out, target.format, result.schema.clone(), target.table)?;
-    while let Some(batch) = result.batches.next().await {
-        writer.write(&batch?)?;
-    }
-    writer.finish()?;
+    let writer = ResultWriter::new(&mut *target.out, target.format, result.schema.clone(), target.table)?;
+    result.write_to(writer).await?;
     target.out.flush()?;
     Ok(())
 }
