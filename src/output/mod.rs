@@ -13,7 +13,7 @@ use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use crate::error::Result;
 
 /// An output format (`--format`, `.mode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Table,
     Csv,
@@ -28,6 +28,34 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format, in the order `--help` lists them.
+    pub const ALL: [Format; 9] = [
+        Format::Table,
+        Format::Csv,
+        Format::Tsv,
+        Format::Json,
+        Format::Ndjson,
+        Format::Markdown,
+        Format::Line,
+        Format::Parquet,
+        Format::Arrow,
+    ];
+
+    /// The format's name, as `--format` and `.mode` take it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Csv => "csv",
+            Format::Tsv => "tsv",
+            Format::Json => "json",
+            Format::Ndjson => "ndjson",
+            Format::Markdown => "markdown",
+            Format::Line => "line",
+            Format::Parquet => "parquet",
+            Format::Arrow => "arrow",
+        }
+    }
+
     /// The format an output file's extension implies.
     pub fn from_extension(path: &Path) -> Option<Format> {
         let ext = path.extension()?.to_string_lossy().to_ascii_lowercase();
@@ -47,6 +75,18 @@ impl Format {
     /// Whether the format is binary (not for a terminal).
     pub fn is_binary(self) -> bool {
         matches!(self, Format::Parquet | Format::Arrow)
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+
+    /// A format by its name, in any case.
+    fn from_str(name: &str) -> std::result::Result<Self, String> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.name().eq_ignore_ascii_case(name))
+            .ok_or_else(|| format!("unknown format '{name}'"))
     }
 }
 

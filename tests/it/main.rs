@@ -4,6 +4,7 @@ mod alt_dataset;
 mod bad_input;
 mod cli;
 mod corruption;
+mod docs;
 mod embedding;
 mod reader_faults;
 mod repl;

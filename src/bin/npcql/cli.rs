@@ -36,7 +36,7 @@ pub struct Args {
     #[arg(short = 'f', long = "file", value_name = "FILE.sql")]
     pub files: Vec<PathBuf>,
     /// Output format (default: table on a terminal, csv otherwise; from -o's extension if given).
-    #[arg(long, value_enum, value_name = "F")]
+    #[arg(long, value_name = "F", value_parser = format_parser())]
     pub format: Option<Format>,
     /// Write results to this file instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "OUT")]
@@ -49,6 +49,13 @@ pub struct Args {
     pub strict: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// `--format`'s values, listed in `--help` (the library's `Format` knows nothing of clap).
+fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(Format::ALL.map(Format::name))
+        .map(|name| name.parse::<Format>().expect("a listed format name"))
 }
 
 /// Subcommands.

@@ -1,9 +1,10 @@
 //! DataFusion registration of npcql's SQL functions.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use datafusion::common::Result;
+use datafusion::logical_expr::Documentation;
 use datafusion::prelude::SessionContext;
 
 pub mod docs;
@@ -24,6 +25,8 @@ pub struct FunctionContext {
     /// the shell draws its progress bar from these.
     masks_queued: AtomicUsize,
     masks_done: AtomicUsize,
+    /// Set when the running query was abandoned (Ctrl-C): functions stop at the next mask.
+    cancelled: AtomicBool,
 }
 
 impl FunctionContext {
@@ -54,7 +57,7 @@ impl FunctionContext {
         self.masks_done.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// (done, queued) masks since the last [`reset_progress`](Self::reset_progress).
+    /// (done, queued) masks since the last [`start_query`](Self::start_query).
     pub fn mask_progress(&self) -> (usize, usize) {
         (
             self.masks_done.load(Ordering::Relaxed),
@@ -62,10 +65,22 @@ impl FunctionContext {
         )
     }
 
-    /// Starts counting afresh for a new query.
-    pub fn reset_progress(&self) {
+    /// Starts a new query: progress counts from zero and nothing is cancelled.
+    pub fn start_query(&self) {
         self.masks_queued.store(0, Ordering::Relaxed);
         self.masks_done.store(0, Ordering::Relaxed);
+        self.cancelled.store(false, Ordering::SeqCst);
+    }
+
+    /// Stops the work of the running query: masks not yet started are skipped and the
+    /// function fails with "query cancelled".
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether the running query was cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::SeqCst)
     }
 
     /// Removes and returns the warnings recorded so far.
@@ -76,7 +91,21 @@ impl FunctionContext {
 
 /// Registers every npcql SQL function with `ctx`.
 pub fn register_all(ctx: &SessionContext, functions: Arc<FunctionContext>) -> Result<()> {
-    morphology::register(ctx, functions.clone())?;
-    survival::register(ctx, functions)?;
+    for function in morphology::functions(&functions) {
+        ctx.register_udf(function);
+    }
+    for function in survival::aggregates() {
+        ctx.register_udaf(function);
+    }
     Ok(())
+}
+
+/// The documentation of every npcql function, in the README's order.
+pub fn documentation() -> Vec<Documentation> {
+    let scalars = morphology::functions(&Arc::default());
+    let scalar_docs = scalars.iter().filter_map(|f| f.documentation().cloned());
+    let aggregate_docs = survival::aggregates()
+        .into_iter()
+        .filter_map(|f| f.documentation().cloned());
+    scalar_docs.chain(aggregate_docs.collect::<Vec<_>>()).collect()
 }

@@ -17,10 +17,12 @@ use datafusion::arrow::buffer::NullBuffer;
 use datafusion::arrow::datatypes::{DataType, Field, Fields};
 use datafusion::common::cast::as_string_array;
 use datafusion::common::{Result, exec_err};
-use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
-use datafusion::prelude::SessionContext;
+use datafusion::logical_expr::{
+    ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
 
 use super::FunctionContext;
+use super::docs::{MORPHOLOGY, document};
 use crate::morphology::{MaskError, MaskFault, MorphologyFeatures, compute_file};
 
 /// The fields of `morphology(path)`'s STRUCT, in order, with their SQL types.
@@ -52,9 +54,9 @@ pub fn morphology_struct_fields() -> Fields {
         .collect()
 }
 
-/// Registers the morphology functions with `ctx`.
-pub fn register(ctx: &SessionContext, functions: Arc<FunctionContext>) -> Result<()> {
-    for output in [
+/// The morphology functions, in the order they are documented.
+pub fn functions(functions: &Arc<FunctionContext>) -> Vec<ScalarUDF> {
+    [
         Output::TumorVolume,
         Output::VoxelVolume,
         Output::SurfaceArea,
@@ -62,10 +64,10 @@ pub fn register(ctx: &SessionContext, functions: Arc<FunctionContext>) -> Result
         Output::Regularity,
         Output::Sphericity,
         Output::Struct,
-    ] {
-        ctx.register_udf(ScalarUDF::from(MorphologyUdf::new(output, functions.clone())));
-    }
-    Ok(())
+    ]
+    .into_iter()
+    .map(|output| ScalarUDF::from(MorphologyUdf::new(output, functions.clone())))
+    .collect()
 }
 
 /// What one morphology function returns.
@@ -93,6 +95,25 @@ impl Output {
         }
     }
 
+    /// What the function returns, as `.functions`, `information_schema.routines` and the README
+    /// say it.
+    fn documentation(self) -> Documentation {
+        let returns = match self {
+            Output::TumorVolume => "volume V of the mesh, mm³ (IBSI RNU0, PyRadiomics MeshVolume)",
+            Output::VoxelVolume => "tumour voxel count × voxel volume, mm³ (IBSI YEKZ)",
+            Output::SurfaceArea => "area S of the mesh, mm² (IBSI C0JK)",
+            Output::MaxDiameter => {
+                "largest distance between two mesh vertices, mm (IBSI L0JK; found on the convex hull)"
+            }
+            Output::Regularity => {
+                "surface regularity SR = V / (4/3·π·r³) with r = sqrt(S / 4π), i.e. 6·sqrt(π)·V / S^1.5; 1 for a sphere"
+            }
+            Output::Sphericity => "IBSI sphericity (36π·V²)^(1/3) / S (= SR^(2/3))",
+            Output::Struct => "a STRUCT of every feature (below)",
+        };
+        document(MORPHOLOGY, &format!("{}(path)", self.name()), returns)
+    }
+
     /// The DOUBLE this function returns for `f`.
     fn value(self, f: &MorphologyFeatures) -> Option<f64> {
         match self {
@@ -112,6 +133,7 @@ impl Output {
 struct MorphologyUdf {
     output: Output,
     signature: Signature,
+    documentation: Documentation,
     functions: Arc<FunctionContext>,
 }
 
@@ -135,6 +157,7 @@ impl MorphologyUdf {
             output,
             // Stable: a file may change between queries, never within one.
             signature: Signature::exact(vec![DataType::Utf8], Volatility::Stable),
+            documentation: output.documentation(),
             functions,
         }
     }
@@ -147,6 +170,10 @@ impl ScalarUDFImpl for MorphologyUdf {
 
     fn signature(&self) -> &Signature {
         &self.signature
+    }
+
+    fn documentation(&self) -> Option<&Documentation> {
+        Some(&self.documentation)
     }
 
     fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
@@ -185,7 +212,9 @@ fn features_of(paths: &StringArray, functions: &FunctionContext) -> Result<Vec<O
     let mut distinct: Vec<&str> = paths.iter().flatten().collect();
     distinct.sort_unstable();
     distinct.dedup();
-    let results = compute_parallel(&distinct, functions);
+    let Some(results) = off_the_runtime(|| compute_parallel(&distinct, functions)) else {
+        return exec_err!("query cancelled");
+    };
     let by_path: HashMap<&str, &Result<MorphologyFeatures, MaskError>> =
         distinct.iter().copied().zip(results.iter()).collect();
     for result in &results {
@@ -203,8 +232,9 @@ fn features_of(paths: &StringArray, functions: &FunctionContext) -> Result<Vec<O
 }
 
 /// Features of each path, through the cache; uncached paths on all cores, reported to
-/// `functions` as queued and done for the shell's progress bar.
-fn compute_parallel(paths: &[&str], functions: &FunctionContext) -> Vec<Result<MorphologyFeatures, MaskError>> {
+/// `functions` as queued and done for the shell's progress bar. `None` when the query was
+/// cancelled meanwhile.
+fn compute_parallel(paths: &[&str], functions: &FunctionContext) -> Option<Vec<Result<MorphologyFeatures, MaskError>>> {
     let slots: Vec<Option<Slot>> = paths.iter().map(|p| cache_slot(Path::new(p))).collect();
     let mut results: Vec<Option<Result<MorphologyFeatures, MaskError>>> = slots
         .iter()
@@ -216,21 +246,39 @@ fn compute_parallel(paths: &[&str], functions: &FunctionContext) -> Vec<Result<M
     // Uncached, including paths that cannot be stat'ed: reading them names their fault.
     let pending: Vec<usize> = (0..paths.len()).filter(|&i| results[i].is_none()).collect();
     if pending.is_empty() {
-        return results.into_iter().flatten().collect();
+        return Some(results.into_iter().flatten().collect());
     }
     functions.masks_queued(pending.len());
     let computed = crate::parallel::parallel_map(&pending, |&i| {
+        // Ctrl-C abandons the query: the masks not started yet are not meshed.
+        if functions.is_cancelled() {
+            return (i, None);
+        }
         let result = resolve(Path::new(paths[i]), slots[i].as_ref());
         functions.mask_done();
-        (i, result)
+        (i, Some(result))
     });
     for (i, result) in computed {
-        results[i] = Some(result);
+        results[i] = Some(result?);
     }
-    results
-        .into_iter()
-        .map(|r| r.expect("every path is either cached or computed"))
-        .collect()
+    Some(
+        results
+            .into_iter()
+            .map(|r| r.expect("every path is either cached or computed"))
+            .collect(),
+    )
+}
+
+/// Runs CPU-bound work of up to seconds (meshing a batch of masks) without stalling the async
+/// runtime: on a multi-threaded tokio worker, `block_in_place` first hands the worker's other
+/// tasks (the shell's Ctrl-C listener, other partitions' streams) to another thread. A UDF is
+/// called synchronously, so `spawn_blocking`, which needs an `.await`, is not an option here.
+fn off_the_runtime<R>(work: impl FnOnce() -> R) -> R {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => tokio::task::block_in_place(work),
+        _ => work(),
+    }
 }
 
 /// The features of `path` through its cache slot, computing them if nobody has yet.
@@ -341,6 +389,7 @@ mod tests {
     use super::*;
     use datafusion::arrow::array::{AsArray, Float64Array};
     use datafusion::arrow::datatypes::Float64Type;
+    use datafusion::prelude::SessionContext;
 
     fn fixture(name: &str) -> String {
         format!(
@@ -352,7 +401,7 @@ mod tests {
     fn context(strict: bool) -> (SessionContext, Arc<FunctionContext>) {
         let ctx = SessionContext::new();
         let functions = Arc::new(FunctionContext::new(strict));
-        register(&ctx, functions.clone()).unwrap();
+        crate::sql::register_all(&ctx, functions.clone()).unwrap();
         (ctx, functions)
     }
 
@@ -445,10 +494,12 @@ mod tests {
         assert!(err.to_string().contains(missing), "{err}");
     }
 
-    #[tokio::test]
+    // On tokio's multi-threaded runtime (as the CLI and the shell run queries) meshing leaves the
+    // worker through block_in_place.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn progress_counts_each_uncached_mask_once() {
-        let dir = std::env::temp_dir().join(format!("npcql-morph-progress-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let dir = dir.path();
         let copies = ["box_aniso", "single_voxel"].map(|n| {
             let copy = dir.join(format!("{n}.nii.gz"));
             std::fs::copy(fixture(n), &copy).unwrap();
@@ -465,17 +516,40 @@ mod tests {
         floats(&ctx, &sql).await;
         // Two masks and the corrupt file, each queued and done once across both functions.
         assert_eq!(functions.mask_progress(), (3, 3));
-        functions.reset_progress();
+        functions.start_query();
         floats(&ctx, &format!("SELECT max_diameter('{}')", copies[1])).await;
         assert_eq!(functions.mask_progress(), (0, 0), "served from the cache");
         assert_eq!(functions.take_warnings().len(), 1);
-        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_cancelled_query_meshes_nothing_more() {
+        let dir = tempfile::tempdir().unwrap();
+        let copy = dir.path().join("mask.nii.gz");
+        std::fs::copy(fixture("sphere_aniso"), &copy).unwrap();
+        let (ctx, functions) = context(false);
+        functions.cancel();
+        let err = ctx
+            .sql(&format!("SELECT tumor_volume('{}')", copy.display()))
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("query cancelled"), "{err}");
+        // Queued (by each attempt DataFusion makes at the constant), never meshed.
+        let (done, queued) = functions.mask_progress();
+        assert!(done == 0 && queued >= 1, "{done} of {queued}");
+        // The next query starts afresh.
+        functions.start_query();
+        let got = floats(&ctx, &format!("SELECT tumor_volume('{}')", copy.display())).await;
+        assert!(got[0].is_some_and(|v| v > 0.0), "{got:?}");
     }
 
     #[test]
     fn cache_is_keyed_by_path_size_and_mtime() {
-        let dir = std::env::temp_dir().join(format!("npcql-morph-cache-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let dir = dir.path();
         let copy = dir.join("mask.nii.gz");
         std::fs::copy(fixture("torus_qform"), &copy).unwrap();
         let first = cache_slot(&copy).unwrap();
@@ -486,7 +560,6 @@ mod tests {
         std::fs::copy(fixture("sphere_aniso"), &copy).unwrap();
         assert!(!Arc::ptr_eq(&first, &cache_slot(&copy).unwrap()));
         assert_ne!(cached_features(&copy).unwrap(), features);
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -4,14 +4,13 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 
 use datafusion::prelude::SessionContext;
-use npcql_udfs::sql::docs::FUNCTION_DOCS;
 
 use npcql::Engine;
 use npcql::output::{Format, type_name};
 
 use super::{Flow, Shell};
 
-/// A dot command: the one place its name, other names, arguments and help are said.
+/// A dot command: the one place its name, other names, arguments, help and action are said.
 pub struct CommandSpec {
     pub name: &'static str,
     /// Other dot names for the same command.
@@ -19,6 +18,8 @@ pub struct CommandSpec {
     /// What follows the name: `FILE` is required, `[FILE]` optional.
     pub arguments: &'static str,
     pub help: &'static str,
+    /// Runs the command with its argument (trimmed; empty when none was given).
+    run: fn(&mut Shell, &str) -> Flow,
 }
 
 impl CommandSpec {
@@ -32,43 +33,154 @@ impl CommandSpec {
     }
 }
 
-/// The shell's commands: help, completion and "did you mean" all read this table.
+/// The shell's commands: help, completion, "did you mean" and running them all read this table.
 pub const COMMANDS: &[CommandSpec] = &[
-    command("help", &[], "", "this list (also \\?)"),
-    command("tables", &[], "", "the tables and views (also \\d)"),
-    command("schema", &[], "[TABLE]", "columns and types (also \\d TABLE)"),
+    command("help", &[], "", "this list (also \\?)", |_, _| {
+        eprintln!("{}", help_text());
+        Flow::Continue
+    }),
+    command("tables", &[], "", "the tables and views (also \\d)", |shell, _| {
+        for table in table_names(shell.engine.ctx()) {
+            println!("{table}");
+        }
+        Flow::Continue
+    }),
+    command(
+        "schema",
+        &[],
+        "[TABLE]",
+        "columns and types (also \\d TABLE)",
+        |shell, table| {
+            shell.print_schema(table);
+            Flow::Continue
+        },
+    ),
     command(
         "functions",
         &[],
         "[PATTERN]",
         "npcql's functions with their definitions (also \\df)",
+        |_, pattern| {
+            print_functions(pattern);
+            Flow::Continue
+        },
     ),
     command(
         "mode",
         &[],
         "MODE",
         "table | csv | tsv | json | ndjson | markdown | line (also \\pset format MODE)",
+        |shell, arg| {
+            let mode = arg.strip_prefix("format").map_or(arg, str::trim);
+            match mode.parse::<Format>() {
+                Ok(format) if !format.is_binary() => shell.settings.mode = format,
+                _ => eprintln!("error: .mode takes table, csv, tsv, json, ndjson, markdown or line"),
+            }
+            Flow::Continue
+        },
     ),
-    command("timer", &[], "on|off", "print each statement's run time"),
-    command("maxrows", &[], "N", "rows shown before a table is cut (0 = all)"),
-    command("read", &[], "FILE", "run the statements of a .sql file (also \\i FILE)"),
+    command(
+        "timer",
+        &[],
+        "on|off",
+        "print each statement's run time",
+        |shell, arg| {
+            match on_off(arg) {
+                Some(on) => shell.settings.timer = on,
+                None => eprintln!("error: .timer takes on or off"),
+            }
+            Flow::Continue
+        },
+    ),
+    command(
+        "maxrows",
+        &[],
+        "N",
+        "rows shown before a table is cut (0 = all)",
+        |shell, arg| {
+            match arg.parse() {
+                Ok(n) => shell.settings.max_rows = n,
+                Err(_) => eprintln!("error: .maxrows takes a number of rows (0 = all)"),
+            }
+            Flow::Continue
+        },
+    ),
+    command(
+        "read",
+        &[],
+        "FILE",
+        "run the statements of a .sql file (also \\i FILE)",
+        |shell, file| {
+            match std::fs::read_to_string(file) {
+                Ok(sql) => shell.run_sql(&sql),
+                Err(e) => eprintln!("error: cannot read {file}: {e}"),
+            }
+            Flow::Continue
+        },
+    ),
     command(
         "output",
         &[],
         "[FILE]",
         "send results to FILE (append); no FILE: back to the screen (also \\o)",
+        |shell, file| {
+            shell.settings.output = (!file.is_empty()).then(|| file.into());
+            Flow::Continue
+        },
     ),
-    command("once", &[], "FILE", "send the next result to FILE"),
-    command("open", &[], "DIR", "switch to the dataset at DIR"),
-    command("highlight", &[], "on|off", "syntax colours"),
+    command("once", &[], "FILE", "send the next result to FILE", |shell, file| {
+        shell.settings.once = Some(file.into());
+        Flow::Continue
+    }),
+    command("open", &[], "DIR", "switch to the dataset at DIR", |shell, dir| {
+        match Engine::open(Path::new(dir), shell.engine.functions().strict) {
+            Ok(engine) => {
+                shell.engine = engine;
+                shell.refresh_catalog();
+                shell.print_banner();
+                shell.start_header_check();
+                shell.report_header_check(std::time::Duration::from_millis(500));
+            }
+            Err(e) => eprintln!("error: {e:#}"),
+        }
+        Flow::Continue
+    }),
+    command("highlight", &[], "on|off", "syntax colours", |shell, arg| {
+        match on_off(arg) {
+            Some(on) => shell.highlight.store(on, Ordering::Relaxed),
+            None => eprintln!("error: .highlight takes on or off"),
+        }
+        Flow::Continue
+    }),
     command(
         "patient",
         &[],
         "ID",
         "one patient: clinical data, series and tumour morphology",
+        |shell, id| {
+            shell.print_patient(id);
+            Flow::Continue
+        },
     ),
-    command("problems", &[], "", "what dataset discovery found missing or odd"),
-    command("quit", &["exit"], "", "leave (also .exit, \\q, Ctrl-D)"),
+    command(
+        "problems",
+        &[],
+        "",
+        "what dataset discovery found missing or odd",
+        |shell, _| {
+            let problems = &shell.engine.dataset().problems;
+            if problems.is_empty() {
+                eprintln!("no problems found in the dataset layout");
+            }
+            for p in problems {
+                println!("{}: {}", p.path, p.problem);
+            }
+            Flow::Continue
+        },
+    ),
+    command("quit", &["exit"], "", "leave (also .exit, \\q, Ctrl-D)", |_, _| {
+        Flow::Quit
+    }),
 ];
 
 const fn command(
@@ -76,12 +188,14 @@ const fn command(
     aliases: &'static [&'static str],
     arguments: &'static str,
     help: &'static str,
+    run: fn(&mut Shell, &str) -> Flow,
 ) -> CommandSpec {
     CommandSpec {
         name,
         aliases,
         arguments,
         help,
+        run,
     }
 }
 
@@ -146,64 +260,7 @@ impl Shell {
             eprintln!("error: .{name} needs an argument (.help)");
             return Flow::Continue;
         }
-        match spec.name {
-            "help" => eprintln!("{}", help_text()),
-            "tables" => {
-                for table in table_names(self.engine.ctx()) {
-                    println!("{table}");
-                }
-            }
-            "schema" => self.print_schema(arg),
-            "functions" => print_functions(arg),
-            "mode" => {
-                let mode = arg.strip_prefix("format").map_or(arg, str::trim);
-                match <Format as clap::ValueEnum>::from_str(mode, true) {
-                    Ok(format) if !format.is_binary() => self.settings.mode = format,
-                    _ => eprintln!("error: .mode takes table, csv, tsv, json, ndjson, markdown or line"),
-                }
-            }
-            "timer" => match on_off(arg) {
-                Some(on) => self.settings.timer = on,
-                None => eprintln!("error: .timer takes on or off"),
-            },
-            "highlight" => match on_off(arg) {
-                Some(on) => self.highlight.store(on, Ordering::Relaxed),
-                None => eprintln!("error: .highlight takes on or off"),
-            },
-            "maxrows" => match arg.parse() {
-                Ok(n) => self.settings.max_rows = n,
-                Err(_) => eprintln!("error: .maxrows takes a number of rows (0 = all)"),
-            },
-            "read" => match std::fs::read_to_string(arg) {
-                Ok(sql) => self.run_sql(&sql),
-                Err(e) => eprintln!("error: cannot read {arg}: {e}"),
-            },
-            "output" => self.settings.output = (!arg.is_empty()).then(|| arg.into()),
-            "once" => self.settings.once = Some(arg.into()),
-            "open" => match Engine::open(Path::new(arg), self.engine.functions().strict) {
-                Ok(engine) => {
-                    self.engine = engine;
-                    self.refresh_catalog();
-                    self.print_banner();
-                    self.start_header_check();
-                    self.report_header_check(std::time::Duration::from_millis(500));
-                }
-                Err(e) => eprintln!("error: {e:#}"),
-            },
-            "patient" => self.print_patient(arg),
-            "problems" => {
-                let problems = &self.engine.dataset().problems;
-                if problems.is_empty() {
-                    eprintln!("no problems found in the dataset layout");
-                }
-                for p in problems {
-                    println!("{}: {}", p.path, p.problem);
-                }
-            }
-            "quit" => return Flow::Quit,
-            other => unreachable!("command .{other} is in COMMANDS but has no handler"),
-        }
-        Flow::Continue
+        (spec.run)(self, arg)
     }
 
     /// Everything known about one patient, as three small results.
@@ -278,17 +335,20 @@ fn on_off(arg: &str) -> Option<bool> {
     }
 }
 
+/// `.functions [PATTERN]`: npcql's functions whose syntax or description mentions PATTERN.
 fn print_functions(pattern: &str) {
     let pattern = pattern.to_lowercase();
-    let matching: Vec<_> = FUNCTION_DOCS
-        .iter()
-        .filter(|(name, _, doc)| name.contains(&pattern) || doc.to_lowercase().contains(&pattern))
+    let matching: Vec<_> = npcql_udfs::sql::documentation()
+        .into_iter()
+        .filter(|doc| {
+            doc.syntax_example.to_lowercase().contains(&pattern) || doc.description.to_lowercase().contains(&pattern)
+        })
         .collect();
     if matching.is_empty() {
         eprintln!("no npcql function matches '{pattern}' (DataFusion's built-ins are listed by SHOW FUNCTIONS)");
     }
-    for (_, signature, doc) in matching {
-        println!("{signature}\n    {doc}");
+    for doc in matching {
+        println!("{}\n    {}", doc.syntax_example, doc.description);
     }
 }
 

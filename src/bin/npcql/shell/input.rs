@@ -11,82 +11,11 @@ use rustyline::highlight::{CmdKind, Highlighter};
 use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 use rustyline::{Context, Helper, Hinter};
 
-use super::commands::{COMMANDS, CommandSpec};
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::sql::sqlparser::keywords::{ALL_KEYWORDS, Keyword};
+use datafusion::sql::sqlparser::tokenizer::{Location, Token, Tokenizer, Whitespace};
 
-/// SQL keywords offered by completion and coloured by the highlighter.
-pub const KEYWORDS: &[&str] = &[
-    "SELECT",
-    "FROM",
-    "WHERE",
-    "GROUP",
-    "BY",
-    "ORDER",
-    "HAVING",
-    "LIMIT",
-    "OFFSET",
-    "JOIN",
-    "LEFT",
-    "RIGHT",
-    "FULL",
-    "INNER",
-    "OUTER",
-    "CROSS",
-    "ON",
-    "USING",
-    "AS",
-    "AND",
-    "OR",
-    "NOT",
-    "IN",
-    "IS",
-    "NULL",
-    "LIKE",
-    "ILIKE",
-    "BETWEEN",
-    "CASE",
-    "WHEN",
-    "THEN",
-    "ELSE",
-    "END",
-    "DISTINCT",
-    "UNION",
-    "ALL",
-    "EXCEPT",
-    "INTERSECT",
-    "WITH",
-    "OVER",
-    "PARTITION",
-    "ASC",
-    "DESC",
-    "NULLS",
-    "FIRST",
-    "LAST",
-    "CREATE",
-    "VIEW",
-    "TABLE",
-    "DROP",
-    "INSERT",
-    "INTO",
-    "VALUES",
-    "EXPLAIN",
-    "ANALYZE",
-    "DESCRIBE",
-    "SHOW",
-    "TABLES",
-    "COLUMNS",
-    "CAST",
-    "TRUE",
-    "FALSE",
-    "EXISTS",
-    "FILTER",
-    "WINDOW",
-    "ROWS",
-    "RANGE",
-    "COPY",
-    "TO",
-    "EXCLUDE",
-    "REPLACE",
-];
+use super::commands::{COMMANDS, CommandSpec};
 
 /// What completion can offer: refreshed after every statement (views may appear).
 #[derive(Debug, Default, Clone)]
@@ -142,7 +71,7 @@ impl SqlInput {
         // Keywords follow the case the user types in.
         let upper = word.chars().next().is_some_and(char::is_uppercase);
         out.extend(
-            KEYWORDS
+            ALL_KEYWORDS
                 .iter()
                 .filter(|k| matches(k))
                 .map(|k| if upper { k.to_string() } else { k.to_lowercase() }),
@@ -221,50 +150,19 @@ fn in_quote(text: &str) -> bool {
 }
 
 /// Whether `text` is a complete input: a shell command, or SQL whose last token is `;`
-/// outside strings and comments.
+/// (sqlparser's tokenizer decides what is a string, a quoted name or a comment).
 pub fn is_complete(text: &str) -> bool {
     let trimmed = text.trim();
     if trimmed.is_empty() || trimmed.starts_with(['.', '\\']) {
         return true;
     }
-    let mut last_significant = ' ';
-    let mut chars = trimmed.chars().peekable();
-    let mut quote: Option<char> = None;
-    while let Some(c) = chars.next() {
-        if let Some(q) = quote {
-            if c == q {
-                quote = None;
-            }
-            last_significant = c;
-            continue;
-        }
-        match c {
-            '\'' | '"' => {
-                quote = Some(c);
-                last_significant = c;
-            }
-            '-' if chars.peek() == Some(&'-') => {
-                for c in chars.by_ref() {
-                    if c == '\n' {
-                        break;
-                    }
-                }
-            }
-            '/' if chars.peek() == Some(&'*') => {
-                chars.next();
-                let mut prev = ' ';
-                for c in chars.by_ref() {
-                    if prev == '*' && c == '/' {
-                        break;
-                    }
-                    prev = c;
-                }
-            }
-            c if c.is_whitespace() => {}
-            c => last_significant = c,
-        }
+    match Tokenizer::new(&GenericDialect {}, trimmed).tokenize() {
+        Ok(tokens) => tokens.iter().rfind(|t| !matches!(t, Token::Whitespace(_))) == Some(&Token::SemiColon),
+        // A string, quoted name or comment still open at the end: more lines follow.
+        Err(e) if e.message.contains("Unterminated") || e.message.contains("EOF") => false,
+        // Text the tokenizer refuses: run it at ';' so the parser names the fault.
+        Err(_) => trimmed.ends_with(';'),
     }
-    quote.is_none() && last_significant == ';'
 }
 
 impl Validator for SqlInput {
@@ -298,55 +196,68 @@ impl Highlighter for SqlInput {
 
 /// Colours keywords, strings, numbers and comments with ANSI escapes (display width unchanged).
 pub fn highlight_sql(line: &str) -> String {
-    let mut out = String::with_capacity(line.len() * 2);
-    let chars: Vec<(usize, char)> = line.char_indices().collect();
-    let mut i = 0;
-    let end_of = |j: usize| chars.get(j).map_or(line.len(), |(b, _)| *b);
-    while i < chars.len() {
-        let (start, c) = chars[i];
-        let mut j = i + 1;
-        let style = if c == '\'' {
-            while j < chars.len() && chars[j].1 != '\'' {
-                j += 1;
+    let tokens = match Tokenizer::new(&GenericDialect {}, line).tokenize_with_location() {
+        Ok(tokens) => tokens,
+        // Unfinished input (an open string, say): colour what comes before the fault, and an
+        // open string as a string.
+        Err(e) => {
+            let at = byte_offset(line, e.location);
+            if at == 0 || at >= line.len() {
+                return line.to_string();
             }
-            j = (j + 1).min(chars.len());
-            Some(STRING_STYLE)
-        } else if c == '-' && chars.get(j).is_some_and(|(_, n)| *n == '-') {
-            j = chars.len();
-            Some(COMMENT_STYLE)
-        } else if c.is_ascii_digit() && (i == 0 || !is_word_char(chars[i - 1].1)) {
-            while j < chars.len() && (chars[j].1.is_ascii_digit() || chars[j].1 == '.') {
-                j += 1;
-            }
-            Some(NUMBER_STYLE)
-        } else if is_word_char(c) {
-            while j < chars.len() && is_word_char(chars[j].1) {
-                j += 1;
-            }
-            let word = &line[start..end_of(j)];
-            KEYWORDS
-                .iter()
-                .any(|k| k.eq_ignore_ascii_case(word))
-                .then_some(KEYWORD_STYLE)
-        } else {
-            None
-        };
-        let text = &line[start..end_of(j)];
-        match style {
-            Some(style) => {
-                out.push_str(style);
-                out.push_str(text);
-                out.push_str(RESET);
-            }
-            None => out.push_str(text),
+            let (done, open) = line.split_at(at);
+            let style = open.starts_with('\'').then_some(STRING_STYLE);
+            return highlight_sql(done) + &styled(open, style);
         }
-        i = j;
+    };
+    let mut out = String::with_capacity(line.len() * 2);
+    let mut written = 0;
+    for token in tokens {
+        let start = byte_offset(line, token.span.start).max(written);
+        let end = byte_offset(line, token.span.end).max(start);
+        out.push_str(&line[written..start]);
+        out.push_str(&styled(&line[start..end], style_of(&token.token)));
+        written = end;
     }
+    out.push_str(&line[written..]);
     out
 }
 
-fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric() || c == '_'
+fn style_of(token: &Token) -> Option<&'static str> {
+    match token {
+        Token::Word(w) if w.quote_style.is_none() && w.keyword != Keyword::NoKeyword => Some(KEYWORD_STYLE),
+        Token::Number(..) => Some(NUMBER_STYLE),
+        Token::SingleQuotedString(_) | Token::EscapedStringLiteral(_) | Token::DollarQuotedString(_) => {
+            Some(STRING_STYLE)
+        }
+        Token::Whitespace(Whitespace::SingleLineComment { .. } | Whitespace::MultiLineComment(_)) => {
+            Some(COMMENT_STYLE)
+        }
+        _ => None,
+    }
+}
+
+fn styled(text: &str, style: Option<&str>) -> String {
+    match style {
+        Some(style) if !text.is_empty() => format!("{style}{text}{RESET}"),
+        _ => text.to_string(),
+    }
+}
+
+/// The byte offset in `text` of a tokenizer location (1-based line and character column).
+fn byte_offset(text: &str, location: Location) -> usize {
+    let mut line_start = 0;
+    for _ in 1..location.line {
+        match text[line_start..].find('\n') {
+            Some(i) => line_start += i + 1,
+            None => return text.len(),
+        }
+    }
+    let column = usize::try_from(location.column.saturating_sub(1)).unwrap_or(usize::MAX);
+    text[line_start..]
+        .char_indices()
+        .nth(column)
+        .map_or(text.len(), |(i, _)| line_start + i)
 }
 
 #[cfg(test)]
@@ -363,6 +274,8 @@ mod tests {
         assert!(!is_complete("SELECT 1 -- ;"));
         assert!(!is_complete("SELECT 1 /* ; */"));
         assert!(is_complete("SELECT 'a;b'\nFROM t;"));
+        assert!(!is_complete("SELECT \"a;"));
+        assert!(is_complete("SELECT 1 /* multi\nline */;"));
     }
 
     #[test]
@@ -374,5 +287,13 @@ mod tests {
             .replace(NUMBER_STYLE, "");
         assert_eq!(plain.replace(COMMENT_STYLE, "").replace(RESET, ""), line);
         assert!(highlight_sql("select").contains(KEYWORD_STYLE));
+        // Unfinished and multi-line input keeps its text too, and an open string is a string.
+        for line in ["SELECT 'unfinished", "SELECT 'é', 1\n  FROM /* c */ t", "SELECT \"open"] {
+            let plain = [KEYWORD_STYLE, STRING_STYLE, NUMBER_STYLE, COMMENT_STYLE, RESET]
+                .iter()
+                .fold(highlight_sql(line), |text, style| text.replace(style, ""));
+            assert_eq!(plain, line);
+        }
+        assert!(highlight_sql("SELECT 'unfinished").ends_with(&format!("{STRING_STYLE}'unfinished{RESET}")));
     }
 }

@@ -279,7 +279,8 @@ impl Shell {
             Ok(target) => target,
             Err(e) => return Some(Err(e)),
         };
-        let _progress = progress::MaskProgress::start(self.engine.functions().clone());
+        let functions = self.engine.functions().clone();
+        let _progress = progress::MaskProgress::start(functions.clone());
         // The query runs as its own task so the prompt comes back at Ctrl-C even while an
         // operator is busy; aborting drops the task at its next yield point (between batches).
         let run = std::panic::AssertUnwindSafe(|| {
@@ -295,6 +296,9 @@ impl Shell {
                 tokio::select! {
                     joined = &mut task => Some(joined),
                     () = cancel => {
+                        // Dropping the task stops it between batches; the flag stops the meshing
+                        // of the batch in hand.
+                        functions.cancel();
                         task.abort();
                         None
                     }

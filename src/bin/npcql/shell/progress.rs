@@ -22,7 +22,7 @@ pub struct MaskProgress {
 impl MaskProgress {
     /// Starts watching `functions`' counters (reset now) for the query about to run.
     pub fn start(functions: Arc<FunctionContext>) -> MaskProgress {
-        functions.reset_progress();
+        functions.start_query();
         let stop = Arc::new(AtomicBool::new(false));
         let thread = std::io::stderr().is_terminal().then(|| {
             let stop = stop.clone();

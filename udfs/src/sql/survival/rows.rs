@@ -14,7 +14,7 @@ use datafusion::common::cast::{as_float64_array, as_list_array, as_string_array}
 use datafusion::common::utils::SingleRowListArrayBuilder;
 use datafusion::common::{Result, ScalarValue, exec_err, internal_err, plan_err};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
-use datafusion::logical_expr::{Accumulator, AggregateUDFImpl, Signature, Volatility};
+use datafusion::logical_expr::{Accumulator, AggregateUDFImpl, Documentation, Signature, Volatility};
 
 /// What an argument of an aggregate means, which decides how it is coerced and checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -82,6 +82,7 @@ pub(super) struct RowsAggregate {
     return_type: ReturnType,
     finish: Finish,
     signature: Signature,
+    documentation: Option<Documentation>,
 }
 
 impl RowsAggregate {
@@ -92,6 +93,15 @@ impl RowsAggregate {
             return_type,
             finish,
             signature: Signature::user_defined(Volatility::Immutable),
+            documentation: None,
+        }
+    }
+
+    /// The same aggregate with what it returns documented.
+    pub fn with_documentation(self, documentation: Documentation) -> Self {
+        Self {
+            documentation: Some(documentation),
+            ..self
         }
     }
 }
@@ -150,6 +160,10 @@ impl AggregateUDFImpl for RowsAggregate {
 
     fn signature(&self) -> &Signature {
         &self.signature
+    }
+
+    fn documentation(&self) -> Option<&Documentation> {
+        self.documentation.as_ref()
     }
 
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
