@@ -22,6 +22,13 @@ pub enum Error {
     /// A `$NAME` placeholder without a value, or a malformed `NAME=VALUE`.
     #[error("{0}")]
     Param(String),
+    /// A report cannot show a statement as its comments ask; the section and line say where.
+    #[error("report {}, section {section}: {fault}", file.display())]
+    Report {
+        file: PathBuf,
+        section: String,
+        fault: crate::report::ReportFault,
+    },
     /// Writing results failed: a closed pipe, a full disk.
     #[error("cannot write the results ({0})")]
     Write(#[from] std::io::Error),

@@ -10,6 +10,9 @@
 //! | [`query`] | SQL text to results: statements, `$NAME` parameters, error positions. |
 //! | [`output`] | results to bytes: tables for people, csv/json/markdown for tools, Parquet/Arrow for pipelines. |
 //!
+//! [`report`] turns a `.sql` file with `-- show:` comments into an HTML page of tables and
+//! figures (Kaplan–Meier with risk table, forest plot, Table 1, box plots, histograms).
+//!
 //! [`sample`] writes a synthetic cohort in the dataset's layout. The `npcql` binary
 //! (`src/bin/npcql`) adds the command line and the interactive shell on top.
 //!
@@ -25,6 +28,7 @@ pub mod dataset;
 mod error;
 pub mod output;
 pub mod query;
+pub mod report;
 pub mod sample;
 
 pub use catalog::{Engine, HeaderSummary};

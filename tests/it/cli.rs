@@ -242,7 +242,12 @@ fn a_closed_pipe_ends_quietly() {
 /// Saved queries whose numbers come from the tumour mesh: compared to 1% (relative), so a
 /// change of triangulation that moves volumes and areas by tenths of a percent does not need
 /// new references, while a wrong feature or a wrong join still fails.
-const MESH_QUERIES: [&str; 3] = ["cox_morphology", "morphology_by_ebv", "pfs_by_volume_tertile"];
+const MESH_QUERIES: [&str; 4] = [
+    "cox_morphology",
+    "morphology_by_ebv",
+    "pfs_by_volume_tertile",
+    "survival_report",
+];
 
 /// Every saved query prints, on data-sample, the rows in `tests/reference/queries/NAME.csv`
 /// (every result set's header and every cell; the cohort counts and the Kaplan–Meier and
@@ -261,7 +266,7 @@ fn every_saved_query_prints_its_reference_rows_without_warnings() {
     files.sort();
     assert_eq!(
         files.len(),
-        6,
+        7,
         "a new saved query needs its reference output: {files:?}"
     );
     for file in files {

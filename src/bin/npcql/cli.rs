@@ -63,6 +63,8 @@ fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
 pub enum Command {
     /// Write a synthetic cohort in the real dataset's layout.
     Sample(crate::sample::SampleArgs),
+    /// Run a .sql file and write its results as one HTML report with tables and figures.
+    Report(crate::report::ReportArgs),
 }
 
 /// One unit of SQL from the command line, in the order the user gave it.
@@ -76,8 +78,10 @@ enum Source {
 pub fn main_with_args(argv: Vec<String>) -> Result<()> {
     let matches = Args::command().try_get_matches_from(&argv).unwrap_or_else(|e| e.exit());
     let args = Args::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
-    if let Some(Command::Sample(sample)) = &args.command {
-        return crate::sample::run(sample);
+    match &args.command {
+        Some(Command::Sample(sample)) => return crate::sample::run(sample),
+        Some(Command::Report(report)) => return crate::report::run(report),
+        None => {}
     }
     let params: Params = args
         .params
@@ -95,7 +99,7 @@ pub fn main_with_args(argv: Vec<String>) -> Result<()> {
 }
 
 /// `-d`, else `$NPCQL_DATA`, else `./data-sample`, else the data-sample this binary was built with.
-fn resolve_data_dir(flag: Option<&Path>) -> Result<PathBuf> {
+pub fn resolve_data_dir(flag: Option<&Path>) -> Result<PathBuf> {
     if let Some(dir) = flag {
         return Ok(dir.to_path_buf());
     }

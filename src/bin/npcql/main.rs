@@ -2,6 +2,7 @@
 //! the only place that uses `anyhow`: library errors arrive typed and leave as one line.
 
 mod cli;
+mod report;
 mod sample;
 mod shell;
 mod warnings;

@@ -5,6 +5,7 @@
 //! against.
 
 pub mod contingency;
+pub mod kruskal;
 pub mod mann_whitney;
 mod rank;
 pub mod spearman;
@@ -13,6 +14,7 @@ mod tests;
 pub mod welch;
 
 pub use contingency::{Chi2Result, ContingencyTable, chi2_contingency, fisher_exact_2x2};
+pub use kruskal::{KruskalWallis, kruskal_wallis};
 pub use mann_whitney::{MannWhitney, mann_whitney_u};
 pub use spearman::spearman_rho;
 pub use welch::{WelchT, welch_t_test};

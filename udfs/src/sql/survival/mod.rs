@@ -56,6 +56,12 @@ pub fn aggregates() -> Vec<AggregateUDF> {
             "mann_whitney_p(value, group)",
             "two-sided Mann–Whitney U p (asymptotic, tie and continuity corrected)",
         )),
+        RowsAggregate::new("kruskal_wallis_p", &[Number, Label], sv::double, st::kruskal_wallis_p).with_documentation(
+            doc(
+                "kruskal_wallis_p(value, group)",
+                "Kruskal–Wallis H test p over 2+ groups (tie corrected), as `scipy.stats.kruskal`",
+            ),
+        ),
         RowsAggregate::new("welch_t_p", &[Number, Label], sv::double, st::welch_t_p)
             .with_documentation(doc("welch_t_p(value, group)", "two-sided Welch t-test p")),
         RowsAggregate::new("chi2_p", &[Label, Label], sv::double, st::chi2_p).with_documentation(doc(

@@ -32,6 +32,18 @@ pub(super) fn mann_whitney_p(name: &str, _: &[DataType], columns: &[Column]) -> 
     Ok(ScalarValue::Float64(p))
 }
 
+pub(super) fn kruskal_wallis_p(name: &str, _: &[DataType], columns: &[Column]) -> Result<ScalarValue> {
+    let mut groups: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    for (v, g) in columns[0].numbers().iter().zip(columns[1].labels()) {
+        groups.entry(g).or_default().push(*v);
+    }
+    if groups.len() == 1 {
+        return exec_err!("{name}: needs at least two groups, found 1");
+    }
+    let samples: Vec<&[f64]> = groups.values().map(Vec::as_slice).collect();
+    Ok(ScalarValue::Float64(stats::kruskal_wallis(&samples).map(|r| r.p)))
+}
+
 pub(super) fn welch_t_p(name: &str, _: &[DataType], columns: &[Column]) -> Result<ScalarValue> {
     let p = two_samples(name, columns)?
         .and_then(|(a, b)| stats::welch_t_test(&a, &b))

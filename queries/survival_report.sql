@@ -1,0 +1,94 @@
+-- # Tumour morphology, EBV DNA and progression-free survival in nasopharyngeal carcinoma
+-- Does the shape of the tumour on MRI add to plasma EBV DNA in predicting progression? One
+-- report from the dataset: the cohort, survival by EBV status and by tumour volume, Cox models
+-- of the morphology features, and the features' distributions.
+-- Run: npcql report queries/survival_report.sql -o report.html (it also runs with npcql -f).
+
+-- One row per patient with the T2 tumour's features, standardised for the Cox models.
+CREATE VIEW cohort AS
+SELECT p.patient_id, p.sex, p.age, p.ebv_status, p.who_type, p.t_stage, p.n_stage,
+       p.clinical_stage, p.pfs_months, p.pfs_event,
+       m.volume_mm3 / 1000 AS t2_volume_cm3,
+       m.regularity        AS t2_regularity,
+       ntile(3) OVER (ORDER BY m.volume_mm3) AS volume_tertile,
+       (m.volume_mm3 - avg(m.volume_mm3) OVER ()) / stddev(m.volume_mm3) OVER ()                   AS volume_sd,
+       (m.surface_area_mm2 - avg(m.surface_area_mm2) OVER ()) / stddev(m.surface_area_mm2) OVER () AS surface_area_sd,
+       (m.max_diameter_mm - avg(m.max_diameter_mm) OVER ()) / stddev(m.max_diameter_mm) OVER ()    AS max_diameter_sd,
+       (m.regularity - avg(m.regularity) OVER ()) / stddev(m.regularity) OVER ()                   AS regularity_sd,
+       (m.sphericity - avg(m.sphericity) OVER ()) / stddev(m.sphericity) OVER ()                   AS sphericity_sd
+FROM patients p JOIN morphology m USING (patient_id)
+WHERE m.modality = 'T2';
+
+-- ## Table 1: the cohort by EBV DNA status
+-- show: table1 BY ebv_status
+SELECT ebv_status, sex, age, who_type, t_stage, n_stage, clinical_stage, t2_volume_cm3, t2_regularity
+FROM cohort ORDER BY patient_id;
+
+-- ## Progression-free survival by EBV DNA status
+-- show: km months
+SELECT pfs_months AS time, pfs_event AS event, ebv_status AS "group"
+FROM cohort ORDER BY patient_id;
+
+-- ## Progression-free survival by T2 tumour volume
+-- Patients in thirds by T2 mesh volume (1 = smallest).
+-- show: km months
+SELECT pfs_months AS time, pfs_event AS event, 'volume tertile ' || volume_tertile AS "group"
+FROM cohort ORDER BY patient_id;
+
+-- ## Univariable Cox models of the morphology features
+-- One model per T2 feature, standardised so the hazard ratio is per standard deviation.
+-- show: forest
+SELECT label, fit.hr AS hr, fit.hr_lower AS hr_lower, fit.hr_upper AS hr_upper, fit.p AS p, n, events
+FROM (
+          SELECT 'volume' AS label, cox_ph(pfs_months, pfs_event, volume_sd) AS fit, count(*) AS n, sum(pfs_event) AS events FROM cohort
+    UNION ALL SELECT 'surface area', cox_ph(pfs_months, pfs_event, surface_area_sd), count(*), sum(pfs_event) FROM cohort
+    UNION ALL SELECT 'max diameter', cox_ph(pfs_months, pfs_event, max_diameter_sd), count(*), sum(pfs_event) FROM cohort
+    UNION ALL SELECT 'regularity', cox_ph(pfs_months, pfs_event, regularity_sd), count(*), sum(pfs_event) FROM cohort
+    UNION ALL SELECT 'sphericity', cox_ph(pfs_months, pfs_event, sphericity_sd), count(*), sum(pfs_event) FROM cohort
+)
+ORDER BY label;
+
+-- ## Volume and EBV DNA status together
+-- One multivariable Cox model; EBV-negative patients are the reference.
+-- show: forest
+WITH model AS (
+    SELECT cox_ph(pfs_months, pfs_event, named_struct('volume_sd', volume_sd, 'ebv_positive',
+                  CASE WHEN ebv_status = 'positive' THEN 1.0 ELSE 0.0 END)) AS fit
+    FROM cohort WHERE ebv_status IS NOT NULL
+)
+SELECT label, hr, hr_lower, hr_upper, p FROM (
+              SELECT 1 AS line, 'EBV negative' AS label, CAST(NULL AS DOUBLE) AS hr, CAST(NULL AS DOUBLE) AS hr_lower,
+                     CAST(NULL AS DOUBLE) AS hr_upper, CAST(NULL AS DOUBLE) AS p FROM model
+    UNION ALL SELECT 2, 'EBV positive', fit.ebv_positive.hr, fit.ebv_positive.hr_lower, fit.ebv_positive.hr_upper,
+                     fit.ebv_positive.p FROM model
+    UNION ALL SELECT 3, 'volume (per SD)', fit.volume_sd.hr, fit.volume_sd.hr_lower, fit.volume_sd.hr_upper,
+                     fit.volume_sd.p FROM model
+)
+ORDER BY line;
+
+-- ## Tumour volume and regularity by EBV DNA status, per modality
+-- ### T1
+-- show: box BY ebv_status
+SELECT p.ebv_status, m.volume_mm3 / 1000 AS volume_cm3, m.regularity
+FROM patients p JOIN morphology m USING (patient_id) WHERE m.modality = 'T1' ORDER BY patient_id;
+
+-- ### T2
+-- show: box BY ebv_status
+SELECT p.ebv_status, m.volume_mm3 / 1000 AS volume_cm3, m.regularity
+FROM patients p JOIN morphology m USING (patient_id) WHERE m.modality = 'T2' ORDER BY patient_id;
+
+-- ### CE-T1
+-- show: box BY ebv_status
+SELECT p.ebv_status, m.volume_mm3 / 1000 AS volume_cm3, m.regularity
+FROM patients p JOIN morphology m USING (patient_id) WHERE m.modality = 'CE-T1' ORDER BY patient_id;
+
+-- ## Distribution of T2 tumour volume
+-- show: histogram
+SELECT t2_volume_cm3 FROM cohort ORDER BY patient_id;
+
+-- ## Summary by EBV DNA status
+SELECT ebv_status, count(*) AS patients, sum(pfs_event) AS progressed,
+       km_survival_at(pfs_months, pfs_event, 36) AS pfs_3y,
+       km_survival_at(pfs_months, pfs_event, 60) AS pfs_5y,
+       km_median(pfs_months, pfs_event) AS median_pfs_months
+FROM cohort GROUP BY ebv_status ORDER BY ebv_status;

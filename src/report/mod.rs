@@ -1,0 +1,242 @@
+//! Survival-analysis reports: a `.sql` file whose comments give it headings, prose and views
+//! (`-- show: km`, …) becomes one self-contained HTML page with inline SVG figures.
+//!
+//! [`parse`] splits the file into blocks, each statement runs through [`crate::query`], and
+//! [`figures`] draws the Kaplan–Meier, forest, box and histogram figures (the same renderer the
+//! Python package uses); [`table1`] builds the cohort table; [`html`] lays out the page.
+
+pub mod figures;
+mod html;
+mod parse;
+mod rows;
+pub mod table1;
+
+use std::path::Path;
+
+use crate::Engine;
+use crate::error::{Error, Result};
+use crate::query::{self, Params};
+use figures::{ForestRow, KmGroup};
+pub use parse::{Block, View, parse_report};
+use rows::Rows;
+
+/// What is wrong with a report or one of its statements' results.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReportFault {
+    /// A comment directive cannot be read.
+    #[error("line {line}: {message}")]
+    Directive { line: usize, message: String },
+    /// The view needs a column the statement does not return.
+    #[error("'show: {view}' needs a column named {column}; the statement returns {found}")]
+    MissingColumn {
+        view: &'static str,
+        column: String,
+        found: String,
+    },
+    /// A column holds values the view cannot use.
+    #[error("column {column} {problem}")]
+    BadColumn { column: String, problem: String },
+    /// The survival kernels refused the data (a negative time, say).
+    #[error("{0}")]
+    Survival(#[from] npcql_udfs::survival::SurvivalError),
+    /// The statement's rows could not be read.
+    #[error("{0}")]
+    Data(String),
+    /// The statement failed; the message is the CLI's one line.
+    #[error("{0}")]
+    Statement(String),
+}
+
+/// A rendered report: the page, and each figure on its own for `--figures`.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub html: String,
+    /// (file name, SVG document) of each figure, in page order.
+    pub figures: Vec<(String, String)>,
+    /// Every warning the run produced (also in the page's footer).
+    pub warnings: Vec<String>,
+}
+
+/// Runs the report file at `path` on `engine` and renders it; `$NAME` placeholders are bound
+/// from `params`.
+pub async fn render(engine: &Engine, path: &Path, params: &Params) -> Result<Report> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, "cannot read the report", e))?;
+    let text = query::bind(&text, params)?;
+    let fault = |section: &str, fault: ReportFault| Error::Report {
+        file: path.to_path_buf(),
+        section: section.to_string(),
+        fault,
+    };
+    let blocks = parse_report(&text).map_err(|f| fault("", f))?;
+    let mut page = html::Page::new(path, engine.dataset().root.as_path());
+    let mut warnings = engine.take_warnings();
+    for block in blocks {
+        match block {
+            Block::Heading { level, text } => page.heading(level, &text),
+            Block::Prose(text) => page.prose(&text),
+            Block::Statement { sql, view, line } => {
+                let section = format!("{} (line {line})", page.section());
+                let rows = run_statement(engine, &sql).await.map_err(|f| fault(&section, f))?;
+                warnings.extend(engine.take_warnings());
+                let content = match rows {
+                    None => String::new(),
+                    Some(rows) if rows.is_empty() => html::note("The statement returned no rows."),
+                    Some(rows) => show(&mut page, &view, &rows).map_err(|f| fault(&section, f))?,
+                };
+                page.statement(&content, &sql);
+            }
+        }
+    }
+    page.footer(&warnings);
+    Ok(Report {
+        figures: page.figures.clone(),
+        html: page.finish(),
+        warnings,
+    })
+}
+
+/// Runs one statement; `None` when it returns no columns (DDL such as CREATE VIEW).
+async fn run_statement(engine: &Engine, sql: &str) -> Result<Option<Rows>, ReportFault> {
+    let describe = |e: Error| ReportFault::Statement(query::diagnostics::describe(&e, sql));
+    let mut statements = query::parse_statements(sql).map_err(describe)?;
+    let Some(statement) = statements.pop() else {
+        return Ok(None);
+    };
+    let result = query::execute(engine.ctx(), statement).await.map_err(describe)?;
+    if !result.has_columns() {
+        return Ok(None);
+    }
+    Rows::new(&result.schema, &result.batches).map(Some)
+}
+
+/// The HTML of one result shown as `view`; figures are also kept for `--figures`.
+fn show(page: &mut html::Page, view: &View, rows: &Rows) -> Result<String, ReportFault> {
+    Ok(match view {
+        View::Table => html::table(rows),
+        View::Km { unit } => {
+            let (groups, skipped) = km_groups(rows)?;
+            let figure = figures::km_plot(&groups, unit)?;
+            let mut caption = html::km_caption(&groups, &figure, unit);
+            if skipped > 0 {
+                caption.push_str(&format!(
+                    " {skipped} rows with a NULL time, event or group are left out."
+                ));
+            }
+            page.figure("km", figure.svg, &caption)
+        }
+        View::Forest => {
+            let svg = figures::forest_plot(&forest_rows(rows)?);
+            page.figure(
+                "forest",
+                svg,
+                "Hazard ratios with 95% confidence intervals (Wald), log scale.",
+            )
+        }
+        View::Table1 { by } => table1::to_html(&table1::table1(rows, by)?),
+        View::Box { by } => {
+            let labels = Rows::labels(rows.column("box", by)?);
+            let mut out = String::new();
+            for (name, values) in numeric_columns(rows, Some(by))? {
+                let mut groups: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
+                for (label, v) in labels.iter().zip(values) {
+                    if let (Some(label), Some(v)) = (label, v) {
+                        groups.entry(label.clone()).or_default().push(v);
+                    }
+                }
+                let groups: Vec<(String, Vec<f64>)> = groups.into_iter().collect();
+                let caption = format!("{name} by {by}: median, quartiles, whiskers to 1.5 IQR, points beyond.");
+                out.push_str(&page.figure("box", figures::box_plot(&name, &groups), &caption));
+            }
+            out
+        }
+        View::Histogram => {
+            let mut out = String::new();
+            for (name, values) in numeric_columns(rows, None)? {
+                let values: Vec<f64> = values.into_iter().flatten().collect();
+                let caption = format!("{name}: {} values, Sturges' bins.", values.len());
+                out.push_str(&page.figure("histogram", figures::histogram(&name, &values), &caption));
+            }
+            out
+        }
+    })
+}
+
+/// A column's name and its values (NULL as `None`).
+type NumericColumn = (String, Vec<Option<f64>>);
+
+/// The numeric columns other than `except`, for box plots and histograms.
+fn numeric_columns(rows: &Rows, except: Option<&str>) -> Result<Vec<NumericColumn>, ReportFault> {
+    let mut out = Vec::new();
+    for name in rows.names() {
+        let array = rows.column("box", &name)?;
+        if except.is_some_and(|e| e.eq_ignore_ascii_case(&name)) || !Rows::is_numeric(array) {
+            continue;
+        }
+        out.push((name.clone(), Rows::numbers(&name, array)?));
+    }
+    if out.is_empty() {
+        return Err(ReportFault::BadColumn {
+            column: rows.names().join(", "),
+            problem: "holds no numeric column to plot".into(),
+        });
+    }
+    Ok(out)
+}
+
+/// `time`, `event` and (optional) `group` per subject, grouped and sorted by group; rows with a
+/// NULL are left out and counted.
+fn km_groups(rows: &Rows) -> Result<(Vec<KmGroup>, usize), ReportFault> {
+    let time = Rows::numbers("time", rows.column("km", "time")?)?;
+    let event_column = rows.column("km", "event")?;
+    let event = Rows::numbers("event", event_column)?;
+    let group = rows.find("group").map(Rows::labels);
+    let mut groups: std::collections::BTreeMap<String, KmGroup> = Default::default();
+    let mut skipped = 0;
+    for i in 0..rows.len() {
+        let label = match &group {
+            Some(labels) => labels[i].clone(),
+            None => Some("all".to_string()),
+        };
+        let (Some(t), Some(e), Some(label)) = (time[i], event[i], label) else {
+            skipped += 1;
+            continue;
+        };
+        if e != 0.0 && e != 1.0 {
+            return Err(ReportFault::BadColumn {
+                column: "event".into(),
+                problem: format!("holds {e}; an event is 1 (progression or death) or 0 (censored)"),
+            });
+        }
+        let entry = groups.entry(label.clone()).or_insert_with(|| KmGroup {
+            label,
+            ..Default::default()
+        });
+        entry.time.push(t);
+        entry.event.push(e == 1.0);
+    }
+    Ok((groups.into_values().collect(), skipped))
+}
+
+/// The forest plot's rows: `label`, `hr`, `hr_lower`, `hr_upper`, `p`, optionally `n`, `events`.
+fn forest_rows(rows: &Rows) -> Result<Vec<ForestRow>, ReportFault> {
+    let labels = Rows::labels(rows.column("forest", "label")?);
+    let number =
+        |name: &str| -> Result<Vec<Option<f64>>, ReportFault> { Rows::numbers(name, rows.column("forest", name)?) };
+    let optional = |name: &str| -> Result<Option<Vec<Option<f64>>>, ReportFault> {
+        rows.find(name).map(|a| Rows::numbers(name, a)).transpose()
+    };
+    let (hr, lower, upper, p) = (number("hr")?, number("hr_lower")?, number("hr_upper")?, number("p")?);
+    let (n, events) = (optional("n")?, optional("events")?);
+    Ok((0..rows.len())
+        .map(|i| ForestRow {
+            label: labels[i].clone().unwrap_or_default(),
+            hr: hr[i],
+            hr_lower: lower[i],
+            hr_upper: upper[i],
+            p: p[i],
+            n: n.as_ref().and_then(|n| n[i]).map(|v| v as i64),
+            events: events.as_ref().and_then(|e| e[i]).map(|v| v as i64),
+        })
+        .collect())
+}

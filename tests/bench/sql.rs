@@ -1,0 +1,109 @@
+//! The saved analyses through SQL, timed as a user runs them: one `npcql -f` process per run,
+//! release build, on the full-size cohort (277 patients, 831 masks of 512×512×28 for T2).
+//!
+//! Run: `cargo bench --bench sql [-- --data DIR] [--runs N]`. Without `--data` the cohort is
+//! `$TMPDIR/npcql-full`, written by `npcql sample --full-size` when it is not there yet (about
+//! 6 minutes, 11 GB). Each analysis is run once right after that ("first": no feature cache,
+//! files as the page cache holds them) and then `--runs` times more (default 5; "warm": the
+//! median). Beside them, the floor: one process reading every mask's bytes, which the
+//! morphology functions must do at least.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const ANALYSES: [&str; 2] = ["queries/morphology_by_ebv.sql", "queries/cox_morphology.sql"];
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1));
+    let data = flag("--data").map_or_else(|| std::env::temp_dir().join("npcql-full"), PathBuf::from);
+    let runs: usize = flag("--runs").map_or(5, |n| n.parse().expect("--runs takes a number"));
+    let npcql = Path::new(env!("CARGO_BIN_EXE_npcql"));
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+
+    if !data.join("MRI-Segments").is_dir() {
+        eprintln!("writing the full-size cohort to {} ...", data.display());
+        let started = Instant::now();
+        let status = Command::new(npcql)
+            .args(["sample", "--full-size", "--out"])
+            .arg(&data)
+            .status()
+            .expect("npcql sample runs");
+        assert!(status.success(), "npcql sample failed");
+        eprintln!("written in {:.1} s", started.elapsed().as_secs_f64());
+    }
+
+    let masks = mask_files(&data);
+    let floor = median((0..runs.max(1)).map(|_| read_all(&masks)).collect());
+    println!(
+        "{} masks under {}; floor (read every mask's bytes, one process): {:.3} s",
+        masks.len(),
+        data.display(),
+        floor.as_secs_f64()
+    );
+    println!("| analysis | first run | warm (median of {runs}) | warm / floor |");
+    println!("|---|---|---|---|");
+    for analysis in ANALYSES {
+        let run = || {
+            let started = Instant::now();
+            let output = Command::new(npcql)
+                .arg("-d")
+                .arg(&data)
+                .arg("-f")
+                .arg(root.join(analysis))
+                .env_remove("NPCQL_DATA")
+                .output()
+                .expect("npcql runs");
+            assert!(
+                output.status.success(),
+                "{analysis} failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            started.elapsed()
+        };
+        let first = run();
+        let warm = median((0..runs).map(|_| run()).collect());
+        println!(
+            "| `{analysis}` | {:.3} s | {:.3} s | {:.2} |",
+            first.as_secs_f64(),
+            warm.as_secs_f64(),
+            warm.as_secs_f64() / floor.as_secs_f64()
+        );
+    }
+}
+
+/// Every mask of the cohort: `MRI-Segments/*/ROI-*.nii[.gz]`.
+fn mask_files(data: &Path) -> Vec<PathBuf> {
+    let mut masks = Vec::new();
+    for patient in std::fs::read_dir(data.join("MRI-Segments")).expect("MRI-Segments reads") {
+        for file in std::fs::read_dir(patient.expect("patient folder").path()).expect("patient folder reads") {
+            let path = file.expect("dir entry").path();
+            let name = path.file_name().unwrap_or_default().to_string_lossy().to_string();
+            if name.starts_with("ROI-") && (name.ends_with(".nii") || name.ends_with(".nii.gz")) {
+                masks.push(path);
+            }
+        }
+    }
+    masks
+}
+
+/// The time to read every file's bytes on both cores, as the morphology functions spread masks.
+fn read_all(files: &[PathBuf]) -> Duration {
+    let started = Instant::now();
+    let half = files.len().div_ceil(2);
+    std::thread::scope(|scope| {
+        for part in files.chunks(half.max(1)) {
+            scope.spawn(move || {
+                let bytes: usize = part.iter().map(|f| std::fs::read(f).expect("mask reads").len()).sum();
+                std::hint::black_box(bytes);
+            });
+        }
+    });
+    started.elapsed()
+}
+
+fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times[times.len() / 2]
+}
