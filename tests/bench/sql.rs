@@ -1,7 +1,8 @@
 //! The saved analyses through SQL, timed as a user runs them: one `npcql -f` process per run,
 //! release build, on the full-size cohort (277 patients, 831 masks of 512×512×28 for T2).
 //!
-//! Run: `cargo bench --bench sql [-- --data DIR] [--runs N]`. Without `--data` the cohort is
+//! Run: `cargo bench --bench sql [-- --data DIR] [--runs N] [--npcql BINARY]` (`--npcql`: time
+//! another build of npcql, e.g. an installed one, instead of the one cargo just built). Without `--data` the cohort is
 //! `$TMPDIR/npcql-full`, written by `npcql sample --full-size` when it is not there yet (about
 //! 6 minutes, 11 GB). Each analysis is run once right after that ("first": no feature cache,
 //! files as the page cache holds them) and then `--runs` times more (default 5; "warm": the
@@ -19,7 +20,8 @@ fn main() {
     let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1));
     let data = flag("--data").map_or_else(|| std::env::temp_dir().join("npcql-full"), PathBuf::from);
     let runs: usize = flag("--runs").map_or(5, |n| n.parse().expect("--runs takes a number"));
-    let npcql = Path::new(env!("CARGO_BIN_EXE_npcql"));
+    let npcql = flag("--npcql").map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_npcql")), PathBuf::from);
+    let npcql = npcql.as_path();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
 
     if !data.join("MRI-Segments").is_dir() {

@@ -8,6 +8,7 @@ mod docs;
 mod embedding;
 mod reader_faults;
 mod repl;
+mod report;
 mod sample;
 mod slt;
 mod support;
