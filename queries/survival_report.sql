@@ -3,7 +3,7 @@
 -- report from the dataset: the cohort, survival by EBV status and by tumour volume, Cox models
 -- of the morphology features, and the features' distributions.
 -- Run: npcql report queries/survival_report.sql -o report.html (it also runs with npcql -f).
-
+--
 -- One row per patient with the T2 tumour's features, standardised for the Cox models.
 CREATE VIEW cohort AS
 SELECT p.patient_id, p.sex, p.age, p.ebv_status, p.who_type, p.t_stage, p.n_stage,

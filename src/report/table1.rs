@@ -2,12 +2,12 @@
 //! with `add_p` lays them out. Numeric columns: median (Q1–Q3) by R's default quantiles (type 7);
 //! categorical columns: n (%) of the non-missing values; a "Missing" row where values are
 //! missing. p-values: Mann–Whitney U for two groups, Kruskal–Wallis for more; for categories
-//! Pearson's χ² (Yates' correction on 2 × 2, as scipy), Fisher's exact test on a 2 × 2 table
-//! with an expected count below 5.
+//! Pearson's χ² (Yates' correction on 2 × 2, as scipy), or Fisher's exact test (Freeman–Halton
+//! beyond 2 × 2, as R's `fisher.test`) when an expected count is below 5.
 
 use std::collections::BTreeMap;
 
-use npcql_udfs::stats::{ContingencyTable, chi2_contingency, fisher_exact_2x2, kruskal_wallis, mann_whitney_u};
+use npcql_udfs::stats::{ContingencyTable, chi2_contingency, fisher_exact_rxc, kruskal_wallis, mann_whitney_u};
 
 use super::ReportFault;
 use super::figures::distribution::quantile;
@@ -20,8 +20,8 @@ pub enum Test {
     MannWhitney,
     KruskalWallis,
     ChiSquared,
-    /// χ² although an expected count is below 5: Fisher's exact test is implemented for 2 × 2
-    /// tables only.
+    /// χ² although an expected count is below 5: the table has too many possible arrangements
+    /// for the exact test to enumerate.
     ChiSquaredSmall,
     Fisher,
 }
@@ -33,9 +33,9 @@ impl Test {
             Test::KruskalWallis => "Kruskal–Wallis rank-sum test",
             Test::ChiSquared => "Pearson's χ² test (Yates' correction on 2 × 2 tables)",
             Test::ChiSquaredSmall => {
-                "Pearson's χ² test; an expected count is below 5 (Fisher's exact test is computed for 2 × 2 tables only)"
+                "Pearson's χ² test; an expected count is below 5, but the table is too large for Fisher's exact test"
             }
-            Test::Fisher => "Fisher's exact test",
+            Test::Fisher => "Fisher's exact test (Freeman–Halton beyond 2 × 2, as R's fisher.test)",
         }
     }
 }
@@ -201,13 +201,12 @@ fn categorical_p(counts: &[Vec<u64>]) -> Option<(f64, Test)> {
     let small = row_sums
         .iter()
         .any(|&ri| col_sums.iter().any(|&cj| (ri * cj) as f64 / (total as f64) < 5.0));
-    match (small, r, c) {
-        (true, 2, 2) => Some((
-            fisher_exact_2x2([[counts[0][0], counts[0][1]], [counts[1][0], counts[1][1]]]),
-            Test::Fisher,
-        )),
-        (true, ..) => chi2_contingency(counts).map(|r| (r.p, Test::ChiSquaredSmall)),
-        (false, ..) => chi2_contingency(counts).map(|r| (r.p, Test::ChiSquared)),
+    if !small {
+        return chi2_contingency(counts).map(|r| (r.p, Test::ChiSquared));
+    }
+    match fisher_exact_rxc(counts) {
+        Some(p) => Some((p, Test::Fisher)),
+        None => chi2_contingency(counts).map(|r| (r.p, Test::ChiSquaredSmall)),
     }
 }
 
@@ -257,7 +256,7 @@ pub fn to_html(table: &Table1) -> String {
         match row.p {
             Some((p, test)) => html.push_str(&format!(
                 "<td class=\"num\">{}<sup>{}</sup></td>",
-                p_digits(p),
+                escape(&p_digits(p)),
                 mark(test)
             )),
             None => html.push_str("<td></td>"),

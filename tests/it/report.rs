@@ -206,9 +206,9 @@ fn the_report_shows_the_sqls_numbers() {
     let text = format!("{:.2} ({:.2}–{:.2})", cells[0], cells[1], cells[2]);
     assert!(html.contains(&text), "{text} not in the forest plot");
 
-    // Table 1: the age row and the T-stage p from the SQL functions.
+    // Table 1: the age row from the SQL's median and Mann–Whitney p.
     let sql = "SELECT ebv_status, median(age) FROM patients GROUP BY 1 ORDER BY 1; \
-               SELECT mann_whitney_p(age, ebv_status), chi2_p(t_stage, ebv_status) FROM patients";
+               SELECT mann_whitney_p(age, ebv_status) FROM patients";
     let out = stdout(&npcql(&[
         "-d",
         data_sample().to_str().unwrap(),
@@ -227,11 +227,24 @@ fn the_report_shows_the_sqls_numbers() {
     );
     let p: Vec<f64> = lines[4].split(',').map(|c| c.parse().unwrap()).collect();
     assert!(age_row.contains(&format!("{:.2}<sup>", p[0])), "{age_row}");
+    // T stage by EBV status has expected counts below 5 (a 4 × 2 table): Fisher's exact test, as
+    // R's fisher.test gives it (2.2036e-05, see udfs' contingency tests), printed "<0.0001".
     let stage_row = html.split("<tr>").find(|r| r.contains("t_stage, n (%)")).unwrap();
-    // T stage has expected counts below 5 in a 4 × 2 table: χ², footnoted as such.
-    let digits = npcql::report::figures::format::p_digits(p[1]);
-    assert!(stage_row.contains(&format!("{digits}<sup>")), "{stage_row}: {digits}");
-    assert!(html.contains("an expected count is below 5"));
+    assert!(stage_row.contains("&lt;0.0001<sup>"), "{stage_row}");
+    assert!(html.contains("Fisher's exact test (Freeman–Halton"));
+    // Sex (2 × 2, every expected count ≥ 5): χ² with Yates, as chi2_p.
+    let sex_row = html.split("<tr>").find(|r| r.contains("sex, n (%)")).unwrap();
+    let sex_p = stdout(&npcql(&[
+        "-d",
+        data_sample().to_str().unwrap(),
+        "--format",
+        "csv",
+        "-c",
+        "SELECT chi2_p(sex, ebv_status) FROM patients",
+    ]));
+    let sex_p: f64 = sex_p.lines().nth(1).unwrap().parse().unwrap();
+    let digits = npcql::report::figures::format::p_digits(sex_p);
+    assert!(sex_row.contains(&format!("{digits}<sup>")), "{sex_row}: {digits}");
 }
 
 /// The page in Debian's Chromium, headless: every figure has its axes (and a KM figure its

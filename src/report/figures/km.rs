@@ -71,7 +71,7 @@ pub fn km_plot(groups: &[KmGroup], unit: &str) -> Result<KmFigure, SurvivalError
 
     // Layout: legend rows on top, the plot, the x axis, then one risk-table row per group.
     let label_width = groups.iter().map(|g| text_width(&g.label)).fold(0.0, f64::max);
-    let left = (label_width + 24.0).max(64.0);
+    let left = (label_width + 32.0).max(64.0);
     let right = WIDTH - 30.0;
     let legend_items: Vec<String> = groups
         .iter()

@@ -13,7 +13,7 @@ pub mod spearman;
 mod tests;
 pub mod welch;
 
-pub use contingency::{Chi2Result, ContingencyTable, chi2_contingency, fisher_exact_2x2};
+pub use contingency::{Chi2Result, ContingencyTable, chi2_contingency, fisher_exact_2x2, fisher_exact_rxc};
 pub use kruskal::{KruskalWallis, kruskal_wallis};
 pub use mann_whitney::{MannWhitney, mann_whitney_u};
 pub use spearman::spearman_rho;
