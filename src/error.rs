@@ -22,11 +22,12 @@ pub enum Error {
     /// A `$NAME` placeholder without a value, or a malformed `NAME=VALUE`.
     #[error("{0}")]
     Param(String),
-    /// A report cannot show a statement as its comments ask; the section and line say where.
-    #[error("report {}, section {section}: {fault}", file.display())]
+    /// A report cannot show a statement as its comments ask; the section and line say where
+    /// (`None`: the comments themselves, whose fault names its line).
+    #[error("report {}{}: {fault}", file.display(), section.as_ref().map_or(String::new(), |s| format!(", section {s}")))]
     Report {
         file: PathBuf,
-        section: String,
+        section: Option<String>,
         fault: crate::report::ReportFault,
     },
     /// Writing results failed: a closed pipe, a full disk.

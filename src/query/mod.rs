@@ -12,6 +12,7 @@ use datafusion::execution::SendableRecordBatchStream;
 use datafusion::prelude::{DataFrame, SessionContext};
 use datafusion::sql::parser::{DFParser, Statement};
 use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::sql::sqlparser::tokenizer::Location;
 use futures::StreamExt;
 
 use crate::Engine;
@@ -66,6 +67,23 @@ impl StatementStream {
         }
         Ok(())
     }
+}
+
+/// The byte offset in `sql` of a sqlparser tokenizer location (1-based line and character
+/// column); the end of the text for a location past it.
+pub fn byte_offset(sql: &str, location: Location) -> usize {
+    let mut line_start = 0;
+    for _ in 1..location.line {
+        match sql[line_start..].find('\n') {
+            Some(i) => line_start += i + 1,
+            None => return sql.len(),
+        }
+    }
+    let column = usize::try_from(location.column.saturating_sub(1)).unwrap_or(usize::MAX);
+    sql[line_start..]
+        .char_indices()
+        .nth(column)
+        .map_or(sql.len(), |(i, _)| line_start + i)
 }
 
 /// Splits `sql` into statements; a syntax error says where it is.

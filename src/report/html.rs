@@ -55,7 +55,7 @@ impl Page {
             body: String::new(),
             source: source.display().to_string(),
             dataset: dataset.display().to_string(),
-            section: "start".into(),
+            section: "at the top".into(),
             figures: Vec::new(),
         }
     }

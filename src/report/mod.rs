@@ -2,8 +2,9 @@
 //! (`-- show: km`, …) becomes one self-contained HTML page with inline SVG figures.
 //!
 //! [`parse`] splits the file into blocks, each statement runs through [`crate::query`], and
-//! [`figures`] draws the Kaplan–Meier, forest, box and histogram figures (the same renderer the
-//! Python package uses); [`table1`] builds the cohort table; [`html`] lays out the page.
+//! [`figures`] draws the Kaplan–Meier, forest, box and histogram figures (a public module, so
+//! other front ends draw the same figures); [`table1`] builds the cohort table; [`html`] lays
+//! out the page.
 
 pub mod figures;
 mod html;
@@ -43,9 +44,10 @@ pub enum ReportFault {
     /// The statement's rows could not be read.
     #[error("{0}")]
     Data(String),
-    /// The statement failed; the message is the CLI's one line.
-    #[error("{0}")]
-    Statement(String),
+    /// The statement failed: the error as DataFusion gave it, told as the CLI's one line
+    /// with its position in the statement.
+    #[error("{}", query::diagnostics::describe(.source, .sql))]
+    Statement { sql: String, source: Box<Error> },
 }
 
 /// A rendered report: the page, and each figure on its own for `--figures`.
@@ -65,10 +67,14 @@ pub async fn render(engine: &Engine, path: &Path, params: &Params) -> Result<Rep
     let text = query::bind(&text, params)?;
     let fault = |section: &str, fault: ReportFault| Error::Report {
         file: path.to_path_buf(),
-        section: section.to_string(),
+        section: Some(section.to_string()),
         fault,
     };
-    let blocks = parse_report(&text).map_err(|f| fault("", f))?;
+    let blocks = parse_report(&text).map_err(|f| Error::Report {
+        file: path.to_path_buf(),
+        section: None,
+        fault: f,
+    })?;
     let mut page = html::Page::new(path, engine.dataset().root.as_path());
     let mut warnings = engine.take_warnings();
     for block in blocks {
@@ -98,7 +104,10 @@ pub async fn render(engine: &Engine, path: &Path, params: &Params) -> Result<Rep
 
 /// Runs one statement; `None` when it returns no columns (DDL such as CREATE VIEW).
 async fn run_statement(engine: &Engine, sql: &str) -> Result<Option<Rows>, ReportFault> {
-    let describe = |e: Error| ReportFault::Statement(query::diagnostics::describe(&e, sql));
+    let describe = |e: Error| ReportFault::Statement {
+        sql: sql.to_string(),
+        source: Box::new(e),
+    };
     let mut statements = query::parse_statements(sql).map_err(describe)?;
     let Some(statement) = statements.pop() else {
         return Ok(None);
@@ -168,12 +177,12 @@ type NumericColumn = (String, Vec<Option<f64>>);
 /// The numeric columns other than `except`, for box plots and histograms.
 fn numeric_columns(rows: &Rows, except: Option<&str>) -> Result<Vec<NumericColumn>, ReportFault> {
     let mut out = Vec::new();
-    for name in rows.names() {
-        let array = rows.column("box", &name)?;
+    for (name, array) in rows.names().into_iter().zip(rows.batch().columns()) {
         if except.is_some_and(|e| e.eq_ignore_ascii_case(&name)) || !Rows::is_numeric(array) {
             continue;
         }
-        out.push((name.clone(), Rows::numbers(&name, array)?));
+        let values = Rows::numbers(&name, array)?;
+        out.push((name, values));
     }
     if out.is_empty() {
         return Err(ReportFault::BadColumn {

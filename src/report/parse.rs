@@ -6,9 +6,10 @@
 //! tokenizer finds the statements, so a `;` or `--` inside a string is not mistaken for one.
 
 use datafusion::sql::sqlparser::dialect::GenericDialect;
-use datafusion::sql::sqlparser::tokenizer::{Location, Token, Tokenizer, Whitespace};
+use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer, Whitespace};
 
 use super::ReportFault;
+use crate::query::byte_offset;
 
 /// How a statement's result is shown.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,7 +124,7 @@ pub fn parse_report(text: &str) -> Result<Vec<Block>, ReportFault> {
             Token::Whitespace(_) => {}
             Token::SemiColon => {
                 if let Some((from, line)) = start.take() {
-                    let to = offset(text, token.span.end);
+                    let to = byte_offset(text, token.span.end);
                     let sql = text[from..to].to_string();
                     let view = view.take().unwrap_or(View::Table);
                     blocks.push(Block::Statement { sql, view, line });
@@ -132,7 +133,7 @@ pub fn parse_report(text: &str) -> Result<Vec<Block>, ReportFault> {
             _ => {
                 if start.is_none() {
                     flush(&mut prose, &mut blocks);
-                    start = Some((offset(text, token.span.start), token.span.start.line as usize));
+                    start = Some((byte_offset(text, token.span.start), token.span.start.line as usize));
                 }
             }
         }
@@ -153,22 +154,6 @@ fn flush(prose: &mut String, blocks: &mut Vec<Block>) {
     if !prose.is_empty() {
         blocks.push(Block::Prose(std::mem::take(prose)));
     }
-}
-
-/// The byte offset of a tokenizer location (1-based line and character column).
-fn offset(text: &str, location: Location) -> usize {
-    let mut line_start = 0;
-    for _ in 1..location.line {
-        match text[line_start..].find('\n') {
-            Some(i) => line_start += i + 1,
-            None => return text.len(),
-        }
-    }
-    let column = usize::try_from(location.column.saturating_sub(1)).unwrap_or(usize::MAX);
-    text[line_start..]
-        .char_indices()
-        .nth(column)
-        .map_or(text.len(), |(i, _)| line_start + i)
 }
 
 #[cfg(test)]

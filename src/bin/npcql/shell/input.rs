@@ -13,7 +13,8 @@ use rustyline::{Context, Helper, Hinter};
 
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::keywords::{ALL_KEYWORDS, Keyword};
-use datafusion::sql::sqlparser::tokenizer::{Location, Token, Tokenizer, Whitespace};
+use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer, Whitespace};
+use npcql::query::byte_offset;
 
 use super::commands::{COMMANDS, CommandSpec};
 
@@ -242,22 +243,6 @@ fn styled(text: &str, style: Option<&str>) -> String {
         Some(style) if !text.is_empty() => format!("{style}{text}{RESET}"),
         _ => text.to_string(),
     }
-}
-
-/// The byte offset in `text` of a tokenizer location (1-based line and character column).
-fn byte_offset(text: &str, location: Location) -> usize {
-    let mut line_start = 0;
-    for _ in 1..location.line {
-        match text[line_start..].find('\n') {
-            Some(i) => line_start += i + 1,
-            None => return text.len(),
-        }
-    }
-    let column = usize::try_from(location.column.saturating_sub(1)).unwrap_or(usize::MAX);
-    text[line_start..]
-        .char_indices()
-        .nth(column)
-        .map_or(text.len(), |(i, _)| line_start + i)
 }
 
 #[cfg(test)]
