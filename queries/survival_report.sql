@@ -5,7 +5,7 @@
 -- Run: npcql report queries/survival_report.sql -o report.html (it also runs with npcql -f).
 --
 -- One row per patient with the T2 tumour's features, standardised for the Cox models.
-CREATE VIEW cohort AS
+CREATE OR REPLACE VIEW cohort AS
 SELECT p.patient_id, p.sex, p.age, p.ebv_status, p.who_type, p.t_stage, p.n_stage,
        p.clinical_stage, p.pfs_months, p.pfs_event,
        m.volume_mm3 / 1000 AS t2_volume_cm3,

@@ -61,7 +61,8 @@ pub struct Report {
 }
 
 /// Runs the report file at `path` on `engine` and renders it; `$NAME` placeholders are bound
-/// from `params`.
+/// from `params`. The statements run in the engine's session, so a view the report creates
+/// stays: a report meant to render more than once per session says `CREATE OR REPLACE VIEW`.
 pub async fn render(engine: &Engine, path: &Path, params: &Params) -> Result<Report> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, "cannot read the report", e))?;
     let text = query::bind(&text, params)?;

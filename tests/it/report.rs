@@ -381,3 +381,20 @@ fn bad_report_input_names_the_section() {
         stderr(&out)
     );
 }
+
+/// Through the library, one session renders the shipped report again and again (its view is
+/// `CREATE OR REPLACE`), the second time from the feature cache.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_renders_the_report_twice() {
+    let engine = npcql::Engine::open(&data_sample(), false).expect("data-sample opens");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries/survival_report.sql");
+    let first = npcql::report::render(&engine, &path, &Default::default())
+        .await
+        .unwrap();
+    let second = npcql::report::render(&engine, &path, &Default::default())
+        .await
+        .unwrap();
+    assert_eq!(first.figures, second.figures);
+    assert_eq!(first.figures.len(), 11);
+    assert!(first.warnings.is_empty() && second.warnings.is_empty());
+}
