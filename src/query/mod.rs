@@ -69,21 +69,45 @@ impl StatementStream {
     }
 }
 
-/// The byte offset in `sql` of a sqlparser tokenizer location (1-based line and character
-/// column); the end of the text for a location past it.
-pub fn byte_offset(sql: &str, location: Location) -> usize {
-    let mut line_start = 0;
-    for _ in 1..location.line {
-        match sql[line_start..].find('\n') {
-            Some(i) => line_start += i + 1,
-            None => return sql.len(),
+/// Byte offsets in a text of sqlparser tokenizer locations (1-based line and character
+/// column). Locations asked in order are found in one pass, so highlighting or splitting a long
+/// text stays linear.
+pub struct Offsets<'a> {
+    text: &'a str,
+    byte: usize,
+    line: u64,
+    column: u64,
+}
+
+impl<'a> Offsets<'a> {
+    pub fn new(text: &'a str) -> Self {
+        Offsets {
+            text,
+            byte: 0,
+            line: 1,
+            column: 1,
         }
     }
-    let column = usize::try_from(location.column.saturating_sub(1)).unwrap_or(usize::MAX);
-    sql[line_start..]
-        .char_indices()
-        .nth(column)
-        .map_or(sql.len(), |(i, _)| line_start + i)
+
+    /// The byte offset of `location` (the end of the text for one past it).
+    pub fn of(&mut self, location: Location) -> usize {
+        if (location.line, location.column) < (self.line, self.column) {
+            *self = Offsets::new(self.text);
+        }
+        while (self.line, self.column) < (location.line, location.column) {
+            let Some(c) = self.text[self.byte..].chars().next() else {
+                break;
+            };
+            self.byte += c.len_utf8();
+            if c == '\n' {
+                self.line += 1;
+                self.column = 1;
+            } else {
+                self.column += 1;
+            }
+        }
+        self.byte
+    }
 }
 
 /// Splits `sql` into statements; a syntax error says where it is.

@@ -33,17 +33,7 @@ pub fn bind(sql: &str, params: &Params) -> Result<String> {
     let tokens = Tokenizer::new(&GenericDialect {}, sql)
         .tokenize_with_location()
         .map_err(|e| Error::Sql(datafusion::sql::sqlparser::parser::ParserError::from(e).into()))?;
-    let line_starts: Vec<usize> = std::iter::once(0)
-        .chain(sql.match_indices('\n').map(|(i, _)| i + 1))
-        .collect();
-    // Location columns count characters from 1 on each line.
-    let byte_offset = |line: u64, column: u64| -> usize {
-        let start = line_starts[(line as usize).saturating_sub(1).min(line_starts.len() - 1)];
-        sql[start..]
-            .char_indices()
-            .nth((column as usize).saturating_sub(1))
-            .map_or(sql.len(), |(i, _)| start + i)
-    };
+    let mut offsets = super::Offsets::new(sql);
     let mut out = String::with_capacity(sql.len());
     let mut copied = 0;
     for token in tokens {
@@ -56,7 +46,7 @@ pub fn bind(sql: &str, params: &Params) -> Result<String> {
         let value = params
             .get(name)
             .ok_or_else(|| Error::Param(format!("no value for ${name}: pass --param {name}=VALUE")))?;
-        let start = byte_offset(token.span.start.line, token.span.start.column);
+        let start = offsets.of(token.span.start);
         out.push_str(&sql[copied..start]);
         out.push_str(&literal(value));
         copied = start + placeholder.len();

@@ -99,7 +99,7 @@ impl Page {
             .collect::<Vec<_>>()
             .join("-");
         let name = format!("{:02}-{kind}-{slug}.svg", self.figures.len() + 1);
-        let html = format!("<figure>{svg}<figcaption>{}</figcaption></figure>\n", inline(caption));
+        let html = format!("<figure>{svg}<figcaption>{}</figcaption></figure>\n", escape(caption));
         self.figures.push((name, svg));
         html
     }

@@ -9,7 +9,7 @@ use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer, Whitespace};
 
 use super::ReportFault;
-use crate::query::byte_offset;
+use crate::query::Offsets;
 
 /// How a statement's result is shown.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,6 +95,7 @@ pub fn parse_report(text: &str) -> Result<Vec<Block>, ReportFault> {
             line: e.location.line as usize,
             message: e.message,
         })?;
+    let mut offsets = Offsets::new(text);
     let mut blocks = Vec::new();
     let mut prose = String::new();
     let mut view: Option<View> = None;
@@ -124,7 +125,7 @@ pub fn parse_report(text: &str) -> Result<Vec<Block>, ReportFault> {
             Token::Whitespace(_) => {}
             Token::SemiColon => {
                 if let Some((from, line)) = start.take() {
-                    let to = byte_offset(text, token.span.end);
+                    let to = offsets.of(token.span.end);
                     let sql = text[from..to].to_string();
                     let view = view.take().unwrap_or(View::Table);
                     blocks.push(Block::Statement { sql, view, line });
@@ -133,7 +134,7 @@ pub fn parse_report(text: &str) -> Result<Vec<Block>, ReportFault> {
             _ => {
                 if start.is_none() {
                     flush(&mut prose, &mut blocks);
-                    start = Some((byte_offset(text, token.span.start), token.span.start.line as usize));
+                    start = Some((offsets.of(token.span.start), token.span.start.line as usize));
                 }
             }
         }

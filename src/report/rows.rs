@@ -61,7 +61,8 @@ impl Rows {
         array.data_type().is_numeric()
     }
 
-    /// A numeric column as f64 (NULL stays `None`); a fault when it is not numeric.
+    /// A numeric column as f64; NULL, NaN and ±inf are `None` (missing: no statistic or figure
+    /// can place them); a fault when the column is not numeric.
     pub fn numbers(column: &str, array: &ArrayRef) -> Result<Vec<Option<f64>>, ReportFault> {
         if !(array.data_type().is_numeric() || *array.data_type() == DataType::Boolean) {
             return Err(ReportFault::BadColumn {
@@ -70,7 +71,8 @@ impl Rows {
             });
         }
         let floats = cast(array, &DataType::Float64).map_err(|e| ReportFault::Data(e.to_string()))?;
-        Ok(floats.as_primitive::<Float64Type>().iter().collect())
+        let finite = |v: Option<f64>| v.filter(|v| v.is_finite());
+        Ok(floats.as_primitive::<Float64Type>().iter().map(finite).collect())
     }
 
     /// A column as text, as the CLI prints it (NULL stays `None`).

@@ -189,7 +189,7 @@ fn categorical_rows(name: &str, values: &[Option<&str>], group: &[&str], names: 
     rows
 }
 
-/// χ², or Fisher's exact test on a 2 × 2 table with an expected count below 5.
+/// χ², or Fisher's exact test (any r × c) when an expected count is below 5.
 fn categorical_p(counts: &[Vec<u64>]) -> Option<(f64, Test)> {
     let (r, c) = (counts.len(), counts.first().map_or(0, Vec::len));
     if r < 2 || c < 2 {

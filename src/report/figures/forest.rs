@@ -81,7 +81,7 @@ pub fn forest_plot(rows: &[ForestRow]) -> String {
             continue;
         };
         if let (Some(lower), Some(upper)) = (row.hr_lower, row.hr_upper) {
-            let (l, u) = (lower.max(lo), upper.min(hi));
+            let (l, u) = (lower.clamp(lo, hi), upper.clamp(lo, hi));
             svg.line((x.map(l), cy), (x.map(u), cy), "stroke:#000;stroke-width:1.5");
             if lower < lo {
                 arrow(&mut svg, x.map(lo), cy, -1.0);

@@ -17,11 +17,13 @@ pub fn p_digits(p: f64) -> String {
     if p < 0.0001 {
         return "<0.0001".into();
     }
-    if p >= 0.1 {
-        return format!("{p:.2}");
+    let two_significant = |p: f64| (1.0 - p.log10().floor()) as usize;
+    // Round first: 0.09996 is "0.10", not "0.100".
+    let rounded: f64 = format!("{p:.*}", two_significant(p)).parse().unwrap_or(p);
+    if rounded >= 0.1 {
+        return format!("{rounded:.2}");
     }
-    let decimals = (1.0 - p.log10().floor()) as usize;
-    format!("{p:.decimals$}")
+    format!("{rounded:.*}", two_significant(rounded))
 }
 
 /// A measurement with four significant digits, never rounding away its integer part:
@@ -68,6 +70,10 @@ mod tests {
         assert_eq!(p_value(0.4321), "p = 0.43");
         assert_eq!(p_value(0.00034), "p = 0.00034");
         assert_eq!(p_digits(1.0), "1.00");
+        assert_eq!(
+            (p_digits(0.09996), p_digits(0.000999)),
+            ("0.10".into(), "0.0010".into())
+        );
     }
 
     #[test]

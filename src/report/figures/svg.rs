@@ -64,33 +64,38 @@ impl Log {
 /// about `count` of them. With `twelves` (a time axis in months) a step of 6, 12, 24, … is
 /// preferred once the range spans two years, so ticks fall on whole years.
 pub fn nice_ticks(min: f64, max: f64, count: usize, twelves: bool) -> Vec<f64> {
-    let span = (max - min).max(f64::MIN_POSITIVE);
-    let raw = span / count.max(1) as f64;
-    let step = if twelves && span >= 24.0 {
-        [6.0, 12.0, 24.0, 36.0, 60.0, 120.0]
-            .into_iter()
-            .find(|s| *s >= raw)
-            .unwrap_or(120.0)
+    if !(min.is_finite() && max.is_finite()) {
+        return vec![0.0, 1.0];
+    }
+    // A single value (one row, a constant column) gets a range around it.
+    let (min, max) = if max > min {
+        (min, max)
     } else {
+        let pad = (min.abs() * 0.1).max(1.0);
+        (min - pad, max + pad)
+    };
+    let raw = (max - min) / count.max(1) as f64;
+    let in_years = [6.0, 12.0, 24.0, 36.0, 60.0, 120.0]
+        .into_iter()
+        .find(|s| twelves && max - min >= 24.0 && *s >= raw);
+    let step = in_years.unwrap_or_else(|| {
         let magnitude = 10f64.powf(raw.log10().floor());
         [1.0, 2.0, 2.5, 5.0, 10.0]
             .into_iter()
             .map(|m| m * magnitude)
             .find(|s| *s >= raw)
             .unwrap_or(10.0 * magnitude)
-    };
+    });
     let first = (min / step).floor() * step;
-    let mut ticks = Vec::new();
-    let mut i = 0;
-    loop {
-        let t = first + i as f64 * step;
-        ticks.push(t);
-        if t >= max - step * 1e-9 {
-            break;
-        }
-        i += 1;
-    }
-    ticks
+    // The step is at least span / count, so about count + 2 ticks cover the range.
+    (0..=count + 2)
+        .map(|i| first + i as f64 * step)
+        .scan(false, |done, t| {
+            let keep = !*done;
+            *done = t >= max - step * 1e-9;
+            keep.then_some(t)
+        })
+        .collect()
 }
 
 /// A tick label: no trailing zeros ("12", "0.25", "2.5").
@@ -229,6 +234,12 @@ mod tests {
         );
         assert_eq!(nice_ticks(0.0, 9.0, 5, true), [0.0, 2.0, 4.0, 6.0, 8.0, 10.0]);
         assert_eq!(nice_ticks(0.0, 1.0, 4, false), [0.0, 0.25, 0.5, 0.75, 1.0]);
+        // Odd inputs end, and give a usable axis.
+        assert_eq!(nice_ticks(-3.0, -3.0, 5, false), [-4.0, -3.5, -3.0, -2.5, -2.0]);
+        assert_eq!(nice_ticks(0.5, 0.5, 5, false), [-0.5, 0.0, 0.5, 1.0, 1.5]);
+        assert_eq!(nice_ticks(0.0, f64::INFINITY, 5, false), [0.0, 1.0]);
+        // Days are not months: past ten years the decimal steps take over.
+        assert_eq!(nice_ticks(0.0, 3650.0, 8, true).len(), 9);
         assert_eq!(tick_label(0.25), "0.25");
         assert_eq!(tick_label(12.0), "12");
     }

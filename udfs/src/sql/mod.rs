@@ -1,6 +1,6 @@
 //! DataFusion registration of npcql's SQL functions.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use datafusion::common::Result;
@@ -25,8 +25,11 @@ pub struct FunctionContext {
     /// the shell draws its progress bar from these.
     masks_queued: AtomicUsize,
     masks_done: AtomicUsize,
-    /// Set when the running query was abandoned (Ctrl-C): functions stop at the next mask.
-    cancelled: AtomicBool,
+    /// Queries started so far; the running query's number is one more.
+    queries_started: AtomicU64,
+    /// The number of the last query abandoned (Ctrl-C), 0 for none: its functions stop at the
+    /// next mask, even after the next query has started.
+    cancelled_query: AtomicU64,
 }
 
 impl FunctionContext {
@@ -65,22 +68,28 @@ impl FunctionContext {
         )
     }
 
-    /// Starts a new query: progress counts from zero and nothing is cancelled.
+    /// Starts a new query: progress counts from zero, and the work of a cancelled one stays
+    /// cancelled.
     pub fn start_query(&self) {
         self.masks_queued.store(0, Ordering::Relaxed);
         self.masks_done.store(0, Ordering::Relaxed);
-        self.cancelled.store(false, Ordering::SeqCst);
+        self.queries_started.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The running query's number, which its functions keep to ask [`is_cancelled`](Self::is_cancelled).
+    pub fn query(&self) -> u64 {
+        self.queries_started.load(Ordering::SeqCst) + 1
     }
 
     /// Stops the work of the running query: masks not yet started are skipped and the
     /// function fails with "query cancelled".
     pub fn cancel(&self) {
-        self.cancelled.store(true, Ordering::SeqCst);
+        self.cancelled_query.store(self.query(), Ordering::SeqCst);
     }
 
-    /// Whether the running query was cancelled.
-    pub fn is_cancelled(&self) -> bool {
-        self.cancelled.load(Ordering::SeqCst)
+    /// Whether query number `query` was cancelled.
+    pub fn is_cancelled(&self, query: u64) -> bool {
+        self.cancelled_query.load(Ordering::SeqCst) == query
     }
 
     /// Removes and returns the warnings recorded so far.

@@ -249,9 +249,10 @@ fn compute_parallel(paths: &[&str], functions: &FunctionContext) -> Option<Vec<R
         return Some(results.into_iter().flatten().collect());
     }
     functions.masks_queued(pending.len());
+    let query = functions.query();
     let computed = crate::parallel::parallel_map(&pending, |&i| {
         // Ctrl-C abandons the query: the masks not started yet are not meshed.
-        if functions.is_cancelled() {
+        if functions.is_cancelled(query) {
             return (i, None);
         }
         let result = resolve(Path::new(paths[i]), slots[i].as_ref());

@@ -9,7 +9,9 @@ pub(crate) fn average_ranks(values: &[f64]) -> (Vec<f64>, Vec<usize>) {
     let mut start = 0;
     while start < order.len() {
         let v = values[order[start]];
-        let end = start + order[start..].partition_point(|&i| values[i] == v);
+        // NaN equals nothing, not even itself: tie it with its own kind so the walk advances.
+        let same = |x: f64| x == v || (x.is_nan() && v.is_nan());
+        let end = start + order[start..].partition_point(|&i| same(values[i]));
         // Ranks start+1 ..= end share their mean.
         let mean = (start + 1 + end) as f64 / 2.0;
         order[start..end].iter().for_each(|&i| ranks[i] = mean);

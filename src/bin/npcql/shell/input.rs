@@ -14,7 +14,7 @@ use rustyline::{Context, Helper, Hinter};
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::keywords::{ALL_KEYWORDS, Keyword};
 use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer, Whitespace};
-use npcql::query::byte_offset;
+use npcql::query::Offsets;
 
 use super::commands::{COMMANDS, CommandSpec};
 
@@ -202,7 +202,7 @@ pub fn highlight_sql(line: &str) -> String {
         // Unfinished input (an open string, say): colour what comes before the fault, and an
         // open string as a string.
         Err(e) => {
-            let at = byte_offset(line, e.location);
+            let at = Offsets::new(line).of(e.location);
             if at == 0 || at >= line.len() {
                 return line.to_string();
             }
@@ -211,11 +211,12 @@ pub fn highlight_sql(line: &str) -> String {
             return highlight_sql(done) + &styled(open, style);
         }
     };
+    let mut offsets = Offsets::new(line);
     let mut out = String::with_capacity(line.len() * 2);
     let mut written = 0;
     for token in tokens {
-        let start = byte_offset(line, token.span.start).max(written);
-        let end = byte_offset(line, token.span.end).max(start);
+        let start = offsets.of(token.span.start).max(written);
+        let end = offsets.of(token.span.end).max(start);
         out.push_str(&line[written..start]);
         out.push_str(&styled(&line[start..end], style_of(&token.token)));
         written = end;
