@@ -374,6 +374,13 @@ fn bad_report_input_names_the_section() {
         run("-- # Empty\n-- show: km\nSELECT pfs_months AS time, pfs_event AS event FROM patients WHERE false;");
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(html.contains("The statement returned no rows."));
+    // A constant column, a single row and NaN values draw and summarise; they do not hang.
+    let (out, html) = run(
+        "-- show: box BY g\nSELECT 'a' AS g, 1.0 AS v;\n-- show: histogram\nSELECT 5.0 AS v;\n\
+         -- show: table1 BY g\nSELECT 'a' AS g, CAST('NaN' AS DOUBLE) AS v UNION ALL SELECT 'b', 2.0 UNION ALL SELECT 'a', 3.0;",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(html.contains("class=\"figure box\"") && html.contains("class=\"table1\""));
     let (out, _) = run("-- ## Broken\nSELECT nonexistent FROM patients;");
     assert!(
         stderr(&out).contains("section Broken (line 2)") && stderr(&out).contains("nonexistent"),
