@@ -32,6 +32,18 @@ fn csv_rows(path: &Path) -> Vec<BTreeMap<String, String>> {
         .collect()
 }
 
+/// What `npcql -d data-sample --format csv FLAG ARG` prints (`-c SQL` or `-f FILE`).
+fn sample_csv(flag: &str, arg: &str) -> String {
+    stdout(&npcql(&[
+        "-d",
+        data_sample().to_str().unwrap(),
+        "--format",
+        "csv",
+        flag,
+        arg,
+    ]))
+}
+
 /// (time, event, group) cohorts: the R reference cohorts and data-sample's PFS by EBV status.
 fn cohort(name: &str) -> Vec<KmGroup> {
     let (path, time, event, group) = match name {
@@ -168,14 +180,7 @@ fn the_report_shows_the_sqls_numbers() {
     // Past R's last tick: those followed at least 84 and 96 months, by SQL.
     let sql = "SELECT ebv_status, count(*) FILTER (WHERE pfs_months >= 84), count(*) FILTER (WHERE pfs_months >= 96) \
                FROM patients GROUP BY 1 ORDER BY 1";
-    let beyond = stdout(&npcql(&[
-        "-d",
-        data_sample().to_str().unwrap(),
-        "--format",
-        "csv",
-        "-c",
-        sql,
-    ]));
+    let beyond = sample_csv("-c", sql);
     let beyond: Vec<&str> = beyond.lines().skip(1).collect();
     assert_eq!(
         beyond,
@@ -193,14 +198,7 @@ fn the_report_shows_the_sqls_numbers() {
     );
 
     // Hazard ratios as the SQL returns them (two decimals on the page).
-    let volume = stdout(&npcql(&[
-        "-d",
-        data_sample().to_str().unwrap(),
-        "--format",
-        "csv",
-        "-f",
-        concat!(env!("CARGO_MANIFEST_DIR"), "/queries/cox_morphology.sql"),
-    ]));
+    let volume = sample_csv("-f", concat!(env!("CARGO_MANIFEST_DIR"), "/queries/cox_morphology.sql"));
     let row = volume.lines().find(|l| l.starts_with("volume,")).unwrap().to_string();
     let cells: Vec<f64> = row.split(',').skip(1).take(3).map(|c| c.parse().unwrap()).collect();
     let text = format!("{:.2} ({:.2}–{:.2})", cells[0], cells[1], cells[2]);
@@ -209,14 +207,7 @@ fn the_report_shows_the_sqls_numbers() {
     // Table 1: the age row from the SQL's median and Mann–Whitney p.
     let sql = "SELECT ebv_status, median(age) FROM patients GROUP BY 1 ORDER BY 1; \
                SELECT mann_whitney_p(age, ebv_status) FROM patients";
-    let out = stdout(&npcql(&[
-        "-d",
-        data_sample().to_str().unwrap(),
-        "--format",
-        "csv",
-        "-c",
-        sql,
-    ]));
+    let out = sample_csv("-c", sql);
     let lines: Vec<&str> = out.lines().collect();
     let median = |line: &str| line.split(',').nth(1).unwrap().parse::<f64>().unwrap();
     let (negative, positive) = (median(lines[1]), median(lines[2]));
@@ -234,14 +225,7 @@ fn the_report_shows_the_sqls_numbers() {
     assert!(html.contains("Fisher's exact test (Freeman–Halton"));
     // Sex (2 × 2, every expected count ≥ 5): χ² with Yates, as chi2_p.
     let sex_row = html.split("<tr>").find(|r| r.contains("sex, n (%)")).unwrap();
-    let sex_p = stdout(&npcql(&[
-        "-d",
-        data_sample().to_str().unwrap(),
-        "--format",
-        "csv",
-        "-c",
-        "SELECT chi2_p(sex, ebv_status) FROM patients",
-    ]));
+    let sex_p = sample_csv("-c", "SELECT chi2_p(sex, ebv_status) FROM patients");
     let sex_p: f64 = sex_p.lines().nth(1).unwrap().parse().unwrap();
     let digits = npcql::report::figures::format::p_digits(sex_p);
     assert!(sex_row.contains(&format!("{digits}<sup>")), "{sex_row}: {digits}");
