@@ -66,16 +66,12 @@ pub struct Report {
 pub async fn render(engine: &Engine, path: &Path, params: &Params) -> Result<Report> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, "cannot read the report", e))?;
     let text = query::bind(&text, params)?;
-    let fault = |section: &str, fault: ReportFault| Error::Report {
+    let fault = |section: Option<&str>, fault: ReportFault| Error::Report {
         file: path.to_path_buf(),
-        section: Some(section.to_string()),
+        section: section.map(str::to_string),
         fault,
     };
-    let blocks = parse_report(&text).map_err(|f| Error::Report {
-        file: path.to_path_buf(),
-        section: None,
-        fault: f,
-    })?;
+    let blocks = parse_report(&text).map_err(|f| fault(None, f))?;
     let mut page = html::Page::new(path, engine.dataset().root.as_path());
     let mut warnings = engine.take_warnings();
     for block in blocks {
@@ -84,12 +80,14 @@ pub async fn render(engine: &Engine, path: &Path, params: &Params) -> Result<Rep
             Block::Prose(text) => page.prose(&text),
             Block::Statement { sql, view, line } => {
                 let section = format!("{} (line {line})", page.section());
-                let rows = run_statement(engine, &sql).await.map_err(|f| fault(&section, f))?;
+                let rows = run_statement(engine, &sql)
+                    .await
+                    .map_err(|f| fault(Some(&section), f))?;
                 warnings.extend(engine.take_warnings());
                 let content = match rows {
                     None => String::new(),
                     Some(rows) if rows.is_empty() => html::note("The statement returned no rows."),
-                    Some(rows) => show(&mut page, &view, &rows).map_err(|f| fault(&section, f))?,
+                    Some(rows) => show(&mut page, &view, &rows).map_err(|f| fault(Some(&section), f))?,
                 };
                 page.statement(&content, &sql);
             }

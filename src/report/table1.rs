@@ -141,43 +141,38 @@ fn numeric_rows(name: &str, values: &[Option<f64>], group: &[&str], names: &[&st
 }
 
 fn categorical_rows(name: &str, values: &[Option<&str>], group: &[&str], names: &[&str]) -> Vec<Table1Row> {
-    let mut levels: Vec<&str> = values.iter().flatten().copied().collect();
-    levels.sort_unstable();
-    levels.dedup();
-    let count = |level: &str, g: Option<&str>| {
-        values
-            .iter()
-            .zip(group)
-            .filter(|(v, gi)| **v == Some(level) && g.is_none_or(|g| g == **gi))
-            .count()
-    };
-    let present = |g: Option<&str>| {
-        values
-            .iter()
-            .zip(group)
-            .filter(|(v, gi)| v.is_some() && g.is_none_or(|g| g == **gi))
-            .count()
-    };
-    let cell = |level: &str, g: Option<&str>| {
-        let (n, of) = (count(level, g), present(g));
+    // Levels × groups of the non-missing values: the cells and the test read the same counts.
+    let (levels, groups): (Vec<&str>, Vec<&str>) =
+        values.iter().zip(group).filter_map(|(v, g)| Some(((*v)?, *g))).unzip();
+    let table = ContingencyTable::from_pairs(&levels, &groups);
+    let group_totals: Vec<u64> = (0..table.column_levels.len())
+        .map(|j| table.counts.iter().map(|row| row[j]).sum())
+        .collect();
+    let total: u64 = group_totals.iter().sum();
+    let cell = |n: u64, of: u64| {
         if of == 0 {
             "0".into()
         } else {
             format!("{n} ({:.0}%)", 100.0 * n as f64 / of as f64)
         }
     };
-    let pairs: (Vec<&str>, Vec<&str>) = values.iter().zip(group).filter_map(|(v, g)| Some(((*v)?, *g))).unzip();
-    let table = ContingencyTable::from_pairs(&pairs.0, &pairs.1);
-    let p = categorical_p(&table.counts);
     let mut rows = vec![Table1Row {
         label: format!("{name}, n (%)"),
         level: false,
         cells: vec![String::new(); names.len() + 1],
-        p,
+        p: categorical_p(&table.counts),
     }];
-    for level in levels {
-        let mut cells = vec![cell(level, None)];
-        cells.extend(names.iter().map(|g| cell(level, Some(g))));
+    for (level, counts) in table.row_levels.iter().zip(&table.counts) {
+        let mut cells = vec![cell(counts.iter().sum(), total)];
+        // A group whose values are all missing has no column in the table.
+        cells.extend(
+            names
+                .iter()
+                .map(|g| match table.column_levels.iter().position(|c| c == g) {
+                    Some(j) => cell(counts[j], group_totals[j]),
+                    None => cell(0, 0),
+                }),
+        );
         rows.push(Table1Row {
             label: level.to_string(),
             level: true,
