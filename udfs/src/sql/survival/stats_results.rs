@@ -8,13 +8,19 @@ use datafusion::common::{Result, ScalarValue, exec_err};
 use super::rows::Column;
 use crate::stats;
 
-/// Splits `(value, group)` rows into exactly two samples (groups in sorted order), `None` for no
-/// rows.
-fn two_samples(name: &str, columns: &[Column]) -> Result<Option<(Vec<f64>, Vec<f64>)>> {
+/// The values of `(value, group)` rows per group, groups in sorted order.
+fn samples(columns: &[Column]) -> BTreeMap<&str, Vec<f64>> {
     let mut groups: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
     for (v, g) in columns[0].numbers().iter().zip(columns[1].labels()) {
         groups.entry(g).or_default().push(*v);
     }
+    groups
+}
+
+/// Splits `(value, group)` rows into exactly two samples (groups in sorted order), `None` for no
+/// rows.
+fn two_samples(name: &str, columns: &[Column]) -> Result<Option<(Vec<f64>, Vec<f64>)>> {
+    let groups = samples(columns);
     match groups.len() {
         0 => Ok(None),
         2 => {
@@ -33,10 +39,7 @@ pub(super) fn mann_whitney_p(name: &str, _: &[DataType], columns: &[Column]) -> 
 }
 
 pub(super) fn kruskal_wallis_p(name: &str, _: &[DataType], columns: &[Column]) -> Result<ScalarValue> {
-    let mut groups: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
-    for (v, g) in columns[0].numbers().iter().zip(columns[1].labels()) {
-        groups.entry(g).or_default().push(*v);
-    }
+    let groups = samples(columns);
     if groups.len() == 1 {
         return exec_err!("{name}: needs at least two groups, found 1");
     }
