@@ -11,4 +11,14 @@ mod layout;
 pub(crate) mod nifti;
 
 pub use clinical::normalise_patient_id;
+
+/// The dataset folder to use when none is named: `$NPCQL_DATA`, else `./data-sample` when it
+/// holds the dataset's layout. Every front end (command line, Python) looks in this order.
+pub fn default_dir() -> Option<std::path::PathBuf> {
+    if let Some(dir) = std::env::var_os("NPCQL_DATA").filter(|v| !v.is_empty()) {
+        return Some(dir.into());
+    }
+    let local = std::path::PathBuf::from("data-sample");
+    local.join("MRI-Segments").is_dir().then_some(local)
+}
 pub use layout::{Dataset, DatasetProblem, Modality, PatientFolder};

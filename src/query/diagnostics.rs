@@ -28,6 +28,8 @@ fn diagnostic_position(error: &DataFusionError) -> Option<String> {
 /// line, and point at the bracket form where DataFusion 55 rejects `f(x).field`.
 pub fn clean_error(message: &str) -> String {
     let mut one_line = message.split_whitespace().collect::<Vec<_>>().join(" ");
+    // A function's own error (an unreadable mask under --strict) names its file already.
+    one_line = one_line.replacen("External error: ", "", 1);
     for kind in ["ParserError", "TokenizerError"] {
         if let Some(inner) = one_line.strip_prefix(&format!("SQL error: {kind}(\"")) {
             one_line = format!("syntax error: {}", inner.trim_end_matches("\")").replace("\\\"", "\""));

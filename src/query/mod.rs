@@ -19,7 +19,7 @@ use crate::Engine;
 use crate::error::Result;
 use crate::output::ResultWriter;
 
-pub use params::{Params, bind, parse_param};
+pub use params::{Params, bind, bind_literals, parse_param, string_literal};
 
 /// The rows one statement produced.
 #[derive(Debug)]

@@ -28,8 +28,21 @@ pub fn parse_param(arg: &str) -> Result<(String, String)> {
     Ok((name.to_string(), value.to_string()))
 }
 
-/// Replaces every `$NAME` placeholder in `sql` by its value as a SQL literal.
+/// Replaces every `$NAME` placeholder in `sql` by its value as a SQL literal (see the module
+/// documentation for how a value's text becomes one).
 pub fn bind(sql: &str, params: &Params) -> Result<String> {
+    let literals: Params = params.iter().map(|(k, v)| (k.clone(), literal(v))).collect();
+    substitute(sql, &literals, |name| format!("pass --param {name}=VALUE"))
+}
+
+/// Replaces every `$NAME` placeholder in `sql` by the SQL literal `literals[NAME]`, as written:
+/// for callers whose values are typed (Python's `params={...}`) and so already literals.
+pub fn bind_literals(sql: &str, literals: &Params) -> Result<String> {
+    substitute(sql, literals, |name| format!("give params a value for '{name}'"))
+}
+
+/// Replaces each placeholder by its literal; a missing one is an error ending in `hint(name)`.
+fn substitute(sql: &str, literals: &Params, hint: impl Fn(&str) -> String) -> Result<String> {
     let tokens = Tokenizer::new(&GenericDialect {}, sql)
         .tokenize_with_location()
         .map_err(|e| Error::Sql(datafusion::sql::sqlparser::parser::ParserError::from(e).into()))?;
@@ -43,25 +56,31 @@ pub fn bind(sql: &str, params: &Params) -> Result<String> {
         let Some(name) = placeholder.strip_prefix('$') else {
             continue;
         };
-        let value = params
+        let value = literals
             .get(name)
-            .ok_or_else(|| Error::Param(format!("no value for ${name}: pass --param {name}=VALUE")))?;
+            .ok_or_else(|| Error::Param(format!("no value for ${name}: {}", hint(name))))?;
         let start = offsets.of(token.span.start);
         out.push_str(&sql[copied..start]);
-        out.push_str(&literal(value));
+        out.push_str(value);
         copied = start + placeholder.len();
     }
     out.push_str(&sql[copied..]);
     Ok(out)
 }
 
-/// The SQL literal for a parameter value.
+/// The SQL literal for a parameter value given as text: a plain number as it is, anything else
+/// quoted.
 fn literal(value: &str) -> String {
     if is_plain_number(value) {
         value.to_string()
     } else {
-        format!("'{}'", value.replace('\'', "''"))
+        string_literal(value)
     }
+}
+
+/// `value` as a quoted SQL string literal.
+pub fn string_literal(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
 }
 
 /// `60`, `-1.5`, `0.25`, `1e3`; not `001` (an id), `+5`, `inf` or `NaN`.

@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::query::{self, Params};
 use figures::{ForestRow, KmGroup};
 pub use parse::{Block, View, parse_report};
-use rows::Rows;
+pub use rows::Rows;
 
 /// What is wrong with a report or one of its statements' results.
 #[derive(Debug, thiserror::Error)]
@@ -64,8 +64,18 @@ pub struct Report {
 /// from `params`. The statements run in the engine's session, so a view the report creates
 /// stays: a report meant to render more than once per session says `CREATE OR REPLACE VIEW`.
 pub async fn render(engine: &Engine, path: &Path, params: &Params) -> Result<Report> {
+    render_bound(engine, path, |text| query::bind(text, params)).await
+}
+
+/// As [`render`], with each `$NAME` replaced by the SQL literal `literals[NAME]` (for callers
+/// whose values are typed, as Python's are).
+pub async fn render_with_literals(engine: &Engine, path: &Path, literals: &Params) -> Result<Report> {
+    render_bound(engine, path, |text| query::bind_literals(text, literals)).await
+}
+
+async fn render_bound(engine: &Engine, path: &Path, bind: impl Fn(&str) -> Result<String>) -> Result<Report> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, "cannot read the report", e))?;
-    let text = query::bind(&text, params)?;
+    let text = bind(&text)?;
     let fault = |section: Option<&str>, fault: ReportFault| Error::Report {
         file: path.to_path_buf(),
         section: section.map(str::to_string),
@@ -101,6 +111,45 @@ pub async fn render(engine: &Engine, path: &Path, params: &Params) -> Result<Rep
     })
 }
 
+/// A figure drawn from one result, and what it shows in words.
+#[derive(Debug, Clone)]
+pub struct Figure {
+    pub svg: String,
+    pub caption: String,
+}
+
+/// The Kaplan–Meier figure of a result with columns `time`, `event` and (optional) `group`, as
+/// `-- show: km UNIT` draws it.
+pub fn km_figure(rows: &Rows, unit: &str) -> Result<Figure, ReportFault> {
+    let (groups, skipped) = km_groups(rows)?;
+    let figure = figures::km_plot(&groups, unit)?;
+    let mut caption = html::km_caption(&groups, &figure, unit);
+    if skipped > 0 {
+        caption.push_str(&format!(
+            " {skipped} rows with a NULL time, event or group are left out."
+        ));
+    }
+    Ok(Figure {
+        svg: figure.svg,
+        caption,
+    })
+}
+
+/// The forest plot of a result with columns `label`, `hr`, `hr_lower`, `hr_upper`, `p` (and
+/// optionally `n`, `events`), as `-- show: forest` draws it.
+pub fn forest_figure(rows: &Rows) -> Result<Figure, ReportFault> {
+    Ok(Figure {
+        svg: figures::forest_plot(&forest_rows(rows)?),
+        caption: "Hazard ratios with 95% confidence intervals (Wald), log scale.".into(),
+    })
+}
+
+/// A result as the report's HTML table (numbers to four significant digits, p-values as
+/// papers print them, the first rows only).
+pub fn html_table(rows: &Rows) -> String {
+    html::table(rows)
+}
+
 /// Runs one statement; `None` when it returns no columns (DDL such as CREATE VIEW).
 async fn run_statement(engine: &Engine, sql: &str) -> Result<Option<Rows>, ReportFault> {
     let describe = |e: Error| ReportFault::Statement {
@@ -123,23 +172,12 @@ fn show(page: &mut html::Page, view: &View, rows: &Rows) -> Result<String, Repor
     Ok(match view {
         View::Table => html::table(rows),
         View::Km { unit } => {
-            let (groups, skipped) = km_groups(rows)?;
-            let figure = figures::km_plot(&groups, unit)?;
-            let mut caption = html::km_caption(&groups, &figure, unit);
-            if skipped > 0 {
-                caption.push_str(&format!(
-                    " {skipped} rows with a NULL time, event or group are left out."
-                ));
-            }
-            page.figure("km", figure.svg, &caption)
+            let figure = km_figure(rows, unit)?;
+            page.figure("km", figure.svg, &figure.caption)
         }
         View::Forest => {
-            let svg = figures::forest_plot(&forest_rows(rows)?);
-            page.figure(
-                "forest",
-                svg,
-                "Hazard ratios with 95% confidence intervals (Wald), log scale.",
-            )
+            let figure = forest_figure(rows)?;
+            page.figure("forest", figure.svg, &figure.caption)
         }
         View::Table1 { by } => table1::to_html(&table1::table1(rows, by)?),
         View::Box { by } => {

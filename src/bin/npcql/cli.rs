@@ -103,12 +103,8 @@ pub fn resolve_data_dir(flag: Option<&Path>) -> Result<PathBuf> {
     if let Some(dir) = flag {
         return Ok(dir.to_path_buf());
     }
-    if let Some(dir) = std::env::var_os("NPCQL_DATA").filter(|v| !v.is_empty()) {
-        return Ok(PathBuf::from(dir));
-    }
-    let local = PathBuf::from("data-sample");
-    if local.join("MRI-Segments").is_dir() {
-        return Ok(local);
+    if let Some(dir) = npcql::dataset::default_dir() {
+        return Ok(dir);
     }
     let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join("data-sample");
     if bundled.is_dir() {

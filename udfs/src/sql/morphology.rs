@@ -220,7 +220,9 @@ fn features_of(paths: &StringArray, functions: &FunctionContext) -> Result<Vec<O
     for result in &results {
         if let Err(e) = result {
             if functions.strict {
-                return exec_err!("{e}");
+                // External, so a front end can tell a bad file from bad SQL (Python raises
+                // npcql.FileError); the message is the mask error's own.
+                return Err(datafusion::error::DataFusionError::External(Box::new(e.clone())));
             }
             functions.warn(e.to_string());
         }
@@ -493,6 +495,11 @@ mod tests {
             Err(e) => e,
         };
         assert!(err.to_string().contains(missing), "{err}");
+        // The mask's own error, so a front end can tell a bad file from bad SQL.
+        let datafusion::error::DataFusionError::External(root) = err.find_root() else {
+            panic!("{err:?}")
+        };
+        assert!(root.downcast_ref::<MaskError>().is_some(), "{root:?}");
     }
 
     // On tokio's multi-threaded runtime (as the CLI and the shell run queries) meshing leaves the

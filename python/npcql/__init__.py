@@ -1,0 +1,301 @@
+"""npcql: SQL over the nasopharyngeal-carcinoma MRI dataset, from Python.
+
+Open the dataset, run npcql's SQL (tumour morphology, survival statistics) and get Arrow data
+back without a copy::
+
+    import npcql
+    con = npcql.connect("data-sample")
+    res = con.sql("SELECT ebv_status, km_median(pfs_months, pfs_event) AS median_pfs "
+                  "FROM patients GROUP BY 1")
+    res.to_arrow()          # pyarrow.Table (also to_pandas(), to_polars(), fetchall())
+    npcql.km_plot(con.sql("SELECT pfs_months AS time, pfs_event AS event, "
+                          "ebv_status AS \\"group\\" FROM patients"))
+
+A result implements the Arrow PyCapsule interface (``__arrow_c_stream__``), so
+``pyarrow.table(res)``, ``polars.DataFrame(res)`` and DuckDB's ``SELECT * FROM res`` read it
+directly. Errors are :class:`npcql.Error` and its subclasses, with the command line's one-line
+message. Queries release the GIL; Ctrl-C (KeyboardInterrupt) cancels a running query; one
+connection may be shared by several threads.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import html
+import math
+import os
+import threading
+import warnings as _warnings
+from typing import TYPE_CHECKING, Any, Mapping
+
+from . import _native
+from ._native import DatasetError, Error, FileError, ReportError, SqlError
+
+if TYPE_CHECKING:
+    import pandas
+    import polars
+    import pyarrow
+
+__all__ = [
+    "connect",
+    "Connection",
+    "QueryResult",
+    "Report",
+    "Figure",
+    "km_plot",
+    "forest_plot",
+    "Error",
+    "SqlError",
+    "DatasetError",
+    "FileError",
+    "ReportError",
+    "NpcqlWarning",
+]
+__version__: str = _native.__version__
+
+# Rows a result shows when printed (the command line's table) before it says how many more.
+_PRINTED_ROWS = 40
+
+
+class NpcqlWarning(UserWarning):
+    """A problem with the data that did not stop the query: an unreadable mask (its value is
+    NULL), a clinical cell that could not be read. ``Connection.warnings()`` lists them all."""
+
+
+def connect(path: str | os.PathLike[str] | None = None, *, strict: bool = False) -> Connection:
+    """Open the dataset at ``path`` and return a :class:`Connection` to query it.
+
+    ``path`` is the dataset folder (the archive root, ``ROOT/data`` or ``MRI-Segments``), as
+    ``npcql -d`` takes it; by default ``$NPCQL_DATA``, else ``./data-sample``. The clinical
+    sheet is read now; DICOM and NIfTI headers when a query first needs them.
+
+    With ``strict=True`` a bad input (an unreadable mask, a clinical cell that cannot be read)
+    raises :class:`npcql.FileError` instead of giving NULL and a warning.
+
+    Raises :class:`npcql.DatasetError` when the folder is missing or not laid out as the
+    dataset is, :class:`npcql.FileError` when its clinical sheet or ``npcql.toml`` cannot be
+    used.
+    """
+    return Connection(path, strict=strict)
+
+
+class Connection:
+    """An open dataset: the tables ``patients``, ``scans``, ``masks``, ``dataset_issues`` and the
+    view ``morphology``, with npcql's SQL functions. Safe to share between threads."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, strict: bool = False) -> None:
+        self._native = _native.Connection(None if path is None else os.fspath(path), strict)
+        self._strict = strict
+        self._warnings: list[str] = []
+        self._lock = threading.Lock()
+        self._collect_warnings()
+
+    def sql(self, query: str, params: Mapping[str, Any] | None = None) -> QueryResult:
+        """Run ``query`` (one or more statements; the last one's rows are returned).
+
+        ``$NAME`` placeholders take their values from ``params`` with their Python types: a
+        ``str`` is always a string (``{"id": "001"}`` gives ``'001'``), ``int``/``float``/
+        ``Decimal`` a number, ``bool`` TRUE/FALSE, ``None`` NULL, ``date``/``datetime`` a
+        DATE/TIMESTAMP.
+
+        Raises :class:`npcql.SqlError` for bad SQL or a missing parameter (the message says
+        where), :class:`npcql.FileError` for an unreadable mask when the connection is strict.
+        Ctrl-C cancels the query and raises KeyboardInterrupt.
+        """
+        literals = None if params is None else _literals(params)
+        result = QueryResult(self._native.sql(query, literals))
+        self._collect_warnings()
+        return result
+
+    def tables(self) -> list[str]:
+        """The names of the tables and views, sorted."""
+        return self._native.tables()
+
+    def schema(self, table: str) -> pyarrow.Schema:
+        """The columns and types of ``table`` as a ``pyarrow.Schema`` (no header is read)."""
+        import pyarrow
+
+        return pyarrow.schema(self._native.table_schema(table))
+
+    def warnings(self, clear: bool = False) -> list[str]:
+        """Every warning this connection has recorded, oldest first: unreadable masks (whose
+        values are NULL), clinical cells that could not be read. ``clear=True`` empties the
+        list after returning it."""
+        with self._lock:
+            listed = list(self._warnings)
+            if clear:
+                self._warnings.clear()
+        return listed
+
+    def report(self, path: str | os.PathLike[str], params: Mapping[str, Any] | None = None) -> Report:
+        """Render the report file at ``path`` (a ``.sql`` file with ``-- show:`` comments, as
+        ``npcql report`` takes it). The result shows inline in Jupyter; ``.save(file)`` writes
+        the page. Raises :class:`npcql.ReportError` when a view cannot be drawn."""
+        literals = None if params is None else _literals(params)
+        page, figures, warnings = self._native.report(os.fspath(path), literals)
+        self._collect_warnings()
+        return Report(page, dict(figures), warnings)
+
+    def __repr__(self) -> str:
+        return f"<npcql.Connection tables={self.tables()}>"
+
+    def _collect_warnings(self) -> None:
+        new = self._native.take_warnings()
+        if not new:
+            return
+        with self._lock:
+            self._warnings.extend(new)
+        if self._strict:
+            raise FileError(new[0])
+        more = f" (and {len(new) - 1} more; connection.warnings() lists them)" if len(new) > 1 else ""
+        # stacklevel 3: the caller of sql()/report()/connect().
+        _warnings.warn(new[0] + more, NpcqlWarning, stacklevel=3)
+
+
+class QueryResult:
+    """One statement's rows: Arrow record batches held by the engine.
+
+    Convert with :meth:`to_arrow`, :meth:`to_pandas`, :meth:`to_polars` or :meth:`fetchall`, or
+    hand it to any library that reads the Arrow PyCapsule interface. Printing it shows the
+    command line's table; Jupyter shows an HTML table.
+    """
+
+    def __init__(self, native: _native.QueryResult) -> None:
+        self._native = native
+
+    @property
+    def columns(self) -> list[str]:
+        """The column names."""
+        return self._native.columns
+
+    @property
+    def num_rows(self) -> int:
+        return self._native.num_rows
+
+    def __len__(self) -> int:
+        return self._native.num_rows
+
+    def to_arrow(self) -> pyarrow.Table:
+        """The rows as a ``pyarrow.Table`` that reads the engine's buffers (no copy)."""
+        import pyarrow
+
+        return pyarrow.table(self)
+
+    def to_pandas(self) -> pandas.DataFrame:
+        """The rows as a pandas DataFrame (through pyarrow)."""
+        return self.to_arrow().to_pandas()
+
+    def to_polars(self) -> polars.DataFrame:
+        """The rows as a polars DataFrame (no copy)."""
+        import polars
+
+        return polars.from_arrow(self.to_arrow())
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        """The rows as a list of tuples of Python values (STRUCTs as dicts, LISTs as lists)."""
+        table = self.to_arrow()
+        return list(zip(*(column.to_pylist() for column in table.columns)))
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        return self._native.__arrow_c_stream__(requested_schema)
+
+    def __arrow_c_schema__(self) -> object:
+        return self._native.__arrow_c_schema__()
+
+    def __repr__(self) -> str:
+        text = self._native.table_text(_PRINTED_ROWS)
+        return text.rstrip("\n") if text else "<npcql.QueryResult: no columns>"
+
+    def _repr_html_(self) -> str:
+        return self._native.html_table()
+
+
+class Figure:
+    """An SVG figure drawn by npcql's renderer (the one ``npcql report`` uses). Shows inline in
+    Jupyter; ``.svg`` is the document, ``.caption`` says what it shows, ``.save(file)`` writes it."""
+
+    def __init__(self, svg: str, caption: str) -> None:
+        self.svg = svg
+        self.caption = caption
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(self.svg)
+
+    def _repr_svg_(self) -> str:
+        return self.svg
+
+    def __repr__(self) -> str:
+        return f"<npcql.Figure: {self.caption}>"
+
+
+def km_plot(result: QueryResult, unit: str = "months") -> Figure:
+    """The Kaplan–Meier figure of a result with columns ``time``, ``event`` (1 progression or
+    death, 0 censored) and optionally ``group``: curves with 95% bands, censor ticks, medians,
+    the log-rank p and the number-at-risk table, as ``-- show: km`` draws them in a report.
+    ``unit`` labels the time axis. Raises :class:`npcql.ReportError` for a missing column."""
+    svg, caption = _native_of(result).km_plot(unit)
+    return Figure(svg, caption)
+
+
+def forest_plot(result: QueryResult) -> Figure:
+    """The forest plot of a result with columns ``label``, ``hr``, ``hr_lower``, ``hr_upper``,
+    ``p`` (and optionally ``n``, ``events``), as ``-- show: forest`` draws it."""
+    svg, caption = _native_of(result).forest_plot()
+    return Figure(svg, caption)
+
+
+class Report:
+    """A rendered report: ``.html`` (one self-contained page), ``.figures`` (file name to SVG),
+    ``.warnings``. Shows inline in Jupyter; ``.save(file)`` writes the page."""
+
+    def __init__(self, page: str, figures: dict[str, str], warnings: list[str]) -> None:
+        self.html = page
+        self.figures = figures
+        self.warnings = warnings
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(self.html)
+
+    def _repr_html_(self) -> str:
+        # The page has its own <html>, styles and title: a frame keeps them from the notebook's.
+        return (
+            f'<iframe srcdoc="{html.escape(self.html, quote=True)}" '
+            'style="width:100%;height:80vh;border:none"></iframe>'
+        )
+
+    def __repr__(self) -> str:
+        return f"<npcql.Report: {len(self.html)} bytes, {len(self.figures)} figures, {len(self.warnings)} warnings>"
+
+
+def _native_of(result: QueryResult) -> _native.QueryResult:
+    if not isinstance(result, QueryResult):
+        raise TypeError(f"expected an npcql.QueryResult (from connection.sql), got {type(result).__name__}")
+    return result._native
+
+
+def _literals(params: Mapping[str, Any]) -> dict[str, str]:
+    """Each parameter as the SQL literal of its Python value."""
+    return {str(name).lstrip("$"): _literal(name, value) for name, value in params.items()}
+
+
+def _literal(name: object, value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else f"CAST('{value}' AS DOUBLE)"
+    if isinstance(value, decimal.Decimal):
+        return str(value) if value.is_finite() else f"CAST('{value}' AS DOUBLE)"
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, datetime.datetime):
+        return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
+    if isinstance(value, datetime.date):
+        return f"DATE '{value.isoformat()}'"
+    raise TypeError(f"params: ${name} is a {type(value).__name__}; use str, int, float, bool, None or a date")

@@ -1,0 +1,367 @@
+//! `npcql._native`: the library's public API as a Python extension module. The Python package
+//! (`python/npcql/__init__.py`) wraps it with type hints, docstrings and the pandas/polars
+//! conveniences; everything that touches the engine is here.
+//!
+//! Every call into the engine runs on one shared tokio runtime while the calling thread waits
+//! without the GIL, waking every 50 ms to let Python deliver Ctrl-C (which cancels the query).
+//! A panic in the engine is caught and raised as `npcql.Error`, never as Python's
+//! `PanicException`.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
+use std::sync::mpsc::{RecvTimeoutError, channel};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use arrow_array::ffi_stream::FFI_ArrowArrayStream;
+use arrow_array::{Array, RecordBatch, RecordBatchIterator};
+use arrow_schema::ffi::FFI_ArrowSchema;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::error::DataFusionError;
+use futures::FutureExt;
+use npcql::Engine;
+use npcql::output::{Format, TableOptions, write_result};
+use npcql::query::{self, diagnostics};
+use npcql::report::{self, Rows};
+use pyo3::create_exception;
+use pyo3::exceptions::PyException;
+use pyo3::prelude::*;
+use pyo3::types::PyCapsule;
+
+create_exception!(
+    npcql,
+    Error,
+    PyException,
+    "Anything npcql refuses: the message is the command line's one line."
+);
+create_exception!(
+    npcql,
+    SqlError,
+    Error,
+    "Bad SQL, an unknown table or function, a missing $NAME value, a failed function."
+);
+create_exception!(
+    npcql,
+    DatasetError,
+    Error,
+    "The dataset folder is missing or is not laid out as the dataset is."
+);
+create_exception!(
+    npcql,
+    FileError,
+    Error,
+    "A file of the dataset (mask, clinical sheet, npcql.toml, report) cannot be used."
+);
+create_exception!(
+    npcql,
+    ReportError,
+    Error,
+    "A report's comments or a statement's rows do not fit the view it asks for."
+);
+
+/// The Python exception for a library error, carrying the command line's one-line message.
+fn to_py(error: npcql::Error, sql: &str) -> PyErr {
+    let message = match &error {
+        npcql::Error::Sql(_) => diagnostics::describe(&error, sql),
+        other => other.to_string(),
+    };
+    match &error {
+        npcql::Error::Dataset(_) => DatasetError::new_err(message),
+        npcql::Error::File { .. } | npcql::Error::Write(_) => FileError::new_err(message),
+        npcql::Error::Report { .. } => ReportError::new_err(message),
+        npcql::Error::Sql(e) if is_file_fault(e) => FileError::new_err(message),
+        _ => SqlError::new_err(message),
+    }
+}
+
+/// Whether a query failed on a file (an unreadable mask under `strict`), not on its SQL.
+fn is_file_fault(error: &DataFusionError) -> bool {
+    matches!(error.find_root(), DataFusionError::External(e)
+        if e.downcast_ref::<npcql_udfs::morphology::MaskError>().is_some())
+}
+
+/// The runtime every query of every connection runs on.
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| tokio::runtime::Runtime::new().expect("cannot start the tokio runtime"))
+}
+
+/// Runs `work` on the runtime with the GIL released. Ctrl-C raises KeyboardInterrupt and calls
+/// `on_interrupt` (the task is aborted: DataFusion stops at its next batch); a panic becomes
+/// `npcql.Error`.
+fn wait_for<T: Send + 'static>(
+    py: Python<'_>,
+    work: impl Future<Output = PyResult<T>> + Send + 'static,
+    on_interrupt: impl FnOnce(),
+) -> PyResult<T> {
+    let (sender, receiver) = channel();
+    let task = runtime().spawn(async move {
+        let outcome = AssertUnwindSafe(work).catch_unwind().await;
+        let _ = sender.send(outcome);
+    });
+    let mut receiver = receiver;
+    loop {
+        // The receiver goes into the GIL-free closure and comes back (it is Send, not Sync).
+        let (received, back) = py.detach(move || (receiver.recv_timeout(Duration::from_millis(50)), receiver));
+        receiver = back;
+        match received {
+            Ok(Ok(result)) => return result,
+            Ok(Err(panic)) => {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                return Err(Error::new_err(format!("internal error (please report it): {what}")));
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                if let Err(interrupt) = py.check_signals() {
+                    task.abort();
+                    on_interrupt();
+                    return Err(interrupt);
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => return Err(Error::new_err("the query stopped unexpectedly")),
+        }
+    }
+}
+
+/// A rendered report for Python: (html, [(file name, svg)], warnings).
+type RenderedReport = (String, Vec<(String, String)>, Vec<String>);
+
+/// An open dataset (`npcql.connect`). One engine serves any number of Python threads.
+#[pyclass(frozen, module = "npcql._native")]
+struct Connection {
+    engine: Arc<Engine>,
+}
+
+#[pymethods]
+impl Connection {
+    /// Opens `path` (or `$NPCQL_DATA`, else `./data-sample`).
+    #[new]
+    #[pyo3(signature = (path=None, strict=false))]
+    fn new(py: Python<'_>, path: Option<PathBuf>, strict: bool) -> PyResult<Self> {
+        let path = path
+            .or_else(npcql::dataset::default_dir)
+            .ok_or_else(|| DatasetError::new_err("no dataset: pass its folder to npcql.connect() or set NPCQL_DATA"))?;
+        let open = async move { Engine::open(&path, strict).map_err(|e| to_py(e, "")) };
+        let engine = wait_for(py, open, || {})?;
+        Ok(Connection {
+            engine: Arc::new(engine),
+        })
+    }
+
+    /// Runs every statement of `sql` (`$NAME` placeholders replaced by the SQL literals in
+    /// `literals`) and returns the last one's rows.
+    #[pyo3(signature = (sql, literals=None))]
+    fn sql(&self, py: Python<'_>, sql: String, literals: Option<BTreeMap<String, String>>) -> PyResult<QueryResult> {
+        let engine = self.engine.clone();
+        let functions = engine.functions().clone();
+        functions.start_query();
+        let run = async move {
+            let bound = query::bind_literals(&sql, &literals.unwrap_or_default()).map_err(|e| to_py(e, &sql))?;
+            let results = query::run(&engine, &bound).await.map_err(|e| to_py(e, &bound))?;
+            let last = results.into_iter().last();
+            Ok(match last {
+                Some(result) => QueryResult {
+                    schema: result.schema,
+                    batches: result.batches,
+                },
+                None => QueryResult::empty(),
+            })
+        };
+        wait_for(py, run, || functions.cancel())
+    }
+
+    /// The warnings recorded since the last call (unreadable masks, bad clinical cells).
+    fn take_warnings(&self) -> Vec<String> {
+        self.engine.take_warnings()
+    }
+
+    /// The tables and views of the session, sorted.
+    fn tables(&self) -> PyResult<Vec<String>> {
+        let ctx = self.engine.ctx();
+        let mut names = ctx
+            .catalog("datafusion")
+            .and_then(|c| c.schema("public"))
+            .map(|s| s.table_names())
+            .unwrap_or_default();
+        names.sort();
+        Ok(names)
+    }
+
+    /// The table `name` with no rows: its schema, without reading any header.
+    fn table_schema(&self, py: Python<'_>, name: String) -> PyResult<QueryResult> {
+        let engine = self.engine.clone();
+        let lookup = async move {
+            let table = engine
+                .ctx()
+                .table_provider(name.as_str())
+                .await
+                .map_err(|e| to_py(npcql::Error::Sql(e), &name))?;
+            Ok(QueryResult {
+                schema: table.schema(),
+                batches: Vec::new(),
+            })
+        };
+        wait_for(py, lookup, || {})
+    }
+
+    /// Renders the report file at `path`: (html, [(file name, svg)], warnings).
+    #[pyo3(signature = (path, literals=None))]
+    fn report(
+        &self,
+        py: Python<'_>,
+        path: PathBuf,
+        literals: Option<BTreeMap<String, String>>,
+    ) -> PyResult<RenderedReport> {
+        let engine = self.engine.clone();
+        let functions = engine.functions().clone();
+        functions.start_query();
+        let render = async move {
+            let report = report::render_with_literals(&engine, &path, &literals.unwrap_or_default())
+                .await
+                .map_err(|e| to_py(e, ""))?;
+            Ok((report.html, report.figures, report.warnings))
+        };
+        wait_for(py, render, || functions.cancel())
+    }
+
+    /// Runs `sql` `runs` times in Rust and returns each run's seconds (rows collected, nothing
+    /// converted): the baseline of the Python overhead benchmark.
+    fn time_in_rust(&self, py: Python<'_>, sql: String, runs: usize) -> PyResult<Vec<f64>> {
+        let engine = self.engine.clone();
+        let timed = async move {
+            let mut seconds = Vec::with_capacity(runs);
+            for _ in 0..runs {
+                let start = std::time::Instant::now();
+                query::run(&engine, &sql).await.map_err(|e| to_py(e, &sql))?;
+                seconds.push(start.elapsed().as_secs_f64());
+            }
+            Ok(seconds)
+        };
+        wait_for(py, timed, || {})
+    }
+}
+
+/// One statement's rows, as the engine produced them (Arrow record batches).
+#[pyclass(frozen, module = "npcql._native")]
+struct QueryResult {
+    schema: SchemaRef,
+    batches: Vec<RecordBatch>,
+}
+
+impl QueryResult {
+    fn empty() -> Self {
+        QueryResult {
+            schema: Arc::new(datafusion::arrow::datatypes::Schema::empty()),
+            batches: Vec::new(),
+        }
+    }
+
+    fn rows(&self) -> PyResult<Rows> {
+        Rows::new(&self.schema, &self.batches).map_err(|e| Error::new_err(e.to_string()))
+    }
+
+    fn figure_error(fault: report::ReportFault) -> PyErr {
+        ReportError::new_err(fault.to_string())
+    }
+}
+
+#[pymethods]
+impl QueryResult {
+    /// The Arrow C stream of the batches (the PyCapsule interface): consumers read the
+    /// engine's buffers in place. `requested_schema` is ignored, as the protocol allows.
+    #[pyo3(signature = (requested_schema=None))]
+    fn __arrow_c_stream__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        let _ = requested_schema;
+        let batches = self.batches.clone().into_iter().map(Ok);
+        let reader = RecordBatchIterator::new(batches, self.schema.clone());
+        let stream = FFI_ArrowArrayStream::new(Box::new(reader));
+        PyCapsule::new_with_value(py, stream, c"arrow_array_stream")
+    }
+
+    /// The schema as an Arrow C schema capsule.
+    fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyCapsule>> {
+        let schema = FFI_ArrowSchema::try_from(self.schema.as_ref()).map_err(|e| Error::new_err(e.to_string()))?;
+        PyCapsule::new_with_value(py, schema, c"arrow_schema")
+    }
+
+    #[getter]
+    fn num_rows(&self) -> usize {
+        self.batches.iter().map(RecordBatch::num_rows).sum()
+    }
+
+    #[getter]
+    fn columns(&self) -> Vec<String> {
+        self.schema.fields().iter().map(|f| f.name().clone()).collect()
+    }
+
+    /// The rows as the command line's table, at most `max_rows` of them (0: all).
+    fn table_text(&self, max_rows: usize) -> PyResult<String> {
+        if self.schema.fields().is_empty() {
+            return Ok(String::new());
+        }
+        let mut out = Vec::new();
+        write_result(
+            &mut out,
+            Format::Table,
+            &self.schema,
+            &self.batches,
+            TableOptions { max_rows },
+        )
+        .map_err(|e| Error::new_err(e.to_string()))?;
+        Ok(String::from_utf8_lossy(&out).into_owned())
+    }
+
+    /// The rows as the report's HTML table.
+    fn html_table(&self) -> PyResult<String> {
+        Ok(report::html_table(&self.rows()?))
+    }
+
+    /// The Kaplan–Meier figure of columns `time`, `event`, `group`: (svg, caption).
+    fn km_plot(&self, unit: &str) -> PyResult<(String, String)> {
+        let figure = report::km_figure(&self.rows()?, unit).map_err(Self::figure_error)?;
+        Ok((figure.svg, figure.caption))
+    }
+
+    /// The forest plot of columns `label`, `hr`, `hr_lower`, `hr_upper`, `p`: (svg, caption).
+    fn forest_plot(&self) -> PyResult<(String, String)> {
+        let figure = report::forest_figure(&self.rows()?).map_err(Self::figure_error)?;
+        Ok((figure.svg, figure.caption))
+    }
+
+    /// Where each column's buffers live in memory, batch by batch (data buffers of the top
+    /// level arrays): lets a test check that Python reads the engine's memory, not a copy.
+    fn buffer_addresses(&self) -> Vec<usize> {
+        let mut addresses = Vec::new();
+        for batch in &self.batches {
+            for column in batch.columns() {
+                let data = column.to_data();
+                addresses.extend(data.buffers().iter().map(|b| b.as_ptr() as usize));
+            }
+        }
+        addresses
+    }
+}
+
+/// The extension module: the classes and the exceptions (re-exported by `npcql`).
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add_class::<Connection>()?;
+    m.add_class::<QueryResult>()?;
+    m.add("Error", py.get_type::<Error>())?;
+    m.add("SqlError", py.get_type::<SqlError>())?;
+    m.add("DatasetError", py.get_type::<DatasetError>())?;
+    m.add("FileError", py.get_type::<FileError>())?;
+    m.add("ReportError", py.get_type::<ReportError>())?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

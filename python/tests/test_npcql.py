@@ -1,0 +1,217 @@
+"""`import npcql` as a notebook uses it: results against the command line, Arrow without copies,
+exceptions, parameters, Ctrl-C, threads, figures and reports."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import duckdb
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pytest
+
+import npcql
+
+from conftest import DATA, ROOT
+
+SAVED_ANALYSES = sorted(p for p in (ROOT / "queries").glob("*.sql") if p.name != "survival_report.sql")
+
+
+def statements(sql: str) -> list[str]:
+    """The statements of a saved analysis: split at `;` outside strings and `--` comments."""
+    out, current, quote, comment = [], [], None, False
+    for i, c in enumerate(sql):
+        if comment:
+            comment = c != "\n"
+        elif quote:
+            quote = None if c == quote else quote
+        elif c in "'\"":
+            quote = c
+        elif c == "-" and sql[i : i + 2] == "--":
+            comment = True
+        elif c == ";":
+            out.append("".join(current))
+            current = []
+            continue
+        current.append(c)
+    out.append("".join(current))
+    return [s for s in out if any(line.strip() and not line.strip().startswith("--") for line in s.splitlines())]
+
+
+@pytest.mark.parametrize("path", SAVED_ANALYSES, ids=lambda p: p.name)
+def test_saved_analyses_equal_the_command_line(cli, tmp_path, path):
+    con = npcql.connect(DATA)  # its own session: the analyses create views
+    views = []  # the statements so far that return no rows; the CLI runs them before each query
+    for i, sql in enumerate(statements(path.read_text())):
+        got = con.sql(sql)
+        if not got.columns:
+            views.append(sql)
+            continue
+        source, out = tmp_path / f"{i}.sql", tmp_path / f"{i}.arrow"
+        source.write_text(";\n".join([*views, sql]))
+        cli("-f", str(source), "-o", str(out))
+        with pa.ipc.open_file(out) as reader:
+            expected = reader.read_all()
+        assert got.to_arrow().schema == expected.schema, sql
+        assert got.to_arrow().equals(expected), sql
+
+
+def test_printed_result_is_the_command_lines_table(con, cli):
+    sql = "SELECT patient_id, ebv_status, pfs_months FROM patients ORDER BY patient_id LIMIT 5"
+    table = cli("-c", sql, "--format", "table").stdout.decode()
+    assert repr(con.sql(sql)) == table.rstrip("\n")
+    assert str(con.sql(sql)) == repr(con.sql(sql))
+
+
+def test_to_arrow_reads_the_engines_buffers(con):
+    res = con.sql("SELECT patient_id, pfs_months, pfs_months * 2 AS doubled FROM patients")
+    engine = set(res._native.buffer_addresses())
+    assert engine, "the result has buffers"
+    table = res.to_arrow()
+    arrow = {b.address for column in table.columns for chunk in column.chunks for b in chunk.buffers() if b}
+    assert engine <= arrow, "to_arrow() copied the engine's buffers"
+
+
+def test_nested_results_are_arrow_lists_and_structs(con):
+    res = con.sql("SELECT km_curve(pfs_months, pfs_event) AS curve, cox_ph(pfs_months, pfs_event, age) AS cox FROM patients")
+    table = res.to_arrow()
+    curve, cox = table.schema.field("curve").type, table.schema.field("cox").type
+    assert pa.types.is_list(curve) and pa.types.is_struct(curve.value_type)
+    assert pa.types.is_struct(cox) and {"hr", "p"} <= {f.name for f in cox}
+    (row,) = res.fetchall()
+    assert isinstance(row[0], list) and set(row[0][0]) >= {"time", "survival"}
+    assert 0 < row[1]["p"] <= 1
+
+
+def test_consumers_take_the_result_directly(con):
+    res = con.sql("SELECT ebv_status, count(*) AS n FROM patients GROUP BY 1 ORDER BY 1")
+    expected = res.to_arrow()
+    assert pa.table(res).equals(expected)
+    assert pl.DataFrame(res).equals(pl.from_arrow(expected))
+    assert res.to_polars().equals(pl.from_arrow(expected))
+    pd.testing.assert_frame_equal(res.to_pandas(), expected.to_pandas())
+    assert duckdb.sql("SELECT sum(n) FROM res").fetchall() == [(sum(expected["n"].to_pylist()),)]
+    assert res.fetchall() == list(zip(*(c.to_pylist() for c in expected.columns)))
+    assert res.columns == ["ebv_status", "n"] and len(res) == res.num_rows == expected.num_rows
+    assert "<table" in res._repr_html_()
+
+
+def test_parameters_keep_their_python_types(con):
+    one = con.sql("SELECT patient_id FROM patients WHERE patient_id = $id", params={"id": "001"})
+    assert one.fetchall() == [("001",)]
+    row = con.sql("SELECT $n + 1 AS n, $x AS x, $s AS s, $b AS b, $none IS NULL AS missing", params={"n": 41, "x": 0.5, "s": "60", "b": True, "none": None}).fetchall()
+    assert row == [(42, 0.5, "60", True, True)]
+    quoted = con.sql("SELECT $s AS s", params={"s": "O'Neil"}).fetchall()
+    assert quoted == [("O'Neil",)]
+    with pytest.raises(npcql.SqlError, match=r"no value for \$id"):
+        con.sql("SELECT * FROM patients WHERE patient_id = $id")
+    with pytest.raises(TypeError, match=r"\$id is a list"):
+        con.sql("SELECT $id", params={"id": [1]})
+
+
+def test_bad_query_raises_sql_error_with_its_position(con):
+    with pytest.raises(npcql.SqlError) as caught:
+        con.sql("SELECT ebv_statsu FROM patients")
+    assert "ebv_statsu" in str(caught.value) and "(at line 1, column 8)" in str(caught.value)
+    assert isinstance(caught.value, npcql.Error)
+    with pytest.raises(npcql.SqlError, match="syntax error"):
+        con.sql("SELEC 1")
+
+
+def test_missing_dataset_raises_dataset_error(tmp_path):
+    with pytest.raises(npcql.DatasetError, match=str(tmp_path / "nowhere")):
+        npcql.connect(tmp_path / "nowhere")
+
+
+def test_unreadable_mask_is_null_with_a_warning_or_an_error_when_strict(broken_copy):
+    data, mask = broken_copy
+    sql = "SELECT path, tumor_volume(path) AS volume FROM masks ORDER BY path"
+    con = npcql.connect(data)
+    with pytest.warns(npcql.NpcqlWarning, match=mask.name):
+        rows = con.sql(sql).fetchall()
+    assert dict(rows)[str(mask)] is None
+    assert sum(v is not None for _, v in rows) == len(rows) - 1, "every healthy mask still has its volume"
+    assert any(mask.name in w for w in con.warnings())
+    assert con.warnings(clear=True) and con.warnings() == []
+
+    strict = npcql.connect(data, strict=True)
+    with pytest.raises(npcql.FileError, match=mask.name):
+        strict.sql(f"SELECT tumor_volume('{mask}')")
+
+
+def test_ctrl_c_cancels_a_running_query(con):
+    main = threading.main_thread().ident
+    timer = threading.Timer(0.5, signal.pthread_kill, (main, signal.SIGINT))
+    timer.start()
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        con.sql("SELECT sum(value % 7) FROM range(100000000000)")
+    assert time.monotonic() - start < 5
+    timer.join()
+    assert con.sql("SELECT 1 AS one").fetchall() == [(1,)], "the connection still works"
+
+
+def test_one_connection_serves_many_threads():
+    con = npcql.connect(DATA)
+    queries = []
+    for path in SAVED_ANALYSES:
+        for statement in statements(path.read_text()):
+            # Views are created once, here; the threads run the queries.
+            if con.sql(statement).columns:
+                queries.append(statement)
+    serial = [con.sql(q).to_arrow() for q in queries]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        parallel = list(pool.map(lambda q: con.sql(q).to_arrow(), queries * 2))
+    for got, want in zip(parallel, serial * 2):
+        assert got.equals(want)
+
+
+def test_tables_and_schema(con):
+    assert {"patients", "scans", "masks", "dataset_issues", "morphology"} <= set(con.tables())
+    schema = con.schema("masks")
+    assert isinstance(schema, pa.Schema) and {"patient_id", "modality", "path"} <= set(schema.names)
+    with pytest.raises(npcql.SqlError, match="nowhere"):
+        con.schema("nowhere")
+
+
+def test_figures_use_the_report_renderer(con):
+    km = npcql.km_plot(con.sql('SELECT pfs_months AS time, pfs_event AS event, ebv_status AS "group" FROM patients WHERE ebv_status IS NOT NULL'))
+    assert km._repr_svg_().startswith("<svg") and "Number at risk" in km.svg
+    assert "median" in km.caption
+    forest = npcql.forest_plot(
+        con.sql("SELECT 'age' AS label, c.hr AS hr, c.hr_lower AS hr_lower, c.hr_upper AS hr_upper, c.p AS p FROM (SELECT cox_ph(pfs_months, pfs_event, age) AS c FROM patients)")
+    )
+    assert forest.svg.startswith("<svg")
+    with pytest.raises(npcql.ReportError, match="needs a column named time"):
+        npcql.km_plot(con.sql("SELECT 1 AS x"))
+    with pytest.raises(TypeError):
+        npcql.km_plot("SELECT 1")
+
+
+def test_report_renders_and_shows_inline(con, tmp_path):
+    report = con.report(ROOT / "queries" / "survival_report.sql")
+    assert report.html.startswith("<!DOCTYPE html>") and report.figures
+    assert report._repr_html_().startswith("<iframe srcdoc=")
+    report.save(tmp_path / "r.html")
+    assert (tmp_path / "r.html").read_text() == report.html
+    with pytest.raises(npcql.FileError, match="cannot read the report"):
+        con.report(tmp_path / "missing.sql")
+
+
+def test_help_reads_well():
+    assert "strict" in npcql.connect.__doc__ and "NPCQL_DATA" in npcql.connect.__doc__
+    assert npcql.Connection.sql.__doc__ and npcql.QueryResult.to_arrow.__doc__
+
+
+def test_example_script_runs(tmp_path):
+    script = ROOT / "python" / "examples" / "survival_analysis.py"
+    done = subprocess.run([sys.executable, str(script), "--data", str(DATA), "--out", str(tmp_path)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "log-rank p" in done.stdout
+    assert (tmp_path / "pfs_by_ebv.svg").read_text().startswith("<svg")
