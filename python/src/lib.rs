@@ -108,14 +108,7 @@ fn wait_for<T: Send + 'static>(
         receiver = back;
         match received {
             Ok(Ok(result)) => return result,
-            Ok(Err(panic)) => {
-                let what = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_default();
-                return Err(Error::new_err(format!("internal error (please report it): {what}")));
-            }
+            Ok(Err(panic)) => return Err(panic_error(panic)),
             Err(RecvTimeoutError::Timeout) => {
                 if let Err(interrupt) = py.check_signals() {
                     task.abort();
@@ -126,6 +119,21 @@ fn wait_for<T: Send + 'static>(
             Err(RecvTimeoutError::Disconnected) => return Err(Error::new_err("the query stopped unexpectedly")),
         }
     }
+}
+
+/// Runs `f` (work on results that needs no runtime), a panic becoming `npcql.Error`.
+fn no_panic<T>(f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    std::panic::catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| Err(panic_error(panic)))
+}
+
+/// A caught panic as `npcql.Error`, with its message.
+fn panic_error(panic: Box<dyn std::any::Any + Send>) -> PyErr {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    Error::new_err(format!("internal error (please report it): {what}"))
 }
 
 /// A rendered report for Python: (html, [(file name, svg)], warnings).
@@ -308,33 +316,34 @@ impl QueryResult {
         if self.schema.fields().is_empty() {
             return Ok(String::new());
         }
-        let mut out = Vec::new();
-        write_result(
-            &mut out,
-            Format::Table,
-            &self.schema,
-            &self.batches,
-            TableOptions { max_rows },
-        )
-        .map_err(|e| Error::new_err(e.to_string()))?;
-        Ok(String::from_utf8_lossy(&out).into_owned())
+        no_panic(|| {
+            let mut out = Vec::new();
+            let options = TableOptions { max_rows };
+            write_result(&mut out, Format::Table, &self.schema, &self.batches, options)
+                .map_err(|e| Error::new_err(e.to_string()))?;
+            Ok(String::from_utf8_lossy(&out).into_owned())
+        })
     }
 
     /// The rows as the report's HTML table.
     fn html_table(&self) -> PyResult<String> {
-        Ok(report::html_table(&self.rows()?))
+        no_panic(|| Ok(report::html_table(&self.rows()?)))
     }
 
     /// The Kaplan–Meier figure of columns `time`, `event`, `group`: (svg, caption).
     fn km_plot(&self, unit: &str) -> PyResult<(String, String)> {
-        let figure = report::km_figure(&self.rows()?, unit).map_err(Self::figure_error)?;
-        Ok((figure.svg, figure.caption))
+        no_panic(|| {
+            let figure = report::km_figure(&self.rows()?, unit).map_err(Self::figure_error)?;
+            Ok((figure.svg, figure.caption))
+        })
     }
 
     /// The forest plot of columns `label`, `hr`, `hr_lower`, `hr_upper`, `p`: (svg, caption).
     fn forest_plot(&self) -> PyResult<(String, String)> {
-        let figure = report::forest_figure(&self.rows()?).map_err(Self::figure_error)?;
-        Ok((figure.svg, figure.caption))
+        no_panic(|| {
+            let figure = report::forest_figure(&self.rows()?).map_err(Self::figure_error)?;
+            Ok((figure.svg, figure.caption))
+        })
     }
 
     /// Where each column's buffers live in memory, batch by batch (data buffers of the top
