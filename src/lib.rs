@@ -31,5 +31,5 @@ pub mod query;
 pub mod report;
 pub mod sample;
 
-pub use catalog::{Engine, HeaderSummary};
+pub use catalog::{Engine, EngineOptions, HeaderSummary};
 pub use error::{Error, FileFault, Result};

@@ -63,7 +63,13 @@ class NpcqlWarning(UserWarning):
     NULL), a clinical cell that could not be read. ``Connection.warnings()`` lists them all."""
 
 
-def connect(path: str | os.PathLike[str] | None = None, *, strict: bool = False) -> Connection:
+def connect(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    strict: bool = False,
+    memory_limit: int | str | None = None,
+    no_external_files: bool = False,
+) -> Connection:
     """Open the dataset at ``path`` and return a :class:`Connection` to query it.
 
     ``path`` is the dataset folder (the archive root, ``ROOT/data`` or ``MRI-Segments``), as
@@ -73,19 +79,32 @@ def connect(path: str | os.PathLike[str] | None = None, *, strict: bool = False)
     With ``strict=True`` a bad input (an unreadable mask, a clinical cell that cannot be read)
     raises :class:`npcql.FileError` instead of giving NULL and a warning.
 
+    ``memory_limit`` (bytes, or a size such as ``"2g"``) bounds what queries may hold, as the
+    command line's ``--memory-limit``. ``no_external_files=True`` refuses files outside the
+    dataset (quoted paths, ``CREATE EXTERNAL TABLE``, ``COPY``, path functions on other
+    files), as ``--no-external-files``: for services that run their users' SQL.
+
     Raises :class:`npcql.DatasetError` when the folder is missing or not laid out as the
     dataset is, :class:`npcql.FileError` when its clinical sheet or ``npcql.toml`` cannot be
     used.
     """
-    return Connection(path, strict=strict)
+    return Connection(path, strict=strict, memory_limit=memory_limit, no_external_files=no_external_files)
 
 
 class Connection:
     """An open dataset: the tables ``patients``, ``scans``, ``masks``, ``dataset_issues`` and the
     view ``morphology``, with npcql's SQL functions. Safe to share between threads."""
 
-    def __init__(self, path: str | os.PathLike[str] | None = None, *, strict: bool = False) -> None:
-        self._native = _native.Connection(None if path is None else os.fspath(path), strict)
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        strict: bool = False,
+        memory_limit: int | str | None = None,
+        no_external_files: bool = False,
+    ) -> None:
+        limit = None if memory_limit is None else str(memory_limit)
+        self._native = _native.Connection(None if path is None else os.fspath(path), strict, limit, no_external_files)
         self._strict = strict
         self._warnings: list[str] = []
         self._lock = threading.Lock()

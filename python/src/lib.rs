@@ -149,12 +149,27 @@ struct Connection {
 impl Connection {
     /// Opens `path` (or `$NPCQL_DATA`, else `./data-sample`).
     #[new]
-    #[pyo3(signature = (path=None, strict=false))]
-    fn new(py: Python<'_>, path: Option<PathBuf>, strict: bool) -> PyResult<Self> {
+    #[pyo3(signature = (path=None, strict=false, memory_limit=None, no_external_files=false))]
+    fn new(
+        py: Python<'_>,
+        path: Option<PathBuf>,
+        strict: bool,
+        memory_limit: Option<String>,
+        no_external_files: bool,
+    ) -> PyResult<Self> {
         let path = path
             .or_else(npcql::dataset::default_dir)
             .ok_or_else(|| DatasetError::new_err("no dataset: pass its folder to npcql.connect() or set NPCQL_DATA"))?;
-        let open = async move { Engine::open(&path, strict).map_err(|e| to_py(e, "")) };
+        let memory_limit = memory_limit
+            .map(|size| npcql::catalog::parse_size(&size))
+            .transpose()
+            .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
+        let options = npcql::EngineOptions {
+            strict,
+            memory_limit,
+            no_external_files,
+        };
+        let open = async move { Engine::open_with(&path, &options).map_err(|e| to_py(e, "")) };
         let engine = wait_for(py, open, || {})?;
         Ok(Connection {
             engine: Arc::new(engine),

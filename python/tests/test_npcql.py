@@ -215,3 +215,17 @@ def test_example_script_runs(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "log-rank p" in done.stdout
     assert (tmp_path / "pfs_by_ebv.svg").read_text().startswith("<svg")
+
+
+def test_memory_limit_and_no_external_files(tmp_path):
+    outside = tmp_path / "outside.csv"
+    outside.write_text("a\n1\n")
+    assert npcql.connect(DATA).sql(f"SELECT * FROM '{outside}'").fetchall() == [(1,)]
+    guarded = npcql.connect(DATA, no_external_files=True, memory_limit="1k")
+    with pytest.raises(npcql.SqlError, match="no-external-files"):
+        guarded.sql(f"SELECT * FROM '{outside}'")
+    with pytest.raises(npcql.SqlError, match="Resources exhausted"):
+        guarded.sql("SELECT patient_id FROM patients ORDER BY pfs_months")
+    assert npcql.connect(DATA, memory_limit=1 << 30).sql("SELECT count(*) FROM patients").fetchall() == [(48,)]
+    with pytest.raises(ValueError, match="not a size"):
+        npcql.connect(DATA, memory_limit="lots")

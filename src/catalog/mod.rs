@@ -21,6 +21,7 @@ use tables::{issues_batch, masks_batch, masks_schema, read_all_series, scans_bat
 
 /// An open dataset and the DataFusion session that queries it.
 pub struct Engine {
+    options: EngineOptions,
     ctx: SessionContext,
     dataset: Arc<Dataset>,
     functions: Arc<FunctionContext>,
@@ -37,16 +38,122 @@ pub struct HeaderSummary {
     pub masks_with_errors: usize,
 }
 
+/// How an engine opens a dataset: the command line's `--strict`, `--memory-limit` and
+/// `--no-external-files`.
+#[derive(Debug, Clone, Default)]
+pub struct EngineOptions {
+    /// Fail on the first unreadable file or bad clinical value instead of warning.
+    pub strict: bool,
+    /// The most bytes queries may hold in DataFusion's memory pool (sorts, joins and
+    /// aggregates beyond it fail with "resources exhausted"); `None`: no limit.
+    pub memory_limit: Option<usize>,
+    /// Refuse whatever reads or writes files outside the dataset: quoted paths
+    /// (`FROM '/any/file.csv'`), `CREATE EXTERNAL TABLE`, `COPY … TO`, and the path functions
+    /// given a file outside the dataset folder. For services that embed npcql.
+    pub no_external_files: bool,
+}
+
+/// Kept in the session's configuration so that planning can see it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FilePolicy {
+    pub no_external_files: bool,
+}
+
+impl datafusion::config::ConfigExtension for FilePolicy {
+    const PREFIX: &'static str = "npcql";
+}
+
+impl datafusion::config::ExtensionOptions for FilePolicy {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
+    fn cloned(&self) -> Box<dyn datafusion::config::ExtensionOptions> {
+        Box::new(*self)
+    }
+    fn set(&mut self, key: &str, _value: &str) -> datafusion::error::Result<()> {
+        // Set when the engine opens, never from SQL: a query cannot turn the policy off.
+        datafusion::common::plan_err!("npcql.{key} cannot be SET")
+    }
+    fn entries(&self) -> Vec<datafusion::config::ConfigEntry> {
+        vec![datafusion::config::ConfigEntry {
+            key: "npcql.no_external_files".into(),
+            value: Some(self.no_external_files.to_string()),
+            description: "refuse files outside the dataset (--no-external-files)",
+        }]
+    }
+}
+
+/// The message when a statement would touch a file outside the dataset.
+pub(crate) const NO_EXTERNAL_FILES: &str =
+    "reading or writing files outside the dataset is turned off (--no-external-files)";
+
+/// A size such as `512m`, `2g`, `1.5GB` or `1048576` (bytes), as `--memory-limit` takes it.
+pub fn parse_size(text: &str) -> Result<usize> {
+    let lower = text.trim().to_ascii_lowercase();
+    let digits_end = lower
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(lower.len());
+    let (number, unit) = lower.split_at(digits_end);
+    let scale: f64 = match unit.trim().trim_end_matches('b').trim_end_matches('i') {
+        "" => 1.0,
+        "k" => 1024.0,
+        "m" => 1024.0 * 1024.0,
+        "g" => 1024.0 * 1024.0 * 1024.0,
+        "t" => 1024.0_f64.powi(4),
+        _ => {
+            return Err(crate::Error::Param(format!(
+                "{text}: not a size (say 512m, 2g or a number of bytes)"
+            )));
+        }
+    };
+    match number.parse::<f64>() {
+        Ok(n) if n.is_finite() && n * scale >= 1.0 && n * scale < usize::MAX as f64 => Ok((n * scale) as usize),
+        _ => Err(crate::Error::Param(format!(
+            "{text}: not a size (say 512m, 2g or a number of bytes)"
+        ))),
+    }
+}
+
 impl Engine {
     /// Opens the dataset at `data_dir` (archive root, `ROOT/data` or `MRI-Segments`).
     /// Clinical data is read now; DICOM and NIfTI headers when a query first needs them.
     pub fn open(data_dir: &Path, strict: bool) -> Result<Engine> {
+        Engine::open_with(
+            data_dir,
+            &EngineOptions {
+                strict,
+                ..EngineOptions::default()
+            },
+        )
+    }
+
+    /// [`Engine::open`] with every option.
+    pub fn open_with(data_dir: &Path, options: &EngineOptions) -> Result<Engine> {
+        let strict = options.strict;
         let dataset = Arc::new(Dataset::discover(data_dir)?);
-        let functions = Arc::new(FunctionContext::new(strict));
-        let mut config = SessionConfig::new().with_information_schema(true);
+        let mut functions = FunctionContext::new(strict);
+        if options.no_external_files {
+            functions = functions
+                .reading_only_under(&dataset.root)
+                .map_err(|e| crate::Error::io(&dataset.root, "cannot resolve the dataset folder", e))?;
+        }
+        let functions = Arc::new(functions);
+        let mut config = SessionConfig::new()
+            .with_information_schema(true)
+            .with_option_extension(FilePolicy {
+                no_external_files: options.no_external_files,
+            });
         // Spans let planning errors say where in the SQL they are.
         config.options_mut().sql_parser.collect_spans = true;
-        let ctx = with_quoted_files(SessionContext::new_with_config(config));
+        let mut runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new();
+        if let Some(limit) = options.memory_limit {
+            runtime = runtime.with_memory_limit(limit, 1.0);
+        }
+        let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
+        let ctx = with_quoted_files(ctx, !options.no_external_files);
         npcql_udfs::sql::register_all(&ctx, functions.clone())?;
 
         let patients = load_patients(&dataset, strict)?;
@@ -86,12 +193,18 @@ impl Engine {
         ctx.register_batch("dataset_issues", issues_batch(&issues)?)?;
         register_morphology_view(&ctx, masks.clone())?;
         Ok(Engine {
+            options: options.clone(),
             ctx,
             dataset,
             functions,
             scans,
             masks,
         })
+    }
+
+    /// The options it was opened with.
+    pub fn options(&self) -> &EngineOptions {
+        &self.options
     }
 
     /// The DataFusion session (tables and functions registered).
@@ -141,12 +254,16 @@ impl Engine {
 /// reads it, except JSON: DataFusion reads one object per line unless told otherwise, so a
 /// `.json` file that opens with `[` (what `npcql -o r.json`, DuckDB and pandas write) is read as
 /// an array, and `.ndjson` / `.jsonl` (which DataFusion does not know) as one object per line.
-fn with_quoted_files(ctx: SessionContext) -> SessionContext {
+/// With `allowed` false, a quoted path is refused with [`NO_EXTERNAL_FILES`].
+fn with_quoted_files(ctx: SessionContext, allowed: bool) -> SessionContext {
     use datafusion::catalog::DynamicFileCatalog;
     let state = Arc::new(OnceLock::new());
     let catalogs = DynamicFileCatalog::new(
         ctx.state().catalog_list().clone(),
-        Arc::new(QuotedFiles { state: state.clone() }),
+        Arc::new(QuotedFiles {
+            state: state.clone(),
+            allowed,
+        }),
     );
     let session_id = ctx.session_id();
     let ctx: SessionContext = ctx
@@ -166,6 +283,7 @@ type CurrentState = Box<dyn Fn() -> Option<datafusion::execution::context::Sessi
 /// Makes a table of a quoted file path (see [`with_quoted_files`]).
 struct QuotedFiles {
     state: Arc<OnceLock<CurrentState>>,
+    allowed: bool,
 }
 
 impl std::fmt::Debug for QuotedFiles {
@@ -184,6 +302,13 @@ impl datafusion::catalog::UrlTableFactory for QuotedFiles {
         use datafusion::datasource::listing::{
             ListingOptions, ListingTable, ListingTableConfig, ListingTableConfigExt, ListingTableUrl,
         };
+        if !self.allowed {
+            // Only names that look like files: an unknown table stays "not found".
+            if url.contains(['/', '\\', '.', ':']) {
+                return datafusion::common::plan_err!("{url}: {NO_EXTERNAL_FILES}");
+            }
+            return Ok(None);
+        }
         let Ok(table_url) = ListingTableUrl::parse(url) else {
             return Ok(None);
         };

@@ -152,9 +152,35 @@ pub async fn execute(ctx: &SessionContext, statement: Statement) -> Result<State
 
 /// The statement's result schema and its planned DataFrame.
 async fn plan(ctx: &SessionContext, statement: Statement) -> Result<(SchemaRef, DataFrame)> {
-    let plan = ctx.state().statement_to_plan(statement).await?;
+    let state = ctx.state();
+    let plan = state.statement_to_plan(statement).await?;
+    refuse_external_files(&state, &plan)?;
     let frame = ctx.execute_logical_plan(plan).await?;
     Ok((SchemaRef::new(frame.schema().as_arrow().clone()), frame))
+}
+
+/// Under `--no-external-files`, refuses the statements that read or write files by name:
+/// `CREATE EXTERNAL TABLE` and `COPY … TO` (quoted paths are refused where they are resolved).
+fn refuse_external_files(
+    state: &datafusion::execution::context::SessionState,
+    plan: &datafusion::logical_expr::LogicalPlan,
+) -> Result<()> {
+    use datafusion::logical_expr::{DdlStatement, LogicalPlan};
+    let policy = state.config().options().extensions.get::<crate::catalog::FilePolicy>();
+    if !policy.is_some_and(|p| p.no_external_files) {
+        return Ok(());
+    }
+    let what = match plan {
+        LogicalPlan::Ddl(DdlStatement::CreateExternalTable(t)) => {
+            format!("CREATE EXTERNAL TABLE … LOCATION '{}'", t.locations.join("', '"))
+        }
+        LogicalPlan::Copy(copy) => format!("COPY … TO '{}'", copy.output_url),
+        _ => return Ok(()),
+    };
+    Err(crate::Error::Param(format!(
+        "{what}: {}",
+        crate::catalog::NO_EXTERNAL_FILES
+    )))
 }
 
 /// Runs every statement of `sql` and returns each one's rows.

@@ -1,11 +1,13 @@
 //! npcql's integration tests: one binary (each test binary links DataFusion, ~240 MB).
 
+mod allocation;
 mod alt_dataset;
 mod bad_input;
 mod cli;
 mod corruption;
 mod docs;
 mod embedding;
+mod hardening;
 mod reader_faults;
 mod repl;
 mod report;

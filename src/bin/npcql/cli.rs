@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
-use npcql::Engine;
 use npcql::output::{Format, ResultWriter, TableOptions};
 use npcql::query::diagnostics::describe;
 use npcql::query::{self, Params, bind, parse_param};
+use npcql::{Engine, EngineOptions};
 
 use crate::warnings::print_warnings;
 
@@ -47,6 +47,14 @@ pub struct Args {
     /// Fail on the first unreadable file or bad clinical value instead of warning.
     #[arg(long)]
     pub strict: bool,
+    /// Memory queries may hold (e.g. 512m, 2g), as datafusion-cli's: a sort, join or aggregate
+    /// that needs more fails with "resources exhausted". Default: no limit.
+    #[arg(short = 'm', long, value_name = "SIZE", value_parser = |s: &str| npcql::catalog::parse_size(s).map_err(|e| e.to_string()))]
+    pub memory_limit: Option<usize>,
+    /// Refuse files outside the dataset: quoted paths (FROM '/x.csv'), CREATE EXTERNAL TABLE,
+    /// COPY … TO, and the morphology functions on other files. For services embedding npcql.
+    #[arg(long)]
+    pub no_external_files: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -90,10 +98,15 @@ pub fn main_with_args(argv: Vec<String>) -> Result<()> {
         .collect::<npcql::Result<_>>()?;
     let data_dir = resolve_data_dir(args.data.as_deref())?;
     let sources = sources_in_order(&matches, &args);
+    let options = EngineOptions {
+        strict: args.strict,
+        memory_limit: args.memory_limit,
+        no_external_files: args.no_external_files,
+    };
     if sources.is_empty() {
-        return crate::shell::run(&data_dir, args.strict, params);
+        return crate::shell::run(&data_dir, &options, params);
     }
-    let engine = Engine::open(&data_dir, args.strict)?;
+    let engine = Engine::open_with(&data_dir, &options)?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(run_sources(&engine, &sources, &params, &args))
 }

@@ -37,6 +37,8 @@ pub enum MaskFault {
     Truncated { expected: u64, found: u64 },
     /// The gzip stream is corrupt.
     Corrupt(String),
+    /// The file lies outside the dataset and reading outside it is turned off; it was not opened.
+    OutsideDataset,
 }
 
 impl fmt::Display for MaskFault {
@@ -62,6 +64,12 @@ impl fmt::Display for MaskFault {
                 "truncated: header promises {expected} bytes of header and voxels, file holds {found}"
             ),
             MaskFault::Corrupt(e) => write!(f, "corrupt gzip stream ({e})"),
+            MaskFault::OutsideDataset => {
+                write!(
+                    f,
+                    "outside the dataset folder, and reading outside it is turned off (--no-external-files)"
+                )
+            }
         }
     }
 }

@@ -20,6 +20,9 @@ pub mod survival;
 pub struct FunctionContext {
     /// Fail the query on the first bad input instead of warning.
     pub strict: bool,
+    /// When set (canonical), the path functions read only files under this folder: a service
+    /// embedding npcql keeps queries to the dataset (`--no-external-files`).
+    readable_root: Option<std::path::PathBuf>,
     warnings: Mutex<Vec<String>>,
     /// Masks the running query has queued for reading and meshing, and how many are done:
     /// the shell draws its progress bar from these.
@@ -38,6 +41,30 @@ impl FunctionContext {
         Self {
             strict,
             ..Self::default()
+        }
+    }
+
+    /// Lets the path functions read only files under `root` (resolved through symlinks and `..`).
+    pub fn reading_only_under(mut self, root: &std::path::Path) -> std::io::Result<Self> {
+        self.readable_root = Some(root.canonicalize()?);
+        Ok(self)
+    }
+
+    /// Whether the path functions may read `path`: always, unless [`reading_only_under`]
+    /// set a folder, then only what lies under it. A path that does not resolve (a missing
+    /// file) is judged by its text, with `..` refused.
+    ///
+    /// [`reading_only_under`]: Self::reading_only_under
+    pub fn may_read(&self, path: &std::path::Path) -> bool {
+        let Some(root) = &self.readable_root else {
+            return true;
+        };
+        match path.canonicalize() {
+            Ok(resolved) => resolved.starts_with(root),
+            Err(_) => {
+                let climbs = path.components().any(|c| matches!(c, std::path::Component::ParentDir));
+                !climbs && path.starts_with(root)
+            }
         }
     }
 

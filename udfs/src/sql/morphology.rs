@@ -212,11 +212,19 @@ fn features_of(paths: &StringArray, functions: &FunctionContext) -> Result<Vec<O
     let mut distinct: Vec<&str> = paths.iter().flatten().collect();
     distinct.sort_unstable();
     distinct.dedup();
-    let Some(results) = off_the_runtime(|| compute_parallel(&distinct, functions)) else {
+    // Files outside the dataset, when reading them is off, are refused without being opened.
+    let (readable, refused): (Vec<&str>, Vec<&str>) = distinct.iter().partition(|p| functions.may_read(Path::new(p)));
+    let Some(mut results) = off_the_runtime(|| compute_parallel(&readable, functions)) else {
         return exec_err!("query cancelled");
     };
+    results.extend(refused.iter().map(|p| {
+        Err(MaskError {
+            path: PathBuf::from(p),
+            fault: MaskFault::OutsideDataset,
+        })
+    }));
     let by_path: HashMap<&str, &Result<MorphologyFeatures, MaskError>> =
-        distinct.iter().copied().zip(results.iter()).collect();
+        readable.iter().chain(&refused).copied().zip(results.iter()).collect();
     for result in &results {
         if let Err(e) = result {
             if functions.strict {

@@ -133,7 +133,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         Flow::Continue
     }),
     command("open", &[], "DIR", "switch to the dataset at DIR", |shell, dir| {
-        match Engine::open(Path::new(dir), shell.engine.functions().strict) {
+        match Engine::open_with(Path::new(dir), &shell.engine.options().clone()) {
             Ok(engine) => {
                 shell.engine = engine;
                 shell.refresh_catalog();

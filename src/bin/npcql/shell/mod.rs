@@ -16,7 +16,7 @@ use datafusion::execution::FunctionRegistry;
 use npcql::output::{Format, ResultWriter, TableOptions};
 use npcql::query::diagnostics::describe;
 use npcql::query::{self, Params};
-use npcql::{Engine, HeaderSummary};
+use npcql::{Engine, EngineOptions, HeaderSummary};
 use rustyline::error::ReadlineError;
 use rustyline::history::FileHistory;
 use rustyline::{CompletionType, Config, Editor};
@@ -76,8 +76,8 @@ enum Flow {
 
 /// Runs the shell on the dataset at `data_dir` until `.quit`, Ctrl-D or two Ctrl-C; `$NAME`
 /// placeholders in what is typed are bound from `params`.
-pub fn run(data_dir: &Path, strict: bool, params: Params) -> Result<()> {
-    let engine = Engine::open(data_dir, strict)?;
+pub fn run(data_dir: &Path, options: &EngineOptions, params: Params) -> Result<()> {
+    let engine = Engine::open_with(data_dir, options)?;
     let interrupted = Arc::new(Interrupt::default());
     let handler = interrupted.clone();
     // While a query runs the terminal is in cooked mode and Ctrl-C arrives as SIGINT: cancel the
