@@ -164,3 +164,102 @@ fn a_200_byte_header_claiming_2_to_the_40_voxels_costs_little_and_says_why() {
         );
     }
 }
+
+/// Every file under `dir` (relative path) with its bytes' hash, size and modification time.
+fn fingerprint(
+    dir: &std::path::Path,
+) -> std::collections::BTreeMap<std::path::PathBuf, (u64, u64, std::time::SystemTime)> {
+    use std::hash::{Hash, Hasher};
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(folder) = stack.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let bytes = std::fs::read(&path).unwrap();
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            bytes.hash(&mut hasher);
+            let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
+            out.insert(
+                path.strip_prefix(dir).unwrap().to_path_buf(),
+                (hasher.finish(), bytes.len() as u64, modified),
+            );
+        }
+    }
+    out
+}
+
+#[test]
+fn the_dataset_is_never_touched() {
+    let data = crate::support::copy_of_sample(12);
+    let dir = data.path().to_str().unwrap();
+    let before = fingerprint(data.path());
+    assert!(
+        before.len() > 100,
+        "the copy holds the series and masks: {} files",
+        before.len()
+    );
+    let out = tempfile::tempdir().unwrap();
+    let out = out.path();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    // Every saved analysis, strict or not; every export format; the report with its figures;
+    // the shell reading commands from a pipe.
+    for file in std::fs::read_dir(root.join("queries")).unwrap() {
+        let file = file.unwrap().path();
+        if file.extension().is_some_and(|e| e == "sql") && !file.ends_with("survival_report.sql") {
+            for strict in [false, true] {
+                let mut args = vec!["-d", dir, "-f", file.to_str().unwrap()];
+                if strict {
+                    args.push("--strict");
+                }
+                let run = npcql(&args);
+                assert!(strict || run.status.success(), "{}: {}", file.display(), stderr(&run));
+            }
+        }
+    }
+    for format in npcql::output::Format::ALL {
+        let target = out.join(format!("masks.{}", format.name()));
+        let run = npcql(&[
+            "-d",
+            dir,
+            "-c",
+            "SELECT *, tumor_volume(path) AS v FROM masks",
+            "-o",
+            target.to_str().unwrap(),
+        ]);
+        assert!(run.status.success(), "{}", stderr(&run));
+    }
+    let report = root.join("queries/survival_report.sql");
+    let page = out.join("r.html");
+    let figures = out.join("figures");
+    let run = npcql(&[
+        "report",
+        report.to_str().unwrap(),
+        "-o",
+        page.to_str().unwrap(),
+        "-d",
+        dir,
+        "--figures",
+        figures.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let mut shell = std::process::Command::new(env!("CARGO_BIN_EXE_npcql"))
+        .args(["-d", dir])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    shell
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"SELECT * FROM morphology;\n.tables\n.schema masks\nSELECT * FROM dataset_issues;\n")
+        .unwrap();
+    assert!(shell.wait().unwrap().success());
+    assert_eq!(fingerprint(data.path()), before, "a dataset file changed");
+}
