@@ -73,6 +73,7 @@ fn read_csv(path: &Path) -> Result<Vec<(usize, Vec<Option<String>>)>> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
+        .delimiter(sniff_delimiter(&bytes))
         .from_reader(bytes.as_slice());
     let mut rows = Vec::new();
     let mut record = csv::ByteRecord::new();
@@ -91,6 +92,30 @@ fn read_csv(path: &Path) -> Result<Vec<(usize, Vec<Option<String>>)>> {
         }
     }
     Ok(rows)
+}
+
+/// The field separator of a csv file: whichever of `,`, `;` (what Excel writes where the
+/// decimal separator is a comma) and tab occurs most often in its first line, outside quotes.
+fn sniff_delimiter(bytes: &[u8]) -> u8 {
+    let first_line = bytes
+        .split(|b| *b == b'\n')
+        .find(|line| !line.trim_ascii().is_empty())
+        .unwrap_or(&[]);
+    let mut counts = [(b',', 0usize), (b';', 0), (b'\t', 0)];
+    let mut quoted = false;
+    for &byte in first_line {
+        if byte == b'"' {
+            quoted = !quoted;
+        } else if !quoted && let Some(count) = counts.iter_mut().find(|(d, _)| *d == byte) {
+            count.1 += 1;
+        }
+    }
+    // Ties (and a one-column file) keep the comma: the first of the most frequent.
+    counts
+        .iter()
+        .rev()
+        .max_by_key(|(_, n)| *n)
+        .map_or(b',', |(d, n)| if *n == 0 { b',' } else { *d })
 }
 
 fn cell_text(bytes: &[u8]) -> Option<String> {

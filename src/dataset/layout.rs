@@ -185,10 +185,17 @@ fn scan_patient_folder(patient_id: &str, dir: &Path, problems: &mut Vec<DatasetP
     for modality in Modality::ALL {
         match find(modality.series_folder(), true) {
             Some(series_dir) => series.push((modality, series_dir)),
-            None => problems.push(problem(
-                &dir.join(modality.series_folder()),
-                format!("no {} series", modality.name()),
-            )),
+            None => {
+                let name = modality.series_folder();
+                let (path, what) = match find(name, false) {
+                    Some(file) => (
+                        file,
+                        format!("no {} series: {name} is a file, not a folder", modality.name()),
+                    ),
+                    None => (dir.join(name), format!("no {} series", modality.name())),
+                };
+                problems.push(problem(&path, what));
+            }
         }
         let plain = find(&format!("{}.nii", modality.mask_stem()), false);
         let gz = find(&format!("{}.nii.gz", modality.mask_stem()), false);

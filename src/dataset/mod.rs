@@ -10,7 +10,8 @@ pub(crate) mod dicom;
 mod layout;
 pub(crate) mod nifti;
 
-pub use clinical::normalise_patient_id;
+pub use clinical::{Sheet, normalise_patient_id, read_sheet};
+pub use dicom::{SeriesInfo, read_series};
 
 /// The dataset folder to use when none is named: `$NPCQL_DATA`, else `./data-sample` when it
 /// holds the dataset's layout. Every front end (command line, Python) looks in this order.

@@ -7,6 +7,7 @@ mod cli;
 mod corruption;
 mod docs;
 mod embedding;
+mod fault_corpus;
 mod hardening;
 mod reader_faults;
 mod repl;

@@ -69,6 +69,7 @@ pub struct ScanRow {
 #[derive(Debug, Clone)]
 struct SliceHeader {
     file: PathBuf,
+    series_uid: Option<String>,
     instance_number: Option<i64>,
     position: Option<[f64; 3]>,
     orientation: Option<[f64; 6]>,
@@ -139,6 +140,7 @@ fn read_slice_header(file: &Path) -> Result<SliceHeader, SliceFault> {
         .map_err(|e| SliceFault::NotDicom(e.to_string()))?;
     Ok(SliceHeader {
         file: file.to_path_buf(),
+        series_uid: text(&obj, tags::SERIES_INSTANCE_UID),
         instance_number: int(&obj, tags::INSTANCE_NUMBER),
         position: floats::<3>(&obj, tags::IMAGE_POSITION_PATIENT),
         orientation: floats::<6>(&obj, tags::IMAGE_ORIENTATION_PATIENT),
@@ -246,6 +248,15 @@ fn first_inconsistency(slices: &[SliceHeader]) -> Option<String> {
     let first = &slices[0];
     let name = |s: &SliceHeader| s.file.display().to_string();
     for s in &slices[1..] {
+        if let (Some(a), Some(b)) = (&s.series_uid, &first.series_uid)
+            && a != b
+        {
+            return Some(format!(
+                "{}: SeriesInstanceUID {a} differs from {b} of {} (two series in one folder?)",
+                name(s),
+                name(first)
+            ));
+        }
         if (s.rows, s.columns) != (first.rows, first.columns) {
             return Some(format!(
                 "{}: {} differs from {} of {}",

@@ -1,0 +1,534 @@
+//! The fault corpus: each kind of damage a hospital export, a converter or a hand-edited sheet
+//! can do, made by the test itself on a fresh copy of two sample patients. Each kind asserts one
+//! clear message naming the file and the fault, every healthy row still present, the exit status
+//! the README documents (0 with a warning, 1 for an error), and no panic.
+
+use std::path::{Path, PathBuf};
+
+use crate::support::{copy_of_sample, npcql, stderr, stdout};
+
+/// One kind of fault.
+struct Fault {
+    kind: &'static str,
+    /// Damages the dataset at the given root; returns the file the message must name (its file
+    /// or folder name suffices), or None when nothing is to be named.
+    damage: fn(&Path) -> Option<PathBuf>,
+    /// What runs on the damaged dataset.
+    sql: &'static str,
+    /// What the message must say.
+    says: &'static str,
+    /// The exit status: 0 (a warning, the rows still come) or 1 (an error).
+    exit: i32,
+    /// Rows of output expected (csv lines without the header); None: not checked.
+    rows: Option<usize>,
+}
+
+const MASKS: &str = "SELECT path, tumor_volume(path) AS v FROM masks ORDER BY path";
+const SCANS: &str = "SELECT patient_id, modality, slice_count, error FROM scans ORDER BY 1, 2";
+const PATIENTS: &str = "SELECT patient_id, age, ebv_status FROM patients ORDER BY 1";
+
+fn mask(root: &Path) -> PathBuf {
+    root.join("MRI-Segments/001/ROI-T1.nii")
+}
+
+fn slice(root: &Path) -> PathBuf {
+    root.join("MRI-Segments/001/T1WI/IM3.dcm")
+}
+
+fn clinical(root: &Path) -> PathBuf {
+    root.join("clinical.csv")
+}
+
+/// Rewrites `path` through `edit`.
+fn edit(path: &Path, edit: impl FnOnce(&mut Vec<u8>)) -> Option<PathBuf> {
+    let mut bytes = std::fs::read(path).unwrap();
+    edit(&mut bytes);
+    std::fs::write(path, bytes).unwrap();
+    Some(path.to_path_buf())
+}
+
+/// Writes `value` (little-endian bytes) at `offset` of the mask's header.
+fn header(root: &Path, offset: usize, value: &[u8]) -> Option<PathBuf> {
+    edit(&mask(root), |b| b[offset..offset + value.len()].copy_from_slice(value))
+}
+
+fn dims(root: &Path, dims: [i16; 4]) -> Option<PathBuf> {
+    let bytes: Vec<u8> = dims.iter().flat_map(|d| d.to_le_bytes()).collect();
+    header(root, 40, &bytes)
+}
+
+/// Replaces the mask with its gzipped bytes after `f` damages them, named `.nii.gz`.
+fn gzip_mask(root: &Path, f: fn(&mut Vec<u8>)) -> Option<PathBuf> {
+    use std::io::Write;
+    let plain = mask(root);
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(&std::fs::read(&plain).unwrap()).unwrap();
+    let mut gz = encoder.finish().unwrap();
+    f(&mut gz);
+    std::fs::remove_file(&plain).unwrap();
+    let target = plain.with_extension("nii.gz");
+    std::fs::write(&target, gz).unwrap();
+    Some(target)
+}
+
+/// Replaces the clinical sheet by `text`.
+fn sheet(root: &Path, text: &str) -> Option<PathBuf> {
+    std::fs::write(clinical(root), text).unwrap();
+    Some(clinical(root))
+}
+
+/// The value bytes of DICOM element (group, element) in an explicit-VR little-endian file.
+fn dicom_value(bytes: &[u8], group: u16, element: u16) -> std::ops::Range<usize> {
+    let tag = [group.to_le_bytes(), element.to_le_bytes()].concat();
+    let at = bytes.windows(4).position(|w| w == tag.as_slice()).expect("tag present");
+    let length = u16::from_le_bytes([bytes[at + 6], bytes[at + 7]]) as usize;
+    at + 8..at + 8 + length
+}
+
+/// A T1 slice of another grid size put into 001's T2 series, with the T2 series' UID.
+fn foreign_slice(root: &Path) -> Option<PathBuf> {
+    let series = root.join("MRI-Segments/001/T2WI");
+    let uid = {
+        let own = std::fs::read(series.join("IM1.dcm")).unwrap();
+        own[dicom_value(&own, 0x0020, 0x000E)].to_vec()
+    };
+    let target = series.join("IM99.dcm");
+    std::fs::copy(slice(root), &target).unwrap();
+    edit(&target, |b| {
+        let value = dicom_value(b, 0x0020, 0x000E);
+        assert_eq!(value.len(), uid.len(), "the sample's series UIDs have one length");
+        b[value].copy_from_slice(&uid);
+    })
+}
+
+fn faults() -> Vec<Fault> {
+    let warn = |kind, damage, sql, says, rows| Fault {
+        kind,
+        damage,
+        sql,
+        says,
+        exit: 0,
+        rows: Some(rows),
+    };
+    // Read cleanly: no message at all, every row.
+    let read = |kind, damage, sql, rows| Fault {
+        kind,
+        damage,
+        sql,
+        says: "",
+        exit: 0,
+        rows: Some(rows),
+    };
+    let error = |kind, damage, sql, says| Fault {
+        kind,
+        damage,
+        sql,
+        says,
+        exit: 1,
+        rows: None,
+    };
+    vec![
+        // NIfTI masks: NULL and a warning naming the file; the other five masks still measured.
+        warn(
+            "nifti: truncated header",
+            |r| edit(&mask(r), |b| b.truncate(100)),
+            MASKS,
+            "truncated: header promises 348 bytes",
+            6,
+        ),
+        warn(
+            "nifti: truncated voxels",
+            |r| edit(&mask(r), |b| b.truncate(400)),
+            MASKS,
+            "truncated",
+            6,
+        ),
+        warn("nifti: bad magic", |r| header(r, 344, b"xyz\0"), MASKS, "magic", 6),
+        warn(
+            "nifti: NIfTI-2 header",
+            |r| header(r, 0, &540i32.to_le_bytes()),
+            MASKS,
+            "NIfTI-1",
+            6,
+        ),
+        warn(
+            "nifti: zero dimension",
+            |r| dims(r, [3, 0, 64, 20]),
+            MASKS,
+            "bad dimensions",
+            6,
+        ),
+        warn(
+            "nifti: negative dimension",
+            |r| dims(r, [3, -5, 64, 20]),
+            MASKS,
+            "bad dimensions",
+            6,
+        ),
+        warn(
+            "nifti: absurd dimensions",
+            |r| dims(r, [3, 32767, 32767, 32767]),
+            MASKS,
+            "exceed",
+            6,
+        ),
+        warn(
+            "nifti: rank 5",
+            |r| header(r, 40, &5i16.to_le_bytes()).and(header(r, 48, &3i16.to_le_bytes())),
+            MASKS,
+            "bad dimensions",
+            6,
+        ),
+        // ITK-SNAP writes dim[0] = 4 with a singleton 4th axis: read as the 3D mask it is.
+        read(
+            "nifti: dim[0] 4 with a singleton 4th axis",
+            |r| header(r, 40, &4i16.to_le_bytes()).and(header(r, 48, &1i16.to_le_bytes())),
+            MASKS,
+            6,
+        ),
+        warn(
+            "nifti: NaN spacing",
+            |r| header(r, 80, &f32::NAN.to_le_bytes()),
+            MASKS,
+            "bad voxel spacing",
+            6,
+        ),
+        warn(
+            "nifti: zero spacing",
+            |r| header(r, 80, &0f32.to_le_bytes()),
+            MASKS,
+            "bad voxel spacing",
+            6,
+        ),
+        warn(
+            "nifti: negative spacing",
+            |r| header(r, 80, &(-1f32).to_le_bytes()),
+            MASKS,
+            "bad voxel spacing",
+            6,
+        ),
+        warn(
+            "nifti: vox_offset past the end",
+            |r| header(r, 108, &1e9f32.to_le_bytes()),
+            MASKS,
+            "truncated: header promises 1000123904 bytes",
+            6,
+        ),
+        warn(
+            "nifti: vox_offset inside the header",
+            |r| header(r, 108, &100f32.to_le_bytes()),
+            MASKS,
+            "bad vox_offset 100",
+            6,
+        ),
+        warn(
+            "nifti: unsupported datatype",
+            |r| header(r, 70, &32i16.to_le_bytes()),
+            MASKS,
+            "unsupported datatype",
+            6,
+        ),
+        warn(
+            "nifti: gzip truncated",
+            |r| gzip_mask(r, |b| b.truncate(b.len() / 2)),
+            MASKS,
+            "truncated",
+            6,
+        ),
+        warn(
+            "nifti: gzip corrupt",
+            |r| {
+                gzip_mask(r, |b| {
+                    let n = b.len();
+                    b[n / 2..n / 2 + 16].fill(0xAA)
+                })
+            },
+            MASKS,
+            "gzip",
+            6,
+        ),
+        // A name that says gzip over plain bytes: the content decides, and the mask reads.
+        read(
+            "nifti: .nii.gz that is not gzip",
+            |r| {
+                let m = mask(r);
+                std::fs::rename(&m, m.with_extension("nii.gz")).unwrap();
+                None
+            },
+            MASKS,
+            6,
+        ),
+        warn("nifti: empty file", |r| edit(&mask(r), Vec::clear), MASKS, "holds 0", 6),
+        // DICOM series: the series row says what is wrong (and names the slice); the other
+        // series still read.
+        warn(
+            "dicom: truncated slice",
+            |r| edit(&slice(r), |b| b.truncate(200)),
+            SCANS,
+            "truncated or corrupt: element (0002,0003)",
+            6,
+        ),
+        warn(
+            "dicom: zero-byte slice",
+            |r| edit(&slice(r), Vec::clear),
+            SCANS,
+            "not a readable DICOM file",
+            6,
+        ),
+        warn(
+            "dicom: not DICOM at all",
+            |r| {
+                edit(&slice(r), |b| {
+                    b.clear();
+                    b.extend_from_slice(b"hello, not a scan")
+                })
+            },
+            SCANS,
+            "not a readable DICOM file",
+            6,
+        ),
+        warn(
+            "dicom: duplicate InstanceNumber",
+            |r| {
+                let s = slice(r);
+                std::fs::copy(&s, s.with_file_name("IM3-copy.dcm")).unwrap();
+                Some(s.with_file_name("IM3-copy.dcm"))
+            },
+            SCANS,
+            "slice missing or repeated",
+            6,
+        ),
+        // Without an InstanceNumber the slice is placed by its position: the series reads.
+        read(
+            "dicom: missing InstanceNumber",
+            |r| {
+                edit(&slice(r), |b| {
+                    let v = dicom_value(b, 0x0020, 0x0013);
+                    b[v.start - 6] = 0x19
+                })
+                .and(None)
+            },
+            SCANS,
+            6,
+        ),
+        warn(
+            "dicom: slices of mixed orientation",
+            |r| {
+                edit(&slice(r), |b| {
+                    let v = dicom_value(b, 0x0020, 0x0037);
+                    b[v.start] = if b[v.start] == b'0' { b'1' } else { b'0' }
+                })
+            },
+            SCANS,
+            "ImageOrientationPatient differs",
+            6,
+        ),
+        warn(
+            "dicom: a slice of another size",
+            foreign_slice,
+            SCANS,
+            "96 rows × 96 columns differs from 128 rows × 128 columns",
+            6,
+        ),
+        warn(
+            "dicom: mixed series UIDs",
+            |r| {
+                edit(&slice(r), |b| {
+                    let v = dicom_value(b, 0x0020, 0x000E);
+                    b[v.start] = if b[v.start] == b'9' { b'8' } else { b'9' }
+                })
+            },
+            SCANS,
+            "two series in one folder",
+            6,
+        ),
+        // Layout.
+        warn(
+            "layout: empty patient folder",
+            |r| {
+                std::fs::create_dir_all(r.join("MRI-Segments/099")).unwrap();
+                Some(r.join("MRI-Segments/099"))
+            },
+            "SELECT * FROM dataset_issues",
+            "no T1 series",
+            7,
+        ),
+        read(
+            "layout: stray file",
+            |r| {
+                std::fs::write(r.join("MRI-Segments/001/notes.txt"), "x").unwrap();
+                None
+            },
+            MASKS,
+            6,
+        ),
+        read(
+            "layout: symlink loop",
+            |r| {
+                std::os::unix::fs::symlink(r.join("MRI-Segments/001"), r.join("MRI-Segments/001/T1WI/loop")).unwrap();
+                None
+            },
+            SCANS,
+            6,
+        ),
+        warn(
+            "layout: a file where a series folder belongs",
+            |r| {
+                let d = r.join("MRI-Segments/002/T2WI");
+                std::fs::remove_dir_all(&d).unwrap();
+                std::fs::write(&d, "x").unwrap();
+                Some(d)
+            },
+            "SELECT path, problem FROM dataset_issues",
+            "no T2 series: T2WI is a file, not a folder",
+            1,
+        ),
+        // The clinical sheet.
+        warn(
+            "clinical: empty file",
+            |r| sheet(r, ""),
+            PATIENTS,
+            "the clinical file is empty (no header row); patients holds only ids",
+            2,
+        ),
+        warn(
+            "clinical: header only",
+            |r| {
+                let t = std::fs::read_to_string(clinical(r)).unwrap();
+                sheet(r, t.lines().next().unwrap())
+            },
+            PATIENTS,
+            "patient 001 has a folder but no row in clinical.csv",
+            2,
+        ),
+        read(
+            "clinical: BOM and CRLF",
+            |r| {
+                let t = std::fs::read_to_string(clinical(r)).unwrap();
+                sheet(r, &format!("\u{feff}{}", t.replace('\n', "\r\n"))).and(None)
+            },
+            PATIENTS,
+            2,
+        ),
+        read(
+            "clinical: semicolons",
+            |r| {
+                let t = std::fs::read_to_string(clinical(r)).unwrap();
+                sheet(r, &t.replace(',', ";")).and(None)
+            },
+            PATIENTS,
+            2,
+        ),
+        read(
+            "clinical: tabs",
+            |r| {
+                let t = std::fs::read_to_string(clinical(r)).unwrap();
+                sheet(r, &t.replace(',', "\t")).and(None)
+            },
+            PATIENTS,
+            2,
+        ),
+        warn(
+            "clinical: duplicate column names",
+            |r| {
+                sheet(
+                    r,
+                    "patient_id,age,age,ebv_status\n001,50,51,positive\n002,60,61,negative\n",
+                )
+            },
+            PATIENTS,
+            "two columns are named 'age'; the second is 'age_2'",
+            2,
+        ),
+        warn(
+            "clinical: a cell that is not a number",
+            |r| sheet(r, "patient_id,age,ebv_status\n001,fifty,positive\n002,60,negative\n"),
+            PATIENTS,
+            "row 2: age 'fifty' is not a number; it is NULL",
+            2,
+        ),
+        // SQL.
+        error(
+            "sql: unknown function",
+            |_| None,
+            "SELECT tumour_volume(path) FROM masks",
+            "Did you mean 'tumor_volume'?",
+        ),
+        error(
+            "sql: wrong argument types",
+            |_| None,
+            "SELECT km_median('a', 'b') FROM patients",
+            "argument 1 (time) must be numeric",
+        ),
+        error(
+            "sql: misspelt STRUCT field",
+            |_| None,
+            "SELECT cox_ph(pfs_months, pfs_event, age)['hrr'] FROM patients",
+            "Field hrr not found in struct",
+        ),
+        read(
+            "sql: huge LIMIT",
+            |_| None,
+            "SELECT patient_id FROM patients LIMIT 9223372036854775807",
+            2,
+        ),
+    ]
+}
+
+#[test]
+fn every_kind_of_fault_gets_one_clear_message_and_keeps_the_healthy_rows() {
+    let kinds = faults();
+    assert!(kinds.len() >= 30, "{} kinds", kinds.len());
+    let mut failures = Vec::new();
+    for fault in kinds {
+        let data = copy_of_sample(2);
+        let named = (fault.damage)(data.path());
+        let run = npcql(&["-d", data.path().to_str().unwrap(), "--format", "csv", "-c", fault.sql]);
+        let (out, err) = (stdout(&run), stderr(&run));
+        let mut problems = Vec::new();
+        if run.status.code() != Some(fault.exit) {
+            problems.push(format!("exit {:?}, expected {}", run.status.code(), fault.exit));
+        }
+        if err.contains("panicked") {
+            problems.push("panicked".into());
+        }
+        // A row's `error` column or a warning on stderr; "" means nothing at all is said.
+        if fault.says.is_empty() && !err.is_empty() {
+            problems.push("a message where none was expected".into());
+        }
+        if !err.contains(fault.says) && !out.contains(fault.says) {
+            problems.push(format!("message lacks {:?}", fault.says));
+        }
+        if let Some(name) = named.as_ref().and_then(|p| p.file_name()) {
+            let name = name.to_string_lossy();
+            if !err.contains(name.as_ref()) && !out.contains(name.as_ref()) {
+                problems.push(format!("nothing names {name}"));
+            }
+        }
+        if fault.exit == 1 && err.lines().count() != 1 {
+            problems.push("the error is not one line".into());
+        }
+        if let Some(rows) = fault.rows {
+            let got = out.lines().count().saturating_sub(1);
+            if got != rows {
+                problems.push(format!("{got} rows, expected {rows}"));
+            }
+        }
+        if std::env::var_os("FAULT_CORPUS_SHOW").is_some() {
+            eprintln!("== {}\n{out}{err}", fault.kind);
+        }
+        if !problems.is_empty() {
+            failures.push(format!(
+                "{}: {}\n  stdout: {out}\n  stderr: {err}",
+                fault.kind,
+                problems.join("; ")
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} kinds failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
