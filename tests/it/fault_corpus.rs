@@ -327,7 +327,7 @@ fn faults() -> Vec<Fault> {
             "dicom: a slice of another size",
             foreign_slice,
             SCANS,
-            "96 rows × 96 columns differs from 128 rows × 128 columns",
+            "88 rows × 88 columns differs from 120 rows × 120 columns",
             6,
         ),
         warn(
