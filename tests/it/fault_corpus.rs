@@ -143,12 +143,18 @@ fn faults() -> Vec<Fault> {
             "truncated",
             6,
         ),
-        warn("nifti: bad magic", |r| header(r, 344, b"xyz\0"), MASKS, "magic", 6),
+        warn(
+            "nifti: bad magic",
+            |r| header(r, 344, b"xyz\0"),
+            MASKS,
+            "not a readable NIfTI-1 header (bad magic code)",
+            6,
+        ),
         warn(
             "nifti: NIfTI-2 header",
             |r| header(r, 0, &540i32.to_le_bytes()),
             MASKS,
-            "NIfTI-1",
+            "NIfTI-2 and Analyze are not supported",
             6,
         ),
         warn(
@@ -169,7 +175,7 @@ fn faults() -> Vec<Fault> {
             "nifti: absurd dimensions",
             |r| dims(r, [3, 32767, 32767, 32767]),
             MASKS,
-            "exceed",
+            "exceed the 1073741824-voxel limit",
             6,
         ),
         warn(
