@@ -101,6 +101,40 @@ fn foreign_slice(root: &Path) -> Option<PathBuf> {
     })
 }
 
+/// The mask as big-endian NIfTI-1: every multi-byte header field byte-swapped (the voxels are
+/// uint8, one byte each).
+fn big_endian(root: &Path) -> Option<PathBuf> {
+    edit(&mask(root), |b| {
+        // (offset, size) of each multi-byte field of the 348-byte header.
+        let mut fields = vec![(0, 4), (32, 4), (36, 2), (38, 2)]; // sizeof_hdr, extents, session_error, regular+dim_info
+        fields.retain(|&(o, _)| o != 38); // regular and dim_info are single bytes
+        fields.extend((40..56).step_by(2).map(|o| (o, 2))); // dim
+        fields.extend((56..68).step_by(4).map(|o| (o, 4))); // intent_p1..3
+        fields.extend([(68, 2), (70, 2), (72, 2), (74, 2)]); // intent_code, datatype, bitpix, slice_start
+        fields.extend((76..120).step_by(4).map(|o| (o, 4))); // pixdim, vox_offset, scl_slope, scl_inter
+        fields.push((120, 2)); // slice_end (then slice_code and xyzt_units: single bytes)
+        fields.extend((124..148).step_by(4).map(|o| (o, 4))); // cal_max/min, slice_duration, toffset, glmax/min
+        fields.extend([(252, 2), (254, 2)]); // qform_code, sform_code
+        fields.extend((256..344).step_by(4).map(|o| (o, 4))); // quatern, qoffset, srow
+        for (offset, size) in fields {
+            b[offset..offset + size].reverse();
+        }
+    })
+}
+
+/// The mask as float32 with NaN for background: NaN is not tumour.
+fn nan_background(root: &Path) -> Option<PathBuf> {
+    edit(&mask(root), |b| {
+        let voxels: Vec<u8> = b[352..].to_vec();
+        b[70..72].copy_from_slice(&16i16.to_le_bytes());
+        b[72..74].copy_from_slice(&32i16.to_le_bytes());
+        b.truncate(352);
+        for v in voxels {
+            b.extend_from_slice(&if v == 0 { f32::NAN } else { 1.0f32 }.to_le_bytes());
+        }
+    })
+}
+
 fn faults() -> Vec<Fault> {
     let warn = |kind, damage, sql, says, rows| Fault {
         kind,
@@ -225,6 +259,26 @@ fn faults() -> Vec<Fault> {
             |r| header(r, 108, &100f32.to_le_bytes()),
             MASKS,
             "bad vox_offset 100",
+            6,
+        ),
+        read("nifti: big-endian", |r| big_endian(r).and(None), MASKS, 6),
+        read(
+            "nifti: NaN voxels (float32, NaN background)",
+            |r| nan_background(r).and(None),
+            MASKS,
+            6,
+        ),
+        read(
+            "nifti: scl_slope 0 (no scaling)",
+            |r| header(r, 112, &0f32.to_le_bytes()).and(None),
+            MASKS,
+            6,
+        ),
+        warn(
+            "nifti: scaling turns the background non-zero",
+            |r| header(r, 116, &1f32.to_le_bytes()),
+            MASKS,
+            "turn the background (0) into 1: every voxel would be tumour",
             6,
         ),
         warn(
@@ -486,6 +540,25 @@ fn every_kind_of_fault_gets_one_clear_message_and_keeps_the_healthy_rows() {
     let kinds = faults();
     assert!(kinds.len() >= 30, "{} kinds", kinds.len());
     let mut failures = Vec::new();
+    // What each query gives on the healthy copy, paths made relative: a kind that reads cleanly
+    // must give exactly this.
+    let normalise = |out: &str, root: &Path| out.replace(root.to_str().unwrap(), "DATA").replace(".nii.gz", ".nii");
+    let healthy = |sql: &str| {
+        let data = copy_of_sample(2);
+        normalise(
+            &stdout(&npcql(&[
+                "-d",
+                data.path().to_str().unwrap(),
+                "--format",
+                "csv",
+                "-c",
+                sql,
+            ])),
+            data.path(),
+        )
+    };
+    let healthy: std::collections::HashMap<&str, String> =
+        [MASKS, SCANS, PATIENTS].iter().map(|q| (*q, healthy(q))).collect();
     for fault in kinds {
         let data = copy_of_sample(2);
         let named = (fault.damage)(data.path());
@@ -519,6 +592,12 @@ fn every_kind_of_fault_gets_one_clear_message_and_keeps_the_healthy_rows() {
             if got != rows {
                 problems.push(format!("{got} rows, expected {rows}"));
             }
+        }
+        if fault.says.is_empty()
+            && let Some(want) = healthy.get(fault.sql)
+            && normalise(&out, data.path()) != *want
+        {
+            problems.push(format!("the rows differ from the healthy copy's:\n{want}"));
         }
         if std::env::var_os("FAULT_CORPUS_SHOW").is_some() {
             eprintln!("== {}\n{out}{err}", fault.kind);

@@ -39,6 +39,8 @@ pub enum MaskFault {
     Corrupt(String),
     /// The file lies outside the dataset and reading outside it is turned off; it was not opened.
     OutsideDataset,
+    /// scl_slope/scl_inter turn a stored 0 into a non-zero value: the background would be tumour.
+    BackgroundScaled { slope: f32, inter: f32 },
 }
 
 impl fmt::Display for MaskFault {
@@ -64,6 +66,10 @@ impl fmt::Display for MaskFault {
                 "truncated: header promises {expected} bytes of header and voxels, file holds {found}"
             ),
             MaskFault::Corrupt(e) => write!(f, "corrupt gzip stream ({e})"),
+            MaskFault::BackgroundScaled { slope, inter } => write!(
+                f,
+                "scl_slope {slope} and scl_inter {inter} turn the background (0) into {inter}: every voxel would be tumour"
+            ),
             MaskFault::OutsideDataset => {
                 write!(
                     f,
@@ -437,6 +443,13 @@ fn check_header(h: &NiftiHeader) -> Result<Layout, MaskFault> {
     let (slope, inter) = (h.scl_slope as f64, h.scl_inter as f64);
     // NIfTI: slope 0 means "no scaling"; slope 1, intercept 0 is the identity.
     let scaling = (slope != 0.0 && slope.is_finite() && (slope != 1.0 || inter != 0.0)).then_some((slope, inter));
+    // A stored 0 must stay background, or the whole grid would silently count as tumour.
+    if scaling.is_some() && inter != 0.0 {
+        return Err(MaskFault::BackgroundScaled {
+            slope: h.scl_slope,
+            inter: h.scl_inter,
+        });
+    }
     let spacing_mm = pixdim.map(f64::from);
     Ok(Layout {
         dims,
