@@ -470,6 +470,30 @@ fn faults() -> Vec<Fault> {
             PATIENTS,
             2,
         ),
+        // Chinese headers, mapped to the canonical names in npcql.toml.
+        read(
+            "clinical: Unicode column names mapped through npcql.toml",
+            |r| {
+                let t = std::fs::read_to_string(clinical(r)).unwrap();
+                let (head, rest) = t.split_once('\n').unwrap();
+                let head: Vec<&str> = head
+                    .split(',')
+                    .map(|c| match c {
+                        "patient_id" => "病人编号",
+                        "age" => "年龄",
+                        "ebv_status" => "EBV状态",
+                        other => other,
+                    })
+                    .collect();
+                let head = head.join(",");
+                sheet(r, &format!("{head}\n{rest}"));
+                let toml = "[clinical.columns]\npatient_id = \"病人编号\"\nage = \"年龄\"\nebv_status = \"EBV状态\"\n";
+                std::fs::write(r.join("npcql.toml"), toml).unwrap();
+                None
+            },
+            PATIENTS,
+            2,
+        ),
         read(
             "clinical: semicolons",
             |r| {
