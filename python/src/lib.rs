@@ -96,12 +96,11 @@ fn wait_for<T: Send + 'static>(
     work: impl Future<Output = PyResult<T>> + Send + 'static,
     on_interrupt: impl FnOnce(),
 ) -> PyResult<T> {
-    let (sender, receiver) = channel();
+    let (sender, mut receiver) = channel();
     let task = runtime().spawn(async move {
         let outcome = AssertUnwindSafe(work).catch_unwind().await;
         let _ = sender.send(outcome);
     });
-    let mut receiver = receiver;
     loop {
         // The receiver goes into the GIL-free closure and comes back (it is Send, not Sync).
         let (received, back) = py.detach(move || (receiver.recv_timeout(Duration::from_millis(50)), receiver));
