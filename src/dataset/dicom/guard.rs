@@ -69,12 +69,12 @@ impl Walker {
     }
 
     fn walk_file(&mut self) -> Stop {
-        // Preamble and "DICM", then the meta group (explicit VR little endian).
-        let Some(head) = self.bytes::<132>() else {
-            return Stop::Done;
-        };
-        if &head[128..] != b"DICM" {
-            return Stop::Done;
+        // "DICM" after the 128-byte preamble, or (as dicom-rs also accepts) at the very start;
+        // then the meta group (explicit VR little endian).
+        if self.bytes::<4>() != Some(*b"DICM") {
+            if self.reader.seek(SeekFrom::Start(128)).is_err() || self.bytes::<4>() != Some(*b"DICM") {
+                return Stop::Done;
+            }
         }
         let mut syntax = String::new();
         loop {
@@ -271,6 +271,25 @@ mod tests {
         let file = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(file.path(), bytes).unwrap();
         check_element_lengths(file.path()).map_err(|fault| fault.to_string())
+    }
+
+    /// Found by the fuzzer (`dicom_header`, an out-of-memory): "DICM" at offset 0 with no
+    /// preamble, which dicom-rs reads, and a meta element declaring 4 GiB. The walk used to
+    /// expect the preamble and left the file to dicom-rs, which reserved the 4 GiB.
+    #[test]
+    fn a_file_without_preamble_is_walked_too() {
+        let mut bytes = b"DICM".to_vec();
+        bytes.extend_from_slice(&[0x02, 0x00, 0x00, 0x00, b'U', b'L', 4, 0, 0xAC, 0xFE, 0xFF, 0xFF]);
+        bytes.extend_from_slice(&[0x02, 0x00, 0x02, 0x00, b'U', b'I', 0, 0]);
+        bytes.extend_from_slice(&[0x02, 0x00, 0x03, 0x00, b'O', b'B', 0, 0, 0xAC, 0xFE, 0xFF, 0xFF]);
+        let fault = check(&bytes).unwrap_err();
+        assert!(
+            fault.contains("element (0002,0003)") && fault.contains("declares"),
+            "{fault}"
+        );
+        // The fuzzer's own file, whole.
+        let found = b"DICM\x02\x00\x00\x00UL\x04\x00\xac\xfe\xff\xff\xff\x00\x01\x00OB\x00\x00\x02\x00\x00\x00\x00\x01\x02\x00\x02\x00F\x10\x00U\x00\xac\xfe\xff\xff\xff\x00\x01\x00OB\x00\x00\x02\x00\x00\x00\x00\x01\x02\x00\x02\x00F\x10\x00U864229114\x00\x00";
+        assert!(check(found).is_err());
     }
 
     #[test]
