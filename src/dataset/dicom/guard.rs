@@ -71,10 +71,10 @@ impl Walker {
     fn walk_file(&mut self) -> Stop {
         // "DICM" after the 128-byte preamble, or (as dicom-rs also accepts) at the very start;
         // then the meta group (explicit VR little endian).
-        if self.bytes::<4>() != Some(*b"DICM") {
-            if self.reader.seek(SeekFrom::Start(128)).is_err() || self.bytes::<4>() != Some(*b"DICM") {
-                return Stop::Done;
-            }
+        if self.bytes::<4>() != Some(*b"DICM")
+            && (self.reader.seek(SeekFrom::Start(128)).is_err() || self.bytes::<4>() != Some(*b"DICM"))
+        {
+            return Stop::Done;
         }
         let mut syntax = String::new();
         loop {
