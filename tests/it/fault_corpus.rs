@@ -278,7 +278,7 @@ fn faults() -> Vec<Fault> {
             "nifti: scaling turns the background non-zero",
             |r| header(r, 116, &1f32.to_le_bytes()),
             MASKS,
-            "turn the background (0) into 1: every voxel would be tumour",
+            "scl_slope 1 and scl_inter 1 leave no voxel at zero: the background would be tumour",
             6,
         ),
         warn(

@@ -39,7 +39,7 @@ pub enum MaskFault {
     Corrupt(String),
     /// The file lies outside the dataset and reading outside it is turned off; it was not opened.
     OutsideDataset,
-    /// scl_slope/scl_inter turn a stored 0 into a non-zero value: the background would be tumour.
+    /// scl_slope/scl_inter leave no voxel at zero: the whole grid, background included, would be tumour.
     BackgroundScaled { slope: f32, inter: f32 },
 }
 
@@ -68,7 +68,7 @@ impl fmt::Display for MaskFault {
             MaskFault::Corrupt(e) => write!(f, "corrupt gzip stream ({e})"),
             MaskFault::BackgroundScaled { slope, inter } => write!(
                 f,
-                "scl_slope {slope} and scl_inter {inter} turn the background (0) into {inter}: every voxel would be tumour"
+                "scl_slope {slope} and scl_inter {inter} leave no voxel at zero: the background would be tumour"
             ),
             MaskFault::OutsideDataset => {
                 write!(
@@ -368,6 +368,17 @@ fn read_mask_inner(path: &Path) -> Result<MaskVolume, MaskFault> {
     }
     let runs =
         read_runs(&mut reader, &layout).map_err(|(e, consumed)| stream_fault(e, layout.vox_offset + consumed))?;
+    // Scaling that leaves no voxel at zero (scl_inter 1 on a 0/1 mask, say) would measure the
+    // whole grid as tumour without a word: refuse it.
+    if layout.scaling.is_some() {
+        let tumour: usize = runs.iter().map(|r| r.x1 - r.x0).sum();
+        if tumour == layout.dims.iter().product::<usize>() {
+            return Err(MaskFault::BackgroundScaled {
+                slope: header.scl_slope,
+                inter: header.scl_inter,
+            });
+        }
+    }
     Ok(MaskVolume::from_runs(
         layout.dims,
         layout.spacing_mm,
@@ -443,13 +454,6 @@ fn check_header(h: &NiftiHeader) -> Result<Layout, MaskFault> {
     let (slope, inter) = (h.scl_slope as f64, h.scl_inter as f64);
     // NIfTI: slope 0 means "no scaling"; slope 1, intercept 0 is the identity.
     let scaling = (slope != 0.0 && slope.is_finite() && (slope != 1.0 || inter != 0.0)).then_some((slope, inter));
-    // A stored 0 must stay background, or the whole grid would silently count as tumour.
-    if scaling.is_some() && inter != 0.0 {
-        return Err(MaskFault::BackgroundScaled {
-            slope: h.scl_slope,
-            inter: h.scl_inter,
-        });
-    }
     let spacing_mm = pixdim.map(f64::from);
     Ok(Layout {
         dims,
