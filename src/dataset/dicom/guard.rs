@@ -140,7 +140,7 @@ impl Walker {
             };
             let Some(len) = len else { return Stop::Done };
             if len == UNDEFINED {
-                match self.walk_sequence(depth + 1) {
+                match self.walk_sequence(tag, depth + 1) {
                     Stop::Closed => continue,
                     other => return other,
                 }
@@ -175,8 +175,9 @@ impl Walker {
         Stop::Done
     }
 
-    /// Walks the items of an undefined-length sequence up to its delimiter.
-    fn walk_sequence(&mut self, depth: usize) -> Stop {
+    /// Walks the items of the undefined-length sequence `tag` up to its delimiter.
+    fn walk_sequence(&mut self, tag: u32, depth: usize) -> Stop {
+        let parent = tag;
         loop {
             let Some(tag) = self.bytes::<4>().map(tag_number) else {
                 return Stop::Done;
@@ -198,7 +199,15 @@ impl Walker {
                         return Stop::Done;
                     }
                 }
-                _ => return Stop::Done,
+                // Only items and the delimiter may follow an undefined length: anything else
+                // is damage, which dicom-rs would read as a 4 GiB value (found by the fuzzer).
+                _ => {
+                    return Stop::Fault(SliceFault::NotDicom(format!(
+                        "element ({:04X},{:04X}) declares an undefined length but holds no items",
+                        parent >> 16,
+                        parent & 0xFFFF
+                    )));
+                }
             }
         }
     }
@@ -290,6 +299,20 @@ mod tests {
         // The fuzzer's own file, whole.
         let found = b"DICM\x02\x00\x00\x00UL\x04\x00\xac\xfe\xff\xff\xff\x00\x01\x00OB\x00\x00\x02\x00\x00\x00\x00\x01\x02\x00\x02\x00F\x10\x00U\x00\xac\xfe\xff\xff\xff\x00\x01\x00OB\x00\x00\x02\x00\x00\x00\x00\x01\x02\x00\x02\x00F\x10\x00U864229114\x00\x00";
         assert!(check(found).is_err());
+    }
+
+    /// Found by the fuzzer (`dicom_header`, an out-of-memory): an implicit-VR data set in which
+    /// an element (FFFF,FFFF) declares an undefined length and holds no items; dicom-rs read it
+    /// as a 4 GiB UL value.
+    #[test]
+    fn an_undefined_length_without_items_is_damage() {
+        let mut bytes = header();
+        let implicit = bytes.len() - 20; // the transfer syntax value: implicit VR little endian
+        bytes[implicit..].copy_from_slice(b"1.2.840.10008.1.2\0\0\0");
+        bytes.extend_from_slice(&[0x08, 0x00, 0x60, 0x00, 2, 0, 0, 0, b'M', b'R']);
+        bytes.extend_from_slice(&[0xFF; 16]); // tag, undefined length, then not an item
+        let fault = check(&bytes).unwrap_err();
+        assert!(fault.contains("(FFFF,FFFF) declares an undefined length"), "{fault}");
     }
 
     #[test]
