@@ -71,6 +71,12 @@ fn gzip_mask(root: &Path, f: fn(&mut Vec<u8>)) -> Option<PathBuf> {
     Some(target)
 }
 
+/// Rewrites the clinical sheet through `f`.
+fn rewrite_sheet(root: &Path, f: impl FnOnce(&str) -> String) -> Option<PathBuf> {
+    let text = std::fs::read_to_string(clinical(root)).unwrap();
+    sheet(root, &f(&text))
+}
+
 /// Replaces the clinical sheet by `text`.
 fn sheet(root: &Path, text: &str) -> Option<PathBuf> {
     std::fs::write(clinical(root), text).unwrap();
@@ -453,20 +459,14 @@ fn faults() -> Vec<Fault> {
         ),
         warn(
             "clinical: header only",
-            |r| {
-                let t = std::fs::read_to_string(clinical(r)).unwrap();
-                sheet(r, t.lines().next().unwrap())
-            },
+            |r| rewrite_sheet(r, |t| t.lines().next().unwrap().to_string()),
             PATIENTS,
             "patient 001 has a folder but no row in clinical.csv",
             2,
         ),
         read(
             "clinical: BOM and CRLF",
-            |r| {
-                let t = std::fs::read_to_string(clinical(r)).unwrap();
-                sheet(r, &format!("\u{feff}{}", t.replace('\n', "\r\n"))).and(None)
-            },
+            |r| rewrite_sheet(r, |t| format!("\u{feff}{}", t.replace('\n', "\r\n"))).and(None),
             PATIENTS,
             2,
         ),
@@ -496,19 +496,13 @@ fn faults() -> Vec<Fault> {
         ),
         read(
             "clinical: semicolons",
-            |r| {
-                let t = std::fs::read_to_string(clinical(r)).unwrap();
-                sheet(r, &t.replace(',', ";")).and(None)
-            },
+            |r| rewrite_sheet(r, |t| t.replace(',', ";")).and(None),
             PATIENTS,
             2,
         ),
         read(
             "clinical: tabs",
-            |r| {
-                let t = std::fs::read_to_string(clinical(r)).unwrap();
-                sheet(r, &t.replace(',', "\t")).and(None)
-            },
+            |r| rewrite_sheet(r, |t| t.replace(',', "\t")).and(None),
             PATIENTS,
             2,
         ),
