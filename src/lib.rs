@@ -13,6 +13,9 @@
 //! [`report`] turns a `.sql` file with `-- show:` comments into an HTML page of tables and
 //! figures (Kaplan–Meier with risk table, forest plot, Table 1, box plots, histograms).
 //!
+//! [`distributed`] (cargo feature `distributed`) runs the same SQL on datafusion-distributed
+//! workers: `npcql worker` and `--workers`.
+//!
 //! [`sample`] writes a synthetic cohort in the dataset's layout. The `npcql` binary
 //! (`src/bin/npcql`) adds the command line and the interactive shell on top.
 //!
@@ -25,6 +28,8 @@
 
 pub mod catalog;
 pub mod dataset;
+#[cfg(feature = "distributed")]
+pub mod distributed;
 mod error;
 pub mod output;
 pub mod query;

@@ -167,6 +167,7 @@ impl Connection {
             strict,
             memory_limit,
             no_external_files,
+            ..Default::default()
         };
         let open = async move { Engine::open_with(&path, &options).map_err(|e| to_py(e, "")) };
         let engine = wait_for(py, open, || {})?;

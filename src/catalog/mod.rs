@@ -3,11 +3,12 @@
 //! `dataset_issues` list and the `morphology` view, with npcql's functions registered.
 
 mod lazy_table;
-mod tables;
+pub(crate) mod tables;
 
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
+use datafusion::catalog::TableProvider;
 use datafusion::datasource::MemTable;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use npcql_udfs::sql::FunctionContext;
@@ -17,7 +18,9 @@ use crate::dataset::dicom::ScanRow;
 use crate::dataset::{Dataset, DatasetProblem};
 use crate::error::Result;
 use lazy_table::LazyTable;
-use tables::{issues_batch, masks_batch, masks_schema, read_all_series, scans_batch, scans_schema};
+use tables::{
+    issues_batch, mask_jobs, masks_batch, masks_schema, read_all_series, scans_batch, scans_schema, series_jobs,
+};
 
 /// An open dataset and the DataFusion session that queries it.
 pub struct Engine {
@@ -51,6 +54,10 @@ pub struct EngineOptions {
     /// (`FROM '/any/file.csv'`), `CREATE EXTERNAL TABLE`, `COPY … TO`, and the path functions
     /// given a file outside the dataset folder. For services that embed npcql.
     pub no_external_files: bool,
+    /// Run queries on these datafusion-distributed workers (`HOST:PORT`, each started with
+    /// `npcql worker` on the same dataset path); empty: on this machine. Needs the cargo
+    /// feature `distributed`.
+    pub workers: Vec<String>,
 }
 
 /// Kept in the session's configuration so that planning can see it.
@@ -153,6 +160,7 @@ impl Engine {
             runtime = runtime.with_memory_limit(limit, 1.0);
         }
         let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
+        let ctx = on_workers(ctx, &dataset, options)?;
         let ctx = with_quoted_files(ctx, !options.no_external_files);
         npcql_udfs::sql::register_all(&ctx, functions.clone())?;
 
@@ -182,16 +190,20 @@ impl Engine {
         let series: Arc<OnceLock<Vec<ScanRow>>> = Arc::default();
         let (ds, read) = (dataset.clone(), series.clone());
         let scans = Arc::new(LazyTable::new(scans_schema(), move || {
-            scans_batch(read.get_or_init(|| read_all_series(&ds)))
+            scans_batch(read.get_or_init(|| read_all_series(&series_jobs(&ds))))
         }));
-        ctx.register_table("scans", scans.clone())?;
         let ds = dataset.clone();
         let masks = Arc::new(LazyTable::new(masks_schema(), move || {
-            masks_batch(&ds, series.get_or_init(|| read_all_series(&ds)))
+            masks_batch(
+                &mask_jobs(&ds),
+                series.get_or_init(|| read_all_series(&series_jobs(&ds))),
+            )
         }));
-        ctx.register_table("masks", masks.clone())?;
+        let (scans_table, masks_table) = header_tables(&dataset, options, &scans, &masks);
+        ctx.register_table("scans", scans_table)?;
+        ctx.register_table("masks", masks_table.clone())?;
         ctx.register_batch("dataset_issues", issues_batch(&issues)?)?;
-        register_morphology_view(&ctx, masks.clone())?;
+        register_morphology_view(&ctx, masks_table)?;
         Ok(Engine {
             options: options.clone(),
             ctx,
@@ -248,6 +260,48 @@ impl Engine {
     pub fn take_warnings(&self) -> Vec<String> {
         self.functions.take_warnings()
     }
+}
+
+/// `ctx` running its queries on `options.workers`, if any.
+fn on_workers(ctx: SessionContext, dataset: &Dataset, options: &EngineOptions) -> Result<SessionContext> {
+    if options.workers.is_empty() {
+        return Ok(ctx);
+    }
+    #[cfg(feature = "distributed")]
+    {
+        let root = dataset
+            .root
+            .canonicalize()
+            .map_err(|e| crate::Error::io(&dataset.root, "cannot resolve the dataset folder", e))?;
+        crate::distributed::coordinate(ctx, &root, options)
+    }
+    #[cfg(not(feature = "distributed"))]
+    {
+        let _ = (ctx, dataset);
+        Err(crate::Error::Param(
+            "--workers needs npcql built with distributed execution (cargo build --features distributed)".into(),
+        ))
+    }
+}
+
+/// The `scans` and `masks` tables: read here once and kept, or, on a cluster, read by the
+/// workers for each query.
+fn header_tables(
+    dataset: &Arc<Dataset>,
+    options: &EngineOptions,
+    scans: &Arc<LazyTable>,
+    masks: &Arc<LazyTable>,
+) -> (Arc<dyn TableProvider>, Arc<dyn TableProvider>) {
+    #[cfg(feature = "distributed")]
+    if !options.workers.is_empty() {
+        use crate::distributed::HeaderTable;
+        return (
+            Arc::new(HeaderTable::scans(dataset.clone())),
+            Arc::new(HeaderTable::masks(dataset.clone())),
+        );
+    }
+    let _ = (dataset, options);
+    (scans.clone(), masks.clone())
 }
 
 /// `SELECT * FROM 'x.csv'`: a quoted path is a table, read as DataFusion's `enable_url_table`
@@ -362,7 +416,7 @@ fn json_layout(path: &Path) -> Option<(bool, String)> {
 /// `morphology`: every mask with each feature of `morphology(path)` as a column. Built as a
 /// plan rather than SQL text because planning SQL is async. Each column calls
 /// `morphology(path)`; the function's feature cache reads and meshes a mask only once.
-fn register_morphology_view(ctx: &SessionContext, masks: Arc<LazyTable>) -> Result<()> {
+fn register_morphology_view(ctx: &SessionContext, masks: Arc<dyn TableProvider>) -> Result<()> {
     use datafusion::datasource::{ViewTable, provider_as_source};
     use datafusion::execution::FunctionRegistry;
     use datafusion::functions::core::expr_fn::get_field;

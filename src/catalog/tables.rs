@@ -13,20 +13,63 @@ use crate::dataset::nifti::read_mask_info;
 use crate::dataset::{Dataset, DatasetProblem, Modality};
 use npcql_udfs::parallel::parallel_map;
 
-/// Reads every series' headers, spread over the available cores.
-pub(crate) fn read_all_series(dataset: &Dataset) -> Vec<ScanRow> {
-    let jobs: Vec<(String, Modality, PathBuf)> = dataset
+/// One DICOM series to read: whose, which modality, and its folder.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SeriesJob {
+    pub patient_id: String,
+    pub modality: Modality,
+    pub dir: PathBuf,
+}
+
+/// One mask header to read, with the series whose grid it must match.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct MaskJob {
+    pub patient_id: String,
+    pub modality: Modality,
+    pub path: PathBuf,
+    pub series_dir: Option<PathBuf>,
+}
+
+/// Every series of the dataset, in table order.
+pub(crate) fn series_jobs(dataset: &Dataset) -> Vec<SeriesJob> {
+    dataset
         .patients
         .iter()
-        .flat_map(|p| p.series.iter().map(|(m, dir)| (p.patient_id.clone(), *m, dir.clone())))
-        .collect();
-    let infos = parallel_map(&jobs, |(_, _, dir)| read_series(dir));
-    jobs.into_iter()
+        .flat_map(|p| {
+            p.series.iter().map(|(modality, dir)| SeriesJob {
+                patient_id: p.patient_id.clone(),
+                modality: *modality,
+                dir: dir.clone(),
+            })
+        })
+        .collect()
+}
+
+/// Every mask of the dataset, in table order.
+pub(crate) fn mask_jobs(dataset: &Dataset) -> Vec<MaskJob> {
+    dataset
+        .patients
+        .iter()
+        .flat_map(|p| {
+            p.masks.iter().map(|(modality, path)| MaskJob {
+                patient_id: p.patient_id.clone(),
+                modality: *modality,
+                path: path.clone(),
+                series_dir: p.series.iter().find(|(m, _)| m == modality).map(|(_, d)| d.clone()),
+            })
+        })
+        .collect()
+}
+
+/// Reads the headers of each series, spread over the available cores.
+pub(crate) fn read_all_series(jobs: &[SeriesJob]) -> Vec<ScanRow> {
+    let infos = parallel_map(jobs, |job| read_series(&job.dir));
+    jobs.iter()
         .zip(infos)
-        .map(|((patient_id, modality, series_dir), info)| ScanRow {
-            patient_id,
-            modality,
-            series_dir,
+        .map(|(job, info)| ScanRow {
+            patient_id: job.patient_id.clone(),
+            modality: job.modality,
+            series_dir: job.dir.clone(),
             info,
         })
         .collect()
@@ -109,19 +152,16 @@ pub(crate) fn masks_schema() -> SchemaRef {
     ]))
 }
 
-pub(crate) fn masks_batch(dataset: &Dataset, scans: &[ScanRow]) -> Result<RecordBatch> {
-    let jobs: Vec<(&str, Modality, &PathBuf)> = dataset
-        .patients
-        .iter()
-        .flat_map(|p| p.masks.iter().map(|(m, path)| (p.patient_id.as_str(), *m, path)))
-        .collect();
-    let infos = parallel_map(&jobs, |(patient_id, modality, path)| {
+/// The `masks` rows of `jobs`; `scans` holds (at least) their series, whose grids they are
+/// checked against.
+pub(crate) fn masks_batch(jobs: &[MaskJob], scans: &[ScanRow]) -> Result<RecordBatch> {
+    let infos = parallel_map(jobs, |job| {
         let series = scans
             .iter()
-            .find(|s| s.patient_id == *patient_id && s.modality == *modality);
+            .find(|s| s.patient_id == job.patient_id && s.modality == job.modality);
         // A series that failed to read has no trustworthy grid to compare against.
         let series = series.map(|s| &s.info).filter(|i| i.error.is_none());
-        read_mask_info(path, series)
+        read_mask_info(&job.path, series)
     });
     let dim = |axis: usize| -> ArrayRef {
         Arc::new(
@@ -142,11 +182,15 @@ pub(crate) fn masks_batch(dataset: &Dataset, scans: &[ScanRow]) -> Result<Record
     Ok(RecordBatch::try_new(
         masks_schema(),
         vec![
-            Arc::new(jobs.iter().map(|j| Some(j.0)).collect::<StringArray>()),
-            Arc::new(jobs.iter().map(|j| Some(j.1.name())).collect::<StringArray>()),
             Arc::new(
                 jobs.iter()
-                    .map(|j| Some(j.2.display().to_string()))
+                    .map(|j| Some(j.patient_id.as_str()))
+                    .collect::<StringArray>(),
+            ),
+            Arc::new(jobs.iter().map(|j| Some(j.modality.name())).collect::<StringArray>()),
+            Arc::new(
+                jobs.iter()
+                    .map(|j| Some(j.path.display().to_string()))
                     .collect::<StringArray>(),
             ),
             dim(0),

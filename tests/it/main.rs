@@ -5,6 +5,8 @@ mod alt_dataset;
 mod bad_input;
 mod cli;
 mod corruption;
+#[cfg(feature = "distributed")]
+mod distributed;
 mod docs;
 mod embedding;
 mod fault_corpus;

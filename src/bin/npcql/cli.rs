@@ -55,6 +55,10 @@ pub struct Args {
     /// COPY … TO, and the morphology functions on other files. For services embedding npcql.
     #[arg(long)]
     pub no_external_files: bool,
+    /// Run on these workers (started with `npcql worker` on the same dataset path).
+    /// Needs npcql built with `--features distributed`.
+    #[arg(long, value_name = "HOST:PORT,...", value_delimiter = ',')]
+    pub workers: Vec<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -73,6 +77,9 @@ pub enum Command {
     Sample(crate::sample::SampleArgs),
     /// Run a .sql file and write its results as one HTML report with tables and figures.
     Report(crate::report::ReportArgs),
+    /// Serve queries from coordinators started with --workers (distributed execution).
+    #[cfg(feature = "distributed")]
+    Worker(crate::worker::WorkerArgs),
 }
 
 /// One unit of SQL from the command line, in the order the user gave it.
@@ -89,6 +96,8 @@ pub fn main_with_args(argv: Vec<String>) -> Result<()> {
     match &args.command {
         Some(Command::Sample(sample)) => return crate::sample::run(sample),
         Some(Command::Report(report)) => return crate::report::run(report),
+        #[cfg(feature = "distributed")]
+        Some(Command::Worker(worker)) => return crate::worker::run(worker),
         None => {}
     }
     let params: Params = args
@@ -102,6 +111,7 @@ pub fn main_with_args(argv: Vec<String>) -> Result<()> {
         strict: args.strict,
         memory_limit: args.memory_limit,
         no_external_files: args.no_external_files,
+        workers: args.workers.clone(),
     };
     if sources.is_empty() {
         return crate::shell::run(&data_dir, &options, params);

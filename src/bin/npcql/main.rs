@@ -6,6 +6,8 @@ mod report;
 mod sample;
 mod shell;
 mod warnings;
+#[cfg(feature = "distributed")]
+mod worker;
 
 use std::io::Write;
 use std::process::ExitCode;

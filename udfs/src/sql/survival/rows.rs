@@ -16,6 +16,37 @@ use datafusion::common::{Result, ScalarValue, exec_err, internal_err, plan_err};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::{Accumulator, AggregateUDFImpl, Documentation, Signature, Volatility};
 
+/// Puts the rows in one canonical order (by every column, NaN-free numbers by value, labels
+/// as text). Partial states merge in whatever order the partitions finish, on one machine
+/// or across a cluster; the kernels' floating-point sums follow row order, so sorting first
+/// makes every result the same to the last bit however the rows arrived.
+fn sort_rows(columns: &mut [Column]) {
+    let rows = columns.first().map_or(0, Column::len);
+    let mut order: Vec<usize> = (0..rows).collect();
+    order.sort_by(|&a, &b| {
+        columns
+            .iter()
+            .map(|c| match c {
+                Column::Numbers(v) => v[a].total_cmp(&v[b]),
+                Column::Labels(v) => v[a].cmp(&v[b]),
+            })
+            .find(|o| o.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    for column in columns.iter_mut() {
+        match column {
+            Column::Numbers(v) => {
+                let sorted = order.iter().map(|&i| v[i]).collect();
+                *v = sorted;
+            }
+            Column::Labels(v) => {
+                let sorted = order.iter().map(|&i| std::mem::take(&mut v[i])).collect();
+                *v = sorted;
+            }
+        }
+    }
+}
+
 /// What an argument of an aggregate means, which decides how it is coerced and checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(super) enum Arg {
@@ -283,6 +314,7 @@ impl Accumulator for RowsAccumulator {
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
+        sort_rows(&mut self.columns);
         (self.finish)(self.name, &self.types, &self.columns)
     }
 

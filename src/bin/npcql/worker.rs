@@ -1,0 +1,56 @@
+//! `npcql worker`: serves the tasks of coordinators started with `--workers`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::Args;
+
+use crate::warnings::print_warnings;
+
+/// `npcql worker` flags.
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// Address to listen on, e.g. 0.0.0.0:50051 (port 0: any free port, printed at start).
+    #[arg(long, value_name = "HOST:PORT")]
+    listen: String,
+    /// Dataset folder, at the same path the coordinator uses (shared storage). Default:
+    /// $NPCQL_DATA, else the bundled data-sample.
+    #[arg(short = 'd', long = "data", value_name = "DIR")]
+    data: Option<PathBuf>,
+}
+
+/// Serves until killed, reporting its work on stderr.
+pub fn run(args: &WorkerArgs) -> Result<()> {
+    let data_dir = crate::cli::resolve_data_dir(args.data.as_deref())?;
+    let worker = npcql::distributed::Worker::new(&data_dir)?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(&args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let address = listener.local_addr()?;
+        eprintln!(
+            "npcql worker listening on {address}, serving {}",
+            worker.dataset_root().display()
+        );
+        tokio::spawn(report_progress(worker.clone()));
+        worker.serve(listener).await?;
+        Ok(())
+    })
+}
+
+/// Once a second, what changed: masks meshed so far, and the functions' warnings (the
+/// coordinator sees the NULLs; the reasons are here).
+async fn report_progress(worker: npcql::distributed::Worker) {
+    let mut reported = 0;
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        print_warnings(&worker.take_warnings());
+        let meshed = worker.masks_meshed();
+        if meshed != reported {
+            eprintln!("npcql worker: meshed {meshed} masks");
+            reported = meshed;
+        }
+    }
+}
