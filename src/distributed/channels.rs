@@ -31,10 +31,11 @@ pub(crate) struct NamedChannels {
 impl ChannelResolver for NamedChannels {
     async fn get_worker_client_for_url(&self, url: &Url) -> Result<Box<dyn WorkerChannel>> {
         let worker = worker_name(url);
-        let channel =
-            self.channels.get_channel(url).await.map_err(|e| {
-                DataFusionError::Execution(format!("cannot reach worker {worker}: {}", root_message(&e)))
-            })?;
+        let channel = self
+            .channels
+            .get_channel(url)
+            .await
+            .map_err(|e| WorkerLost(format!("cannot reach worker {worker} ({})", root_message(&e))))?;
         Ok(Box::new(NamedWorker {
             worker,
             inner: create_worker_client(channel),
@@ -102,21 +103,43 @@ impl WorkerChannel for NamedWorker {
 fn named(worker: &str, error: DataFusionError) -> DataFusionError {
     match &error {
         DataFusionError::External(inner) => match inner.downcast_ref::<tonic::Status>() {
-            Some(status) => DataFusionError::Execution(format!(
+            Some(status) => WorkerLost(format!(
                 "worker {worker} stopped answering ({})",
                 status.message().split_whitespace().collect::<Vec<_>>().join(" ")
-            )),
+            ))
+            .into(),
             None => error,
         },
         _ => error,
     }
 }
 
-/// The innermost message of a (possibly wrapped) error, on one line.
+/// A worker that could not be reached or went away, as the user should read it: the message
+/// alone (an external error, which the query layer shows without a "kind: " prefix).
+#[derive(Debug)]
+struct WorkerLost(String);
+
+impl std::fmt::Display for WorkerLost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for WorkerLost {}
+
+impl From<WorkerLost> for DataFusionError {
+    fn from(lost: WorkerLost) -> Self {
+        DataFusionError::External(Box::new(lost))
+    }
+}
+
+/// Why a connection failed, from datafusion-distributed's "Error connecting to Distributed
+/// DataFusion worker on 'URL': REASON" (the URL is said already), on one line.
 fn root_message(error: &DataFusionError) -> String {
     let text = match error.find_root() {
         DataFusionError::Execution(message) => message.clone(),
         other => other.to_string(),
     };
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    let reason = text.rsplit_once("': ").map_or(text.as_str(), |(_, reason)| reason);
+    reason.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -142,7 +142,7 @@ fn check_workers(workers: &[Url], dataset_root: &Path) -> Result<()> {
         let worker = worker_name(&url);
         match answer {
             Err(_) => return Err(Error::Param(format!("worker {worker} did not answer within 10 s"))),
-            Ok(Err(e)) => return Err(Error::Sql(e)),
+            Ok(Err(e)) => return Err(Error::Param(crate::query::diagnostics::clean_error(&e.to_string()))),
             Ok(Ok(info)) if info.version != expected => {
                 let served = info
                     .version

@@ -155,7 +155,9 @@ impl Shell {
     /// Reads every header on a background thread, so start-up stays instant and the first query
     /// of scans or masks finds them read.
     fn start_header_check(&mut self) {
-        if !std::io::stdin().is_terminal() {
+        // On a cluster the workers read the headers, query by query; reading them all here too
+        // would cost the coordinator what the cluster is for.
+        if !std::io::stdin().is_terminal() || !self.engine.options().workers.is_empty() {
             return;
         }
         let (sender, receiver) = std::sync::mpsc::channel();
