@@ -155,6 +155,10 @@ impl Engine {
             });
         // Spans let planning errors say where in the SQL they are.
         config.options_mut().sql_parser.collect_spans = true;
+        // DataFusion 55 moves `morphology(path)['volume_mm3']` below a filter once common
+        // subexpression elimination has made `morphology(path)` a column, so `morphology WHERE
+        // modality = 'T2'` would mesh every mask, not a third of them (tests/slt/morphology_view.slt).
+        config.options_mut().optimizer.enable_leaf_expression_pushdown = false;
         let mut runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new();
         if let Some(limit) = options.memory_limit {
             runtime = runtime.with_memory_limit(limit, 1.0);

@@ -1,6 +1,6 @@
 //! The rows of the `scans`, `masks` and `dataset_issues` tables as Arrow batches.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
@@ -9,7 +9,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::common::Result;
 
 use crate::dataset::dicom::{ScanRow, SeriesInfo, read_series};
-use crate::dataset::nifti::read_mask_info;
+use crate::dataset::nifti::{MaskInfo, read_mask_info};
 use crate::dataset::{Dataset, DatasetProblem, Modality};
 use npcql_udfs::parallel::parallel_map;
 
@@ -63,7 +63,12 @@ pub(crate) fn mask_jobs(dataset: &Dataset) -> Vec<MaskJob> {
 
 /// Reads the headers of each series, spread over the available cores.
 pub(crate) fn read_all_series(jobs: &[SeriesJob]) -> Vec<ScanRow> {
-    let infos = parallel_map(jobs, |job| read_series(&job.dir));
+    read_all_series_with(jobs, read_series)
+}
+
+/// [`read_all_series`] through `read` (a worker's cache of [`read_series`]).
+pub(crate) fn read_all_series_with(jobs: &[SeriesJob], read: impl Fn(&Path) -> SeriesInfo + Sync) -> Vec<ScanRow> {
+    let infos = parallel_map(jobs, |job| read(&job.dir));
     jobs.iter()
         .zip(infos)
         .map(|(job, info)| ScanRow {
@@ -155,13 +160,22 @@ pub(crate) fn masks_schema() -> SchemaRef {
 /// The `masks` rows of `jobs`; `scans` holds (at least) their series, whose grids they are
 /// checked against.
 pub(crate) fn masks_batch(jobs: &[MaskJob], scans: &[ScanRow]) -> Result<RecordBatch> {
+    masks_batch_with(jobs, scans, read_mask_info)
+}
+
+/// [`masks_batch`] through `read` (a worker's cache of [`read_mask_info`]).
+pub(crate) fn masks_batch_with(
+    jobs: &[MaskJob],
+    scans: &[ScanRow],
+    read: impl Fn(&Path, Option<&SeriesInfo>) -> MaskInfo + Sync,
+) -> Result<RecordBatch> {
     let infos = parallel_map(jobs, |job| {
         let series = scans
             .iter()
             .find(|s| s.patient_id == job.patient_id && s.modality == job.modality);
         // A series that failed to read has no trustworthy grid to compare against.
         let series = series.map(|s| &s.info).filter(|i| i.error.is_none());
-        read_mask_info(&job.path, series)
+        read(&job.path, series)
     });
     let dim = |axis: usize| -> ArrayRef {
         Arc::new(

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{Session, TableProvider};
+use datafusion::common::tree_node::TreeNode;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{DataFusionError, Result, exec_err};
 use datafusion::datasource::TableType;
@@ -18,12 +19,15 @@ use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
 use datafusion_distributed::{
-    DesiredTaskCountEvent, DesiredTaskCountEventResponse, DistributedTaskContext, ScaleUpLeafNodeEvent,
-    ScaleUpLeafNodeEventResponse,
+    DesiredTaskCountEvent, DesiredTaskCountEventResponse, DistributedTaskContext, NetworkBoundaryExt, RouteTasksEvent,
+    RouteTasksEventResponse, ScaleUpLeafNodeEvent, ScaleUpLeafNodeEventResponse,
 };
+use url::Url;
 
+use super::header_cache::HeaderCache;
 use crate::catalog::tables::{
-    MaskJob, SeriesJob, mask_jobs, masks_batch, masks_schema, read_all_series, scans_batch, scans_schema, series_jobs,
+    MaskJob, SeriesJob, mask_jobs, masks_batch, masks_batch_with, masks_schema, read_all_series, read_all_series_with,
+    scans_batch, scans_schema, series_jobs,
 };
 use crate::dataset::Dataset;
 
@@ -57,10 +61,14 @@ impl Jobs {
         }
     }
 
-    /// Reads the headers: the table's rows for these jobs. Blocking.
-    fn read(&self) -> Result<RecordBatch> {
+    /// Reads the headers (through a worker's `cache`): the table's rows for these jobs. Blocking.
+    fn read(&self, cache: Option<&HeaderCache>) -> Result<RecordBatch> {
+        let series_of = |jobs: &[SeriesJob]| match cache {
+            Some(cache) => read_all_series_with(jobs, |dir| cache.series(dir)),
+            None => read_all_series(jobs),
+        };
         match self {
-            Jobs::Series(jobs) => scans_batch(&read_all_series(jobs)),
+            Jobs::Series(jobs) => scans_batch(&series_of(jobs)),
             Jobs::Masks(jobs) => {
                 // Each mask is checked against its series' grid, so read those series too.
                 let series: Vec<SeriesJob> = jobs
@@ -73,7 +81,11 @@ impl Jobs {
                         })
                     })
                     .collect();
-                masks_batch(jobs, &read_all_series(&series))
+                let series = series_of(&series);
+                match cache {
+                    Some(cache) => masks_batch_with(jobs, &series, |path, grid| cache.mask(path, grid)),
+                    None => masks_batch(jobs, &series),
+                }
             }
         }
     }
@@ -208,9 +220,10 @@ impl ExecutionPlan for HeaderScanExec {
         };
         let projection = self.projection.clone();
         let schema = self.schema();
+        let cache = context.session_config().get_extension::<HeaderCache>();
         let rows = async move {
             // Header reading is blocking file I/O over many files: off the async workers.
-            let batch = tokio::task::spawn_blocking(move || jobs.read())
+            let batch = tokio::task::spawn_blocking(move || jobs.read(cache.as_deref()))
                 .await
                 .map_err(|e| DataFusionError::External(Box::new(e)))??;
             match &projection {
@@ -248,4 +261,30 @@ pub(crate) fn scale_up(event: ScaleUpLeafNodeEvent) -> Option<Result<ScaleUpLeaf
         HeaderScanExec::new(split, scan.projection.clone())
             .map(|exec| ScaleUpLeafNodeEventResponse::new(Arc::new(exec))),
     )
+}
+
+/// Sends task `i` of a stage that reads headers to worker `i` (round the `--workers` list),
+/// instead of from a random first worker: every stage over the same table splits its files
+/// alike, so a view used seven times finds each mask meshed already on the worker it goes to.
+pub(crate) fn route_to_same_workers(
+    workers: Vec<Url>,
+) -> impl for<'a> Fn(RouteTasksEvent<'a>) -> Option<Result<RouteTasksEventResponse>> + Send + Sync + 'static {
+    move |event| {
+        let mut reads_headers = false;
+        event
+            .plan
+            .apply(|node| {
+                if node.as_network_boundary().is_some() {
+                    return Ok(TreeNodeRecursion::Jump); // another stage's plan
+                }
+                reads_headers |= node.downcast_ref::<HeaderScanExec>().is_some();
+                Ok(TreeNodeRecursion::Continue)
+            })
+            .ok()?;
+        if !reads_headers || workers.is_empty() {
+            return None;
+        }
+        let urls = (0..event.task_count).map(|i| workers[i % workers.len()].clone());
+        Some(Ok(RouteTasksEventResponse::new(urls.collect())))
+    }
 }

@@ -18,6 +18,7 @@
 
 mod channels;
 mod codec;
+mod header_cache;
 mod header_scan;
 
 use std::collections::HashMap;
@@ -34,6 +35,7 @@ use datafusion_distributed::{
     ChannelResolver, DistributedExt, GetWorkerInfoRequest, SessionStateBuilderExt, WorkerQueryContext, WorkerResolver,
     WorkerSessionBuilder,
 };
+use header_cache::HeaderCache;
 use npcql_udfs::sql::FunctionContext;
 use url::Url;
 
@@ -87,10 +89,10 @@ pub(crate) fn coordinate(ctx: SessionContext, dataset_root: &Path, options: &Eng
         .collect::<Result<Vec<_>>>()?;
     check_workers(&workers, dataset_root)?;
     let session_id = ctx.session_id();
-    let state = ctx
+    let mut state = ctx
         .into_state_builder()
         .with_session_id(session_id)
-        .with_distributed_worker_resolver(Workers(workers))
+        .with_distributed_worker_resolver(Workers(workers.clone()))
         .with_distributed_channel_resolver(NamedChannels::default())
         .with_distributed_planner()
         .with_distributed_user_codec(codec::NpcqlCodec)
@@ -100,7 +102,14 @@ pub(crate) fn coordinate(ctx: SessionContext, dataset_root: &Path, options: &Eng
         })
         .with_distributed_desired_task_count_handler(header_scan::desired_task_count)
         .with_distributed_scale_up_leaf_node_handler(header_scan::scale_up)
+        .with_distributed_route_tasks_handler(header_scan::route_to_same_workers(workers))
         .build();
+    // Stages the planner keeps on the coordinator read headers here, once per session too.
+    state.config_mut().set_extension(Arc::new(HeaderCache::default()));
+    // Network boundaries go where DataFusion repartitions, which it does not on one partition:
+    // a one-core coordinator would run the whole plan itself.
+    let partitions = &mut state.config_mut().options_mut().execution.target_partitions;
+    *partitions = (*partitions).max(2);
     Ok(SessionContext::new_with_state(state))
 }
 
@@ -183,6 +192,8 @@ struct WorkerSessions {
     /// Connections to the other workers, whose shuffle outputs this one reads.
     channels: NamedChannels,
     functions: Arc<Mutex<FunctionsByOptions>>,
+    /// Headers read by earlier tasks, for `HeaderScanExec`.
+    headers: Arc<HeaderCache>,
 }
 
 /// A worker's function contexts, by the (strict, no_external_files) options of the tasks.
@@ -213,12 +224,13 @@ impl WorkerSessions {
 #[async_trait]
 impl WorkerSessionBuilder for WorkerSessions {
     async fn build_session_state(&self, ctx: WorkerQueryContext) -> std::result::Result<SessionState, DataFusionError> {
-        let state = ctx
+        let mut state = ctx
             .builder
             .with_distributed_user_codec(codec::NpcqlCodec)
             .with_distributed_channel_resolver(self.channels.clone())
             .with_distributed_option_extension_from_headers::<ClusterOptions>(&ctx.headers)?
             .build();
+        state.config_mut().set_extension(self.headers.clone());
         let options = state
             .config()
             .options()
@@ -249,6 +261,7 @@ impl Worker {
                 dataset_root: dataset_root.clone(),
                 channels: NamedChannels::default(),
                 functions: Arc::default(),
+                headers: Arc::default(),
             },
             dataset_root,
         })

@@ -7,6 +7,8 @@
 #   DATA  the full-size cohort (default $TMPDIR/npcql-full, written by `npcql sample --full-size`
 #         when missing: about 6 minutes, 11 GB)
 #   RUNS  runs per configuration (default 5); the median and the range are printed
+#   PIN=1 one core per process: the single process and the first worker on core 0, the second
+#         worker on core 1 (two one-core machines, simulated; the coordinator shares core 0)
 #   NPCQL the npcql binary, built with `--features distributed` (default: the dev build in
 #         $CARGO_TARGET_DIR, or target/)
 set -euo pipefail
@@ -23,11 +25,23 @@ if [ ! -d "$DATA/MRI-Segments" ]; then
     "$NPCQL" sample --full-size --out "$DATA" >&2
 fi
 
+# `on_core N command...`: the command, pinned to core N when PIN=1.
+on_core() {
+    local core=$1; shift
+    if [ "${PIN:-0}" = 1 ]; then taskset -c "$core" "$@"; else "$@"; fi
+}
+
 WORKER_PIDS=()
 stop_workers() {
     for pid in "${WORKER_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
     for pid in "${WORKER_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-    WORKER_PIDS=()
+    # `on_core N command...`: the command, pinned to core N when PIN=1.
+on_core() {
+    local core=$1; shift
+    if [ "${PIN:-0}" = 1 ]; then taskset -c "$core" "$@"; else "$@"; fi
+}
+
+WORKER_PIDS=()
 }
 trap stop_workers EXIT
 
@@ -35,9 +49,9 @@ trap stop_workers EXIT
 # command substitution: the subshell would lose the pids and wait on the workers' stdout.)
 start_workers() {
     local addresses=() log
-    for _ in $(seq "$1"); do
+    for core in $(seq 0 $(($1 - 1))); do
         log=$(mktemp)
-        "$NPCQL" worker --listen 127.0.0.1:0 -d "$DATA" >"$log" 2>&1 &
+        on_core "$core" "$NPCQL" worker --listen 127.0.0.1:0 -d "$DATA" >"$log" 2>&1 &
         WORKER_PIDS+=($!)
         until grep -q "listening on" "$log"; do sleep 0.05; done
         addresses+=("$(sed -n 's/^npcql worker listening on \([^,]*\),.*/\1/p' "$log")")
@@ -50,7 +64,7 @@ time_query() {
     local query=$1; shift
     local start end
     start=$(date +%s%N)
-    "$NPCQL" -d "$DATA" "$@" -f "$query" >/dev/null
+    on_core 0 "$NPCQL" -d "$DATA" "$@" -f "$query" >/dev/null
     end=$(date +%s%N)
     awk -v ns=$((end - start)) 'BEGIN { printf "%.3f\n", ns / 1e9 }'
 }
@@ -63,7 +77,7 @@ summary() {
 }
 
 "$NPCQL" -d "$DATA" -c "SELECT count(*) FROM masks" >/dev/null   # warm the page cache
-echo "npcql: $NPCQL; cohort: $DATA; $RUNS runs each; $(nproc) cores"
+echo "npcql: $NPCQL; cohort: $DATA; $RUNS runs each; $(nproc) cores$([ "${PIN:-0}" = 1 ] && echo ", one per process")"
 printf "%-34s %-24s %-24s %-24s\n" "analysis" "one process" "1 worker" "2 workers"
 for query in queries/morphology_by_ebv.sql queries/cox_morphology.sql; do
     local_times=() one=() two=()

@@ -95,7 +95,12 @@ impl sqllogictest::AsyncDB for NpcqlDb {
             .iter()
             .map(|f| column_type(f.data_type()))
             .collect();
-        let rows = last.batches.iter().flat_map(rows_as_text).collect();
+        let rows = last
+            .batches
+            .iter()
+            .flat_map(rows_as_text)
+            .flat_map(one_line_each)
+            .collect();
         Ok(DBOutput::Rows { types, rows })
     }
 
@@ -144,6 +149,15 @@ fn rows_as_text(batch: &RecordBatch) -> Vec<Vec<String>> {
                 .collect()
         })
         .collect()
+}
+
+/// A row with a multi-line cell (EXPLAIN's plan) as one row per line, as DataFusion's own
+/// `.slt` files write plans; other rows as they are.
+fn one_line_each(row: Vec<String>) -> Vec<Vec<String>> {
+    if !row.iter().any(|cell| cell.contains('\n')) {
+        return vec![row];
+    }
+    row.join(" ").lines().map(|line| vec![line.to_string()]).collect()
 }
 
 fn float_cell(column: &dyn Array, row: usize) -> Option<f64> {
