@@ -28,7 +28,7 @@ FROM (
     UNION ALL SELECT 'sphericity', cox_ph(pfs_months, pfs_event, sphericity), c_index(pfs_months, pfs_event, sphericity) FROM t2_features
     UNION ALL SELECT 'elongation', cox_ph(pfs_months, pfs_event, elongation), c_index(pfs_months, pfs_event, elongation) FROM t2_features
 )
-ORDER BY p;
+ORDER BY p, feature;
 
 -- Volume and EBV DNA status together (multivariable Cox; hazard ratio per SD of volume).
 SELECT round(fit.volume.hr, 3) AS volume_hr_per_sd, round(fit.volume.p, 4) AS volume_p,
