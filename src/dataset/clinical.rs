@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::array::{ArrayRef, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 
 use super::canonical::{CANONICAL_COLUMNS, CanonicalType};
@@ -128,10 +128,14 @@ fn cell_text(bytes: &[u8]) -> Option<String> {
 fn read_workbook(path: &Path, sheet_name: Option<&str>) -> Result<Vec<(usize, Vec<Option<String>>)>> {
     use calamine::{Data, Reader, open_workbook_auto};
     let mut workbook = open_workbook_auto(path).map_err(|e| fault(path, format!("cannot open workbook ({e})")))?;
+    let sheets = workbook.sheet_names();
     let name = match sheet_name {
+        Some(name) if !sheets.iter().any(|s| s == name) => {
+            let message = format!("has no sheet '{name}' (its sheets: {})", sheets.join(", "));
+            return Err(fault(path, message));
+        }
         Some(name) => name.to_string(),
-        None => workbook
-            .sheet_names()
+        None => sheets
             .first()
             .cloned()
             .ok_or_else(|| fault(path, "the workbook has no sheets".into()))?,
@@ -139,6 +143,13 @@ fn read_workbook(path: &Path, sheet_name: Option<&str>) -> Result<Vec<(usize, Ve
     let range = workbook
         .worksheet_range(&name)
         .map_err(|e| fault(path, format!("cannot read sheet '{name}' ({e})")))?;
+    // A merged cell holds its value in its first cell only; every cell it covers shows it, as
+    // the spreadsheet does (a header merged over two rows names the column on either).
+    let merged = match &mut workbook {
+        calamine::Sheets::Xlsx(xlsx) => xlsx.merge_cells_by_sheet_name(&name).unwrap_or_default(),
+        calamine::Sheets::Xls(xls) => xls.merge_cells_by_sheet_name(&name).unwrap_or_default(),
+        _ => Vec::new(),
+    };
     let data_text = |cell: &Data| -> Option<String> {
         let text = match cell {
             Data::Empty | Data::Error(_) => return None,
@@ -148,18 +159,38 @@ fn read_workbook(path: &Path, sheet_name: Option<&str>) -> Result<Vec<(usize, Ve
             Data::Float(v) => v.to_string(),
             Data::Bool(v) => v.to_string(),
             Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.trim().to_string(),
-            Data::DateTime(d) => d
-                .as_datetime()
-                .map(|d| d.to_string())
-                .unwrap_or_else(|| d.as_f64().to_string()),
+            // A date without a time of day is a date (a DATE column when all of them are).
+            Data::DateTime(d) => match d.as_datetime().map(|t| t.to_string()) {
+                Some(t) => t.strip_suffix(" 00:00:00").map_or(t.clone(), str::to_string),
+                None => d.as_f64().to_string(),
+            },
         };
         Some(text).filter(|s| !is_missing(s))
     };
-    let first_row = range.start().map_or(0, |(row, _)| row as usize);
-    Ok(range
-        .rows()
+    let (first_row, first_column) = range.start().unwrap_or((0, 0));
+    let mut rows: Vec<Vec<Option<String>>> = range.rows().map(|r| r.iter().map(data_text).collect()).collect();
+    for region in merged {
+        let cell = |(row, column): (u32, u32)| {
+            let row = usize::try_from(row.checked_sub(first_row)?).ok()?;
+            let column = usize::try_from(column.checked_sub(first_column)?).ok()?;
+            Some((row, column))
+        };
+        let (Some((top, left)), Some((bottom, right))) = (cell(region.start), cell(region.end)) else {
+            continue;
+        };
+        let Some(value) = rows.get(top).and_then(|r| r.get(left)).cloned().flatten() else {
+            continue;
+        };
+        for row in rows.iter_mut().take(bottom + 1).skip(top) {
+            for slot in row.iter_mut().take(right + 1).skip(left) {
+                slot.get_or_insert_with(|| value.clone());
+            }
+        }
+    }
+    Ok(rows
+        .into_iter()
         .enumerate()
-        .map(|(i, r)| (first_row + i + 1, r.iter().map(data_text).collect()))
+        .map(|(i, r)| (first_row as usize + i + 1, r))
         .collect())
 }
 
@@ -501,8 +532,16 @@ fn typed_column(
 }
 
 /// A non-canonical column: BIGINT if every value is a whole number, DOUBLE if every value is
-/// a number, else VARCHAR.
+/// a number, DATE if every value is a date (YYYY-MM-DD, as spreadsheets' dates read), else
+/// VARCHAR.
 fn inferred_column(cells: &[Option<&str>]) -> ArrayRef {
+    let dates: Option<Vec<Option<i32>>> = cells
+        .iter()
+        .map(|c| c.map_or(Some(None), |v| parse_date(v).map(Some)))
+        .collect();
+    if let Some(days) = dates.filter(|d| d.iter().any(Option::is_some)) {
+        return Arc::new(Date32Array::from(days));
+    }
     let numbers: Option<Vec<Option<f64>>> = cells
         .iter()
         .map(|c| c.map_or(Some(None), |v| parse_number(v).map(Some)))
@@ -514,6 +553,19 @@ fn inferred_column(cells: &[Option<&str>]) -> ArrayRef {
         Some(values) => Arc::new(Float64Array::from(values)),
         None => Arc::new(cells.iter().map(|c| c.map(str::to_string)).collect::<StringArray>()),
     }
+}
+
+/// Days since 1970 of an ISO date `YYYY-MM-DD` (exactly that shape: "2019-3-4" or a number
+/// stays what it is).
+fn parse_date(s: &str) -> Option<i32> {
+    use datafusion::arrow::compute::kernels::cast_utils::Parser;
+    let shape = s.len() == 10
+        && s.char_indices()
+            .all(|(i, c)| if i == 4 || i == 7 { c == '-' } else { c.is_ascii_digit() });
+    if !shape {
+        return None;
+    }
+    datafusion::arrow::datatypes::Date32Type::parse(s)
 }
 
 fn parse_number(s: &str) -> Option<f64> {

@@ -208,10 +208,23 @@ fn scan_patient_folder(patient_id: &str, dir: &Path, problems: &mut Vec<DatasetP
                 masks.push((modality, plain));
             }
             (Some(path), None) | (None, Some(path)) => masks.push((modality, path)),
-            (None, None) => problems.push(problem(
-                &dir.join(format!("{}.nii", modality.mask_stem())),
-                format!("no {} mask", modality.name()),
-            )),
+            (None, None) => {
+                let stem = modality.mask_stem();
+                // An Analyze 7.5 pair (or NIfTI as a pair): header and voxels in two files.
+                let pair = (find(&format!("{stem}.hdr"), false), find(&format!("{stem}.img"), false));
+                let (path, what) = match pair {
+                    (Some(header), _) | (None, Some(header)) => (
+                        header,
+                        format!(
+                            "no {} mask: {stem}.hdr/.img is an Analyze-style image pair, which npcql does not \
+                             read; convert it to {stem}.nii (nibabel, SimpleITK or ITK-SNAP do)",
+                            modality.name()
+                        ),
+                    ),
+                    (None, None) => (dir.join(format!("{stem}.nii")), format!("no {} mask", modality.name())),
+                };
+                problems.push(problem(&path, what));
+            }
         }
     }
     for (entry, used) in entries.iter().zip(used) {

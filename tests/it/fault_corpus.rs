@@ -4,6 +4,7 @@
 //! the README documents (0 with a warning, 1 for an error), and no panic.
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use crate::support::{copy_of_sample, npcql, stderr, stdout};
 
@@ -81,6 +82,62 @@ fn rewrite_sheet(root: &Path, f: impl FnOnce(&str) -> String) -> Option<PathBuf>
 fn sheet(root: &Path, text: &str) -> Option<PathBuf> {
     std::fs::write(clinical(root), text).unwrap();
     Some(clinical(root))
+}
+
+/// Rewrites the slice in transfer syntax `syntax` (dicom-rs re-encodes its data set) after
+/// `change` edits it. The series must still read: `scans` reads headers, never pixels.
+fn reencode(root: &Path, syntax: &str, change: fn(&mut dicom_object::DefaultDicomObject)) -> Option<PathBuf> {
+    let path = slice(root);
+    let mut object = dicom_object::open_file(&path).unwrap();
+    change(&mut object);
+    object.update_meta(|meta| {
+        meta.transfer_syntax = syntax.to_string();
+        meta.update_information_group_length();
+    });
+    object.write_to_file(&path).unwrap();
+    None
+}
+
+/// Replaces clinical.csv by clinical.xlsx, written by `write` from the csv's rows (header first).
+fn workbook(
+    root: &Path,
+    write: fn(&mut rust_xlsxwriter::Workbook, &[Vec<String>]) -> Result<(), rust_xlsxwriter::XlsxError>,
+) -> Option<PathBuf> {
+    let text = std::fs::read_to_string(clinical(root)).unwrap();
+    let rows: Vec<Vec<String>> = text
+        .lines()
+        .map(|line| line.split(',').map(str::to_string).collect())
+        .collect();
+    std::fs::remove_file(clinical(root)).unwrap();
+    let mut book = rust_xlsxwriter::Workbook::new();
+    write(&mut book, &rows).unwrap();
+    let path = root.join("clinical.xlsx");
+    book.save(&path).unwrap();
+    Some(path)
+}
+
+/// Writes `rows` into `sheet` from row `first` on: numbers as numbers, except the ids (the first
+/// column), kept as text as clinical sheets do to keep "001".
+fn write_rows(
+    sheet: &mut rust_xlsxwriter::Worksheet,
+    first: u32,
+    rows: &[Vec<String>],
+) -> Result<(), rust_xlsxwriter::XlsxError> {
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            let (r, c) = (first + r as u32, c as u16);
+            match cell.parse::<f64>() {
+                Ok(number) if c > 0 => sheet.write_number(r, c, number)?,
+                _ => sheet.write_string(r, c, cell)?,
+            };
+        }
+    }
+    Ok(())
+}
+
+/// Writes npcql.toml's `[clinical]` table.
+fn clinical_settings(root: &Path, settings: &str) {
+    std::fs::write(root.join("npcql.toml"), format!("[clinical]\n{settings}\n")).unwrap();
 }
 
 /// The value bytes of DICOM element (group, element) in an explicit-VR little-endian file.
@@ -324,6 +381,21 @@ fn faults() -> Vec<Fault> {
             MASKS,
             6,
         ),
+        // The mask as an Analyze 7.5 pair: its 348-byte header and its voxels in two files.
+        warn(
+            "nifti: an Analyze .hdr/.img pair",
+            |r| {
+                let bytes = std::fs::read(mask(r)).unwrap();
+                std::fs::remove_file(mask(r)).unwrap();
+                let header = mask(r).with_extension("hdr");
+                std::fs::write(&header, &bytes[..348]).unwrap();
+                std::fs::write(mask(r).with_extension("img"), &bytes[352..]).unwrap();
+                Some(header)
+            },
+            "SELECT path, problem FROM dataset_issues",
+            "ROI-T1.hdr/.img is an Analyze-style image pair, which npcql does not read",
+            1,
+        ),
         warn("nifti: empty file", |r| edit(&mask(r), Vec::clear), MASKS, "holds 0", 6),
         // DICOM series: the series row says what is wrong (and names the slice); the other
         // series still read.
@@ -406,6 +478,47 @@ fn faults() -> Vec<Fault> {
             },
             SCANS,
             "two series in one folder",
+            6,
+        ),
+        // Other encodings of a slice: dicom-rs reads them all, up to the pixel data.
+        read(
+            "dicom: implicit VR little endian",
+            |r| reencode(r, "1.2.840.10008.1.2", |_| {}),
+            SCANS,
+            6,
+        ),
+        read(
+            "dicom: explicit VR big endian",
+            |r| reencode(r, "1.2.840.10008.1.2.2", |_| {}),
+            SCANS,
+            6,
+        ),
+        // JPEG baseline: encapsulated pixel data (one fragment, not a real JPEG: the headers must
+        // read without decoding it).
+        read(
+            "dicom: a compressed transfer syntax",
+            |r| {
+                reencode(r, "1.2.840.10008.1.2.4.50", |object| {
+                    use dicom_core::value::PixelFragmentSequence;
+                    let fragments = PixelFragmentSequence::new_fragments(vec![vec![0xFF, 0xD8, 0xFF, 0xD9]]);
+                    object.put(dicom_core::DataElement::new(
+                        dicom_dictionary_std::tags::PIXEL_DATA,
+                        dicom_core::VR::OB,
+                        fragments,
+                    ));
+                })
+            },
+            SCANS,
+            6,
+        ),
+        read(
+            "dicom: no pixel data",
+            |r| {
+                reencode(r, "1.2.840.10008.1.2.1", |object| {
+                    object.remove_element(dicom_dictionary_std::tags::PIXEL_DATA);
+                })
+            },
+            SCANS,
             6,
         ),
         // Layout.
@@ -525,6 +638,99 @@ fn faults() -> Vec<Fault> {
             "row 2: age 'fifty' is not a number; it is NULL",
             2,
         ),
+        // Clinical workbooks.
+        read(
+            "clinical: xlsx, the data on its second sheet, named in npcql.toml",
+            |r| {
+                clinical_settings(r, "sheet = \"Clinical\"");
+                workbook(r, |book, rows| {
+                    book.add_worksheet()
+                        .set_name("Notes")?
+                        .write_string(0, 0, "exported 2024-03-01")?;
+                    write_rows(book.add_worksheet().set_name("Clinical")?, 0, rows)
+                })
+                .and(None)
+            },
+            PATIENTS,
+            2,
+        ),
+        warn(
+            "clinical: xlsx, npcql.toml names a sheet it does not have",
+            |r| {
+                clinical_settings(r, "sheet = \"Patients\"");
+                workbook(r, |book, rows| {
+                    book.add_worksheet().set_name("Notes")?;
+                    write_rows(book.add_worksheet().set_name("Clinical")?, 0, rows)
+                })
+            },
+            PATIENTS,
+            "has no sheet 'Patients' (its sheets: Notes, Clinical); patients holds only ids",
+            2,
+        ),
+        read(
+            "clinical: xlsx, a title merged across the columns above the header",
+            |r| {
+                clinical_settings(r, "header_row = 2");
+                workbook(r, |book, rows| {
+                    let sheet = book.add_worksheet();
+                    let last = rows[0].len() as u16 - 1;
+                    sheet.merge_range(
+                        0,
+                        0,
+                        0,
+                        last,
+                        "NPC cohort: clinical data",
+                        &rust_xlsxwriter::Format::new(),
+                    )?;
+                    write_rows(sheet, 1, rows)
+                })
+                .and(None)
+            },
+            PATIENTS,
+            2,
+        ),
+        // A two-row header: groups above, names below; a column without a group has its name
+        // merged over both rows.
+        read(
+            "clinical: xlsx, header cells merged over two rows",
+            |r| {
+                clinical_settings(r, "header_row = 2");
+                workbook(r, |book, rows| {
+                    let sheet = book.add_worksheet();
+                    let plain = rust_xlsxwriter::Format::new();
+                    sheet.merge_range(0, 0, 1, 0, &rows[0][0], &plain)?;
+                    let last = rows[0].len() as u16 - 1;
+                    sheet.merge_range(0, 1, 0, last, "at diagnosis", &plain)?;
+                    for (c, name) in rows[0].iter().enumerate().skip(1) {
+                        sheet.write_string(1, c as u16, name)?;
+                    }
+                    write_rows(sheet, 2, &rows[1..])
+                })
+                .and(None)
+            },
+            PATIENTS,
+            2,
+        ),
+        read(
+            "clinical: xlsx with dates",
+            |r| {
+                workbook(r, |book, rows| {
+                    let sheet = book.add_worksheet();
+                    write_rows(sheet, 0, rows)?;
+                    let column = rows[0].len() as u16;
+                    sheet.write_string(0, column, "diagnosis_date")?;
+                    let format = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
+                    for r in 1..rows.len() as u32 {
+                        let date = rust_xlsxwriter::ExcelDateTime::from_ymd(2019, 3, r as u8)?;
+                        sheet.write_datetime_with_format(r, column, &date, &format)?;
+                    }
+                    Ok(())
+                })
+                .and(None)
+            },
+            PATIENTS,
+            2,
+        ),
         // SQL.
         error(
             "sql: unknown function",
@@ -634,4 +840,80 @@ fn every_kind_of_fault_gets_one_clear_message_and_keeps_the_healthy_rows() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// Spreadsheet dates are a DATE column (as DuckDB reads them), not text or day numbers.
+#[test]
+fn spreadsheet_dates_are_a_date_column() {
+    let data = copy_of_sample(2);
+    let faults = faults();
+    let dates = faults.iter().find(|f| f.kind == "clinical: xlsx with dates").unwrap();
+    (dates.damage)(data.path());
+    let sql = "SELECT patient_id, arrow_typeof(diagnosis_date) AS t, diagnosis_date FROM patients ORDER BY 1";
+    let out = npcql(&["-d", data.path().to_str().unwrap(), "--format", "csv", "-c", sql]);
+    assert_eq!(
+        stdout(&out),
+        "patient_id,t,diagnosis_date\n001,Date32,2019-03-01\n002,Date32,2019-03-02\n",
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// Files npcql may not read: each is NULL (or its series' error) with a warning naming it, and
+/// the rest still reads. As root every file is readable, so there the run drops to `nobody`
+/// (util-linux's setpriv) with a copy of the binary it can execute.
+#[test]
+fn unreadable_files_are_named_and_the_rest_still_reads() {
+    use std::os::unix::fs::PermissionsExt;
+    let data = copy_of_sample(2);
+    let root = data.path();
+    std::fs::set_permissions(mask(root), std::fs::Permissions::from_mode(0o000)).unwrap();
+    std::fs::set_permissions(slice(root), std::fs::Permissions::from_mode(0o000)).unwrap();
+    let sql = "SELECT m.path, tumor_volume(m.path) AS v, s.error FROM masks m JOIN scans s USING (patient_id, modality) ORDER BY 1";
+    let uid = Command::new("id").arg("-u").output().unwrap();
+    let as_root = String::from_utf8_lossy(&uid.stdout).trim() == "0";
+    let run = if as_root {
+        // The copy's folders must be enterable by nobody; the binary too.
+        for dir in walk_dirs(root) {
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let binary = root.join("npcql");
+        std::fs::copy(env!("CARGO_BIN_EXE_npcql"), &binary).unwrap();
+        std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o755)).unwrap();
+        Command::new("setpriv")
+            .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+            .arg(&binary)
+            .args(["-d", root.to_str().unwrap(), "--format", "csv", "-c", sql])
+            .env("HOME", root)
+            .output()
+            .expect("setpriv runs")
+    } else {
+        npcql(&["-d", root.to_str().unwrap(), "--format", "csv", "-c", sql])
+    };
+    let (out, err) = (stdout(&run), stderr(&run));
+    assert_eq!(run.status.code(), Some(0), "{out}{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.contains("ROI-T1.nii") && err.contains("Permission denied"), "{err}");
+    assert!(out.contains("IM3.dcm") && out.contains("Permission denied"), "{out}");
+    let measured = out
+        .lines()
+        .skip(1)
+        .filter(|l| l.split(',').nth(1).is_some_and(|v| !v.is_empty()));
+    assert_eq!(measured.count(), 5, "the other five masks are measured:\n{out}");
+}
+
+/// Every folder under `root`, itself included.
+fn walk_dirs(root: &Path) -> Vec<PathBuf> {
+    let mut dirs = vec![root.to_path_buf()];
+    let mut i = 0;
+    while i < dirs.len() {
+        for entry in std::fs::read_dir(&dirs[i]).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            }
+        }
+        i += 1;
+    }
+    dirs
 }

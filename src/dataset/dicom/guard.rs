@@ -35,7 +35,8 @@ enum Stop {
 /// Checks that no element up to and including the pixel data declares more bytes than the
 /// file has left.
 pub(crate) fn check_element_lengths(path: &Path) -> Result<(), SliceFault> {
-    let Ok(file) = File::open(path) else { return Ok(()) };
+    // dicom-rs would say only "Could not open file": say why.
+    let file = File::open(path).map_err(|e| SliceFault::Unopenable(e.to_string()))?;
     let Ok(size) = file.metadata().map(|m| m.len()) else {
         return Ok(());
     };

@@ -30,6 +30,9 @@ pub enum SliceFault {
     /// The pixel data ends past the end of the file.
     #[error("truncated: its pixel data needs {needed} bytes, the file has {size}")]
     PixelDataTruncated { needed: u64, size: u64 },
+    /// The file cannot be opened (permissions, a vanished file).
+    #[error("cannot open it ({0})")]
+    Unopenable(String),
     /// dicom-rs cannot parse the file.
     #[error("not a readable DICOM file ({0})")]
     NotDicom(String),
