@@ -179,12 +179,21 @@ impl Walker {
     /// Walks the items of the undefined-length sequence `tag` up to its delimiter.
     fn walk_sequence(&mut self, tag: u32, depth: usize) -> Stop {
         let parent = tag;
+        // A file that ends inside an undefined length is cut short; dicom-rs may read the
+        // element's VR from the dictionary (UL, say) and reserve 4 GiB for it (the fuzzer again).
+        let cut_short = || {
+            Stop::Fault(SliceFault::NotDicom(format!(
+                "truncated: element ({:04X},{:04X}) declares an undefined length and the file ends inside it",
+                parent >> 16,
+                parent & 0xFFFF
+            )))
+        };
         loop {
             let Some(tag) = self.bytes::<4>().map(tag_number) else {
-                return Stop::Done;
+                return cut_short();
             };
             let Some(len) = self.bytes::<4>().map(u32::from_le_bytes) else {
-                return Stop::Done;
+                return cut_short();
             };
             match tag {
                 SEQUENCE_END => return Stop::Closed,
@@ -314,6 +323,16 @@ mod tests {
         bytes.extend_from_slice(&[0xFF; 16]); // tag, undefined length, then not an item
         let fault = check(&bytes).unwrap_err();
         assert!(fault.contains("(FFFF,FFFF) declares an undefined length"), "{fault}");
+    }
+
+    /// Found by the fuzzer (`dicom_header`, an out-of-memory): an implicit-VR data set whose last
+    /// element, (0000,FFF7), declares an undefined length six bytes before the end of the file;
+    /// dicom-rs reserved 4 GiB for it. The fuzzer's 398 bytes.
+    #[test]
+    fn a_file_ending_inside_an_undefined_length_is_damage() {
+        let found = include_bytes!("testdata/undefined_length_at_the_end.dcm");
+        let fault = check(found).unwrap_err();
+        assert!(fault.contains("the file ends inside it"), "{fault}");
     }
 
     #[test]
