@@ -160,7 +160,9 @@ async fn plan(ctx: &SessionContext, statement: Statement) -> Result<(SchemaRef, 
 }
 
 /// Under `--no-external-files`, refuses the statements that read or write files by name:
-/// `CREATE EXTERNAL TABLE` and `COPY … TO` (quoted paths are refused where they are resolved).
+/// `CREATE EXTERNAL TABLE` and `COPY … TO` (quoted paths are refused where they are resolved),
+/// and `SET datafusion.runtime.*`, which would let a query raise the service's memory limit or
+/// spill into a folder of its choosing.
 fn refuse_external_files(
     state: &datafusion::execution::context::SessionState,
     plan: &datafusion::logical_expr::LogicalPlan,
@@ -175,6 +177,15 @@ fn refuse_external_files(
             format!("CREATE EXTERNAL TABLE … LOCATION '{}'", t.locations.join("', '"))
         }
         LogicalPlan::Copy(copy) => format!("COPY … TO '{}'", copy.output_url),
+        LogicalPlan::Statement(datafusion::logical_expr::Statement::SetVariable(set))
+            if set.variable.to_ascii_lowercase().starts_with("datafusion.runtime.") =>
+        {
+            return Err(crate::Error::Param(format!(
+                "SET {}: runtime settings (the memory limit, the spill folder) belong to the program \
+                 that runs npcql with --no-external-files",
+                set.variable
+            )));
+        }
         _ => return Ok(()),
     };
     Err(crate::Error::Param(format!(

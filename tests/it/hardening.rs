@@ -65,6 +65,19 @@ fn no_external_files_refuses_every_way_to_a_file_outside_the_dataset() {
         "SET npcql.no_external_files = false",
     ]);
     assert_eq!(run.status.code(), Some(1));
+    // Nor raise the service's memory limit (or choose where to spill): the limit holds.
+    let sort = "SELECT patient_id FROM patients ORDER BY pfs_months LIMIT 1";
+    let set = format!("SET datafusion.runtime.memory_limit = '8G'; {sort}");
+    let run = npcql(&["-d", data, "--no-external-files", "-m", "1k", "-c", &set]);
+    assert_eq!(run.status.code(), Some(1));
+    let err = stderr(&run);
+    assert!(
+        err.contains("SET datafusion.runtime.memory_limit: runtime settings") && err.lines().count() == 1,
+        "{err}"
+    );
+    // Without the policy, datafusion-cli's habit: the query may raise it.
+    let run = npcql(&["-d", data, "-m", "1k", "-c", &set]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
 }
 
 #[test]
