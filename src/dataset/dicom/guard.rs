@@ -77,25 +77,37 @@ impl Walker {
         {
             return Stop::Done;
         }
+        // The meta group as dicom-rs reads it: (0002,0000) first, holding the group's length,
+        // then explicit-VR elements of any group until that many bytes are read. The data set
+        // starts where that ends, not where the group number changes.
+        let Some(first) = self.bytes::<4>().map(tag_number) else {
+            return Stop::Done;
+        };
+        let (Some(4), Some(group_length)) = (self.explicit_length(), self.bytes::<4>().map(u32::from_le_bytes)) else {
+            return Stop::Done; // dicom-rs refuses the file itself
+        };
+        if first != 0x0002_0000 {
+            return Stop::Done;
+        }
         let mut syntax = String::new();
-        loop {
+        let mut read = 0u64;
+        while read < u64::from(group_length) {
             let Some(start) = self.position() else {
                 return Stop::Done;
             };
-            let Some(tag) = self.bytes::<4>() else {
+            let Some(tag) = self.bytes::<4>().map(tag_number) else {
                 return Stop::Done;
             };
-            if u16::from_le_bytes([tag[0], tag[1]]) != 0x0002 {
-                let _ = self.reader.seek(SeekFrom::Start(start));
-                break;
-            }
             let Some(len) = self.explicit_length() else {
                 return Stop::Done;
             };
-            if let Some(fault) = self.too_long(tag_number(tag), len) {
+            if len == UNDEFINED {
+                return Stop::Done; // dicom-rs refuses an undefined length here
+            }
+            if let Some(fault) = self.too_long(tag, len) {
                 return Stop::Fault(fault);
             }
-            if tag_number(tag) == 0x0002_0010 && len < 128 {
+            if tag == 0x0002_0010 && len < 128 {
                 let mut value = vec![0u8; len as usize];
                 if self.reader.read_exact(&mut value).is_err() {
                     return Stop::Done;
@@ -106,6 +118,10 @@ impl Walker {
             } else if self.skip(len).is_none() {
                 return Stop::Done;
             }
+            let Some(end) = self.position() else {
+                return Stop::Done;
+            };
+            read += end - start;
         }
         match syntax.as_str() {
             "1.2.840.10008.1.2" => self.explicit = false,
@@ -272,6 +288,9 @@ mod tests {
         let mut bytes = vec![0u8; 128];
         bytes.extend_from_slice(b"DICM");
         let syntax = b"1.2.840.10008.1.2.1\0";
+        let group_length = 8 + syntax.len() as u32; // the one element below
+        bytes.extend_from_slice(&[0x02, 0x00, 0x00, 0x00, b'U', b'L', 4, 0]);
+        bytes.extend_from_slice(&group_length.to_le_bytes());
         bytes.extend_from_slice(&[0x02, 0x00, 0x10, 0x00, b'U', b'I']);
         bytes.extend_from_slice(&(syntax.len() as u16).to_le_bytes());
         bytes.extend_from_slice(syntax);
@@ -325,14 +344,34 @@ mod tests {
         assert!(fault.contains("(FFFF,FFFF) declares an undefined length"), "{fault}");
     }
 
-    /// Found by the fuzzer (`dicom_header`, an out-of-memory): an implicit-VR data set whose last
-    /// element, (0000,FFF7), declares an undefined length six bytes before the end of the file;
-    /// dicom-rs reserved 4 GiB for it. The fuzzer's 398 bytes.
+    /// Found by the fuzzer (`dicom_header`, two out-of-memory files): a meta group whose length
+    /// (0002,0000) runs past its last (0002,xxxx) element, so dicom-rs reads the next elements as
+    /// meta and starts the data set elsewhere than the group number says; there an element
+    /// declared 3 or 4 GiB, which dicom-rs reserved and zero-filled. The fuzzer's files (398 and
+    /// 461 bytes).
+    #[test]
+    fn the_data_set_starts_where_the_meta_group_length_says() {
+        for found in [
+            &include_bytes!("testdata/meta_group_longer_than_its_elements.dcm")[..],
+            &include_bytes!("testdata/meta_group_longer_than_its_elements_2.dcm")[..],
+        ] {
+            let fault = check(found).unwrap_err();
+            assert!(fault.contains("declares"), "{fault}");
+        }
+    }
+
     #[test]
     fn a_file_ending_inside_an_undefined_length_is_damage() {
-        let found = include_bytes!("testdata/undefined_length_at_the_end.dcm");
-        let fault = check(found).unwrap_err();
-        assert!(fault.contains("the file ends inside it"), "{fault}");
+        let mut bytes = header();
+        let implicit = bytes.len() - 20; // the transfer syntax value: implicit VR little endian
+        bytes[implicit..].copy_from_slice(b"1.2.840.10008.1.2\0\0\0");
+        bytes.extend_from_slice(&[0x08, 0x00, 0x60, 0x00, 2, 0, 0, 0, b'M', b'R']);
+        bytes.extend_from_slice(&[0x28, 0x00, 0x10, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFE, 0xFF]);
+        let fault = check(&bytes).unwrap_err();
+        assert!(
+            fault.contains("(0028,0010) declares an undefined length and the file ends inside it"),
+            "{fault}"
+        );
     }
 
     #[test]
@@ -390,7 +429,7 @@ mod tests {
     #[test]
     fn a_file_cut_inside_its_meta_group_is_corrupt() {
         let mut bytes = header();
-        bytes.truncate(142);
+        bytes.truncate(bytes.len() - 18); // two bytes into the transfer syntax's value
         let fault = check(&bytes).unwrap_err();
         assert!(fault.contains("element (0002,0010)"), "{fault}");
     }
