@@ -872,6 +872,11 @@ fn unreadable_files_are_named_and_the_rest_still_reads() {
     let sql = "SELECT m.path, tumor_volume(m.path) AS v, s.error FROM masks m JOIN scans s USING (patient_id, modality) ORDER BY 1";
     let uid = Command::new("id").arg("-u").output().unwrap();
     let as_root = String::from_utf8_lossy(&uid.stdout).trim() == "0";
+    let setpriv = Command::new("setpriv").arg("--version").output().is_ok();
+    if as_root && !setpriv {
+        eprintln!("skipped: running as root without util-linux's setpriv, every file is readable");
+        return;
+    }
     let run = if as_root {
         // The copy's folders must be enterable by nobody; the binary too.
         for dir in walk_dirs(root) {
