@@ -44,6 +44,7 @@ pub(crate) fn check_element_lengths(path: &Path) -> Result<(), SliceFault> {
         reader: BufReader::new(file),
         size,
         explicit: true,
+        big_endian: false,
     };
     match walker.walk_file() {
         Stop::Fault(fault) => Err(fault),
@@ -56,6 +57,8 @@ struct Walker {
     size: u64,
     /// Explicit VR (the file meta group always is; the data set by its transfer syntax).
     explicit: bool,
+    /// Big-endian numbers (explicit VR big endian data sets; the meta group is little endian).
+    big_endian: bool,
 }
 
 impl Walker {
@@ -69,6 +72,35 @@ impl Walker {
         Some(buf)
     }
 
+    /// A tag, group first, in the current byte order.
+    fn tag(&mut self) -> Option<u32> {
+        let b = self.bytes::<4>()?;
+        let (group, element) = if self.big_endian {
+            (u16::from_be_bytes([b[0], b[1]]), u16::from_be_bytes([b[2], b[3]]))
+        } else {
+            (u16::from_le_bytes([b[0], b[1]]), u16::from_le_bytes([b[2], b[3]]))
+        };
+        Some((u32::from(group) << 16) | u32::from(element))
+    }
+
+    fn u16(&mut self) -> Option<u16> {
+        let b = self.bytes::<2>()?;
+        Some(if self.big_endian {
+            u16::from_be_bytes(b)
+        } else {
+            u16::from_le_bytes(b)
+        })
+    }
+
+    fn u32(&mut self) -> Option<u32> {
+        let b = self.bytes::<4>()?;
+        Some(if self.big_endian {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
+    }
+
     fn walk_file(&mut self) -> Stop {
         // "DICM" after the 128-byte preamble, or (as dicom-rs also accepts) at the very start;
         // then the meta group (explicit VR little endian).
@@ -80,10 +112,10 @@ impl Walker {
         // The meta group as dicom-rs reads it: (0002,0000) first, holding the group's length,
         // then explicit-VR elements of any group until that many bytes are read. The data set
         // starts where that ends, not where the group number changes.
-        let Some(first) = self.bytes::<4>().map(tag_number) else {
+        let Some(first) = self.tag() else {
             return Stop::Done;
         };
-        let (Some(4), Some(group_length)) = (self.explicit_length(), self.bytes::<4>().map(u32::from_le_bytes)) else {
+        let (Some(4), Some(group_length)) = (self.explicit_length(), self.u32()) else {
             return Stop::Done; // dicom-rs refuses the file itself
         };
         if first != 0x0002_0000 {
@@ -95,7 +127,7 @@ impl Walker {
             let Some(start) = self.position() else {
                 return Stop::Done;
             };
-            let Some(tag) = self.bytes::<4>().map(tag_number) else {
+            let Some(tag) = self.tag() else {
                 return Stop::Done;
             };
             let Some(len) = self.explicit_length() else {
@@ -125,8 +157,12 @@ impl Walker {
         }
         match syntax.as_str() {
             "1.2.840.10008.1.2" => self.explicit = false,
-            // Big endian and deflated data sets: leave them to dicom-rs.
-            "1.2.840.10008.1.2.2" | "1.2.840.10008.1.2.1.99" => return Stop::Done,
+            // Explicit VR big endian (retired, still written by old scanners; the fuzzer found
+            // dicom-rs reserving 4 GiB in one).
+            "1.2.840.10008.1.2.2" => self.big_endian = true,
+            // A deflated data set: its lengths are inside the compressed stream. Leave it to
+            // dicom-rs (no MR scanner writes it).
+            "1.2.840.10008.1.2.1.99" => return Stop::Done,
             _ => {}
         }
         self.walk_elements(0)
@@ -139,7 +175,7 @@ impl Walker {
             return Stop::Done;
         }
         loop {
-            let Some(tag) = self.bytes::<4>().map(tag_number) else {
+            let Some(tag) = self.tag() else {
                 return Stop::Done;
             };
             if tag == PIXEL_DATA {
@@ -153,7 +189,7 @@ impl Walker {
             let len = if self.explicit {
                 self.explicit_length()
             } else {
-                self.bytes::<4>().map(u32::from_le_bytes)
+                self.u32()
             };
             let Some(len) = len else { return Stop::Done };
             if len == UNDEFINED {
@@ -177,7 +213,7 @@ impl Walker {
         let len = if self.explicit {
             self.explicit_length()
         } else {
-            self.bytes::<4>().map(u32::from_le_bytes)
+            self.u32()
         };
         let (Some(len), Some(at)) = (len, self.position()) else {
             return Stop::Done;
@@ -205,10 +241,10 @@ impl Walker {
             )))
         };
         loop {
-            let Some(tag) = self.bytes::<4>().map(tag_number) else {
+            let Some(tag) = self.tag() else {
                 return cut_short();
             };
-            let Some(len) = self.bytes::<4>().map(u32::from_le_bytes) else {
+            let Some(len) = self.u32() else {
                 return cut_short();
             };
             match tag {
@@ -248,10 +284,10 @@ impl Walker {
         ];
         let vr = self.bytes::<2>()?;
         if SHORT.contains(&&vr) {
-            self.bytes::<2>().map(|b| u32::from(u16::from_le_bytes(b)))
+            self.u16().map(u32::from)
         } else {
             self.bytes::<2>()?;
-            self.bytes::<4>().map(u32::from_le_bytes)
+            self.u32()
         }
     }
 
@@ -272,11 +308,6 @@ impl Walker {
     fn skip(&mut self, len: u32) -> Option<()> {
         self.reader.seek_relative(i64::from(len)).ok()
     }
-}
-
-/// Group and element of a little-endian tag as one number, group first.
-fn tag_number(bytes: [u8; 4]) -> u32 {
-    (u32::from(u16::from_le_bytes([bytes[0], bytes[1]])) << 16) | u32::from(u16::from_le_bytes([bytes[2], bytes[3]]))
 }
 
 #[cfg(test)]
@@ -358,6 +389,16 @@ mod tests {
             let fault = check(found).unwrap_err();
             assert!(fault.contains("declares"), "{fault}");
         }
+    }
+
+    /// Found by the fuzzer (`dicom_header`, an out-of-memory): an explicit VR big endian data
+    /// set with an element declaring 4 GiB; the guard used to leave big endian to dicom-rs.
+    /// The fuzzer's 617 bytes.
+    #[test]
+    fn a_big_endian_data_set_is_walked_too() {
+        let found = include_bytes!("testdata/big_endian_element_too_long.dcm");
+        let fault = check(found).unwrap_err();
+        assert!(fault.contains("declares"), "{fault}");
     }
 
     #[test]
