@@ -136,6 +136,30 @@ impl MaskVolume {
         MaskVolume::from_runs(dims, spacing_mm, diagonal_affine(spacing_mm), &runs)
     }
 
+    /// Builds a mask on a given grid whose tumour lies inside the box of `size` voxels at `lo`
+    /// (source-grid indices), where `is_tumour(x, y, z)` says which voxels belong to it.
+    pub fn from_box(
+        source_dims: [usize; 3],
+        spacing_mm: [f64; 3],
+        affine: [[f64; 4]; 3],
+        lo: [usize; 3],
+        size: [usize; 3],
+        mut is_tumour: impl FnMut(usize, usize, usize) -> bool,
+    ) -> MaskVolume {
+        let mut runs = Vec::new();
+        for z in lo[2]..lo[2] + size[2] {
+            for y in lo[1]..lo[1] + size[1] {
+                let first = runs.len();
+                push_runs(&mut runs, y, z, (lo[0]..lo[0] + size[0]).map(|x| is_tumour(x, y, z)));
+                for run in &mut runs[first..] {
+                    run.x0 += lo[0];
+                    run.x1 += lo[0];
+                }
+            }
+        }
+        MaskVolume::from_runs(source_dims, spacing_mm, affine, &runs)
+    }
+
     /// Builds the padded crop from row runs `[y, z, x_start, x_end)` (sorted by z then y).
     fn from_runs(source_dims: [usize; 3], spacing_mm: [f64; 3], affine: [[f64; 4]; 3], runs: &[Run]) -> MaskVolume {
         let mut volume = MaskVolume {
