@@ -14,6 +14,13 @@ pub const MORPHOLOGY: DocSection = DocSection {
     description: Some("Scalar functions of a NIfTI mask path."),
 };
 
+/// The section of the segmentation agreement functions.
+pub const AGREEMENT: DocSection = DocSection {
+    include: true,
+    label: "Segmentation agreement",
+    description: Some("Scalar functions of two NIfTI mask paths, the reference first."),
+};
+
 /// The section of the survival and statistics aggregates.
 pub const SURVIVAL: DocSection = DocSection {
     include: true,
@@ -22,7 +29,7 @@ pub const SURVIVAL: DocSection = DocSection {
 };
 
 /// npcql's sections, in the order the README shows them.
-pub const SECTIONS: [DocSection; 2] = [MORPHOLOGY, SURVIVAL];
+pub const SECTIONS: [DocSection; 3] = [MORPHOLOGY, AGREEMENT, SURVIVAL];
 
 /// A function's documentation: its call syntax and what it returns (markdown).
 pub fn document(section: DocSection, syntax: &str, returns: &str) -> Documentation {

@@ -7,6 +7,7 @@ use datafusion::common::Result;
 use datafusion::logical_expr::Documentation;
 use datafusion::prelude::SessionContext;
 
+pub mod agreement;
 pub mod docs;
 pub mod morphology;
 pub mod survival;
@@ -130,6 +131,9 @@ pub fn register_all(ctx: &SessionContext, functions: Arc<FunctionContext>) -> Re
     for function in morphology::functions(&functions) {
         ctx.register_udf(function);
     }
+    for function in agreement::functions(&functions) {
+        ctx.register_udf(function);
+    }
     for function in survival::aggregates() {
         ctx.register_udaf(function);
     }
@@ -138,7 +142,11 @@ pub fn register_all(ctx: &SessionContext, functions: Arc<FunctionContext>) -> Re
 
 /// The documentation of every npcql function, in the README's order.
 pub fn documentation() -> Vec<Documentation> {
-    let scalars = morphology::functions(&Arc::default());
+    let functions = Arc::default();
+    let scalars = morphology::functions(&functions)
+        .into_iter()
+        .chain(agreement::functions(&functions))
+        .collect::<Vec<_>>();
     let scalar_docs = scalars.iter().filter_map(|f| f.documentation().cloned());
     let aggregate_docs = survival::aggregates()
         .into_iter()

@@ -284,7 +284,7 @@ fn compute_parallel(paths: &[&str], functions: &FunctionContext) -> Option<Vec<R
 /// runtime: on a multi-threaded tokio worker, `block_in_place` first hands the worker's other
 /// tasks (the shell's Ctrl-C listener, other partitions' streams) to another thread. A UDF is
 /// called synchronously, so `spawn_blocking`, which needs an `.await`, is not an option here.
-fn off_the_runtime<R>(work: impl FnOnce() -> R) -> R {
+pub(crate) fn off_the_runtime<R>(work: impl FnOnce() -> R) -> R {
     use tokio::runtime::{Handle, RuntimeFlavor};
     match Handle::try_current() {
         Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => tokio::task::block_in_place(work),
