@@ -19,7 +19,8 @@ use crate::dataset::{Dataset, DatasetProblem};
 use crate::error::Result;
 use lazy_table::LazyTable;
 use tables::{
-    issues_batch, mask_jobs, masks_batch, masks_schema, read_all_series, scans_batch, scans_schema, series_jobs,
+    issues_batch, mask_jobs, masks_batch, masks_schema, predictions_batch, read_all_series, scans_batch, scans_schema,
+    series_jobs,
 };
 
 /// An open dataset and the DataFusion session that queries it.
@@ -58,6 +59,9 @@ pub struct EngineOptions {
     /// `npcql worker` on the same dataset path); empty: on this machine. Needs the cargo
     /// feature `distributed`.
     pub workers: Vec<String>,
+    /// The folder of model outputs for the `predictions` table (one subfolder per model);
+    /// `None`: `npcql.toml`'s `[predictions] dir`, else `predictions` beside MRI-Segments.
+    pub predictions: Option<std::path::PathBuf>,
 }
 
 /// Kept in the session's configuration so that planning can see it.
@@ -207,6 +211,13 @@ impl Engine {
         ctx.register_table("scans", scans_table)?;
         ctx.register_table("masks", masks_table.clone())?;
         ctx.register_batch("dataset_issues", issues_batch(&issues)?)?;
+        let predictions_dir = match &options.predictions {
+            Some(dir) => dir.clone(),
+            None => dataset.root.join(&dataset.config.predictions.dir),
+        };
+        let predictions =
+            crate::dataset::predictions::discover(&predictions_dir, &dataset.config.predictions, &dataset.patients)?;
+        ctx.register_batch("predictions", predictions_batch(&predictions)?)?;
         register_morphology_view(&ctx, masks_table)?;
         Ok(Engine {
             options: options.clone(),

@@ -219,6 +219,29 @@ pub(crate) fn masks_batch_with(
     )?)
 }
 
+/// The `predictions` rows.
+pub(crate) fn predictions_batch(rows: &[crate::dataset::predictions::Prediction]) -> Result<RecordBatch> {
+    let text = |f: &dyn Fn(&crate::dataset::predictions::Prediction) -> Option<String>| -> ArrayRef {
+        Arc::new(rows.iter().map(f).collect::<StringArray>())
+    };
+    Ok(RecordBatch::try_new(
+        Arc::new(Schema::new(vec![
+            Field::new("patient_id", DataType::Utf8, false),
+            Field::new("modality", DataType::Utf8, false),
+            Field::new("model", DataType::Utf8, false),
+            Field::new("path", DataType::Utf8, false),
+            field("error", DataType::Utf8),
+        ])),
+        vec![
+            text(&|p| Some(p.patient_id.clone())),
+            text(&|p| Some(p.modality.name().to_string())),
+            text(&|p| Some(p.model.clone())),
+            text(&|p| Some(p.path.display().to_string())),
+            text(&|p| p.error.clone()),
+        ],
+    )?)
+}
+
 pub(crate) fn issues_batch(issues: &[DatasetProblem]) -> Result<RecordBatch> {
     Ok(RecordBatch::try_from_iter(vec![
         (

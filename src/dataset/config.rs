@@ -12,6 +12,11 @@
 //! ebv_dna = "EBV DNA (copies/mL)"
 //! pfs_months = "PFS (months)"
 //! pfs_event = "Progression"
+//!
+//! [predictions]                         # model outputs for the `predictions` table
+//! dir = "predictions"                   # one subfolder per model (the default)
+//! pattern = "NPC_{patient}.nii.gz"      # nnU-Net-style files (the default)
+//! modality = "T2"                       # what those were predicted on (the default)
 //! ```
 
 use std::collections::BTreeMap;
@@ -31,6 +36,8 @@ pub const CONFIG_FILE: &str = "npcql.toml";
 pub struct DatasetConfig {
     #[serde(default)]
     pub clinical: ClinicalConfig,
+    #[serde(default)]
+    pub predictions: super::predictions::PredictionsConfig,
 }
 
 /// The `[clinical]` section.

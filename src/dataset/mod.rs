@@ -9,6 +9,7 @@ pub(crate) mod config;
 pub(crate) mod dicom;
 mod layout;
 pub(crate) mod nifti;
+pub(crate) mod predictions;
 
 pub use clinical::{Sheet, normalise_patient_id, read_sheet};
 pub use dicom::{SeriesInfo, read_series};

@@ -16,8 +16,9 @@ use crate::dataset::Modality;
 use crate::dataset::canonical::CANONICAL_COLUMNS;
 use crate::error::{Error, Result};
 
-/// Writes the patient's folder under `segments_dir`.
-pub fn write_patient(segments_dir: &Path, patient: &SyntheticPatient) -> Result<()> {
+/// Writes the patient's folder under `segments_dir`, and two simulated models' outputs for it
+/// under `predictions_dir`.
+pub fn write_patient(segments_dir: &Path, predictions_dir: &Path, patient: &SyntheticPatient) -> Result<()> {
     let dir = segments_dir.join(&patient.patient_id);
     for (series_number, (modality, geometry)) in Modality::ALL.iter().zip(&patient.series).enumerate() {
         let mask = rasterise(patient, geometry);
@@ -31,8 +32,56 @@ pub fn write_patient(segments_dir: &Path, patient: &SyntheticPatient) -> Result<
         )?;
         let mask_path = dir.join(format!("{}.nii", modality.mask_stem()));
         write_mask(&mask_path, geometry, &mask)?;
+        for (model, prediction) in simulated_predictions(patient, *modality, &mask) {
+            let folder = predictions_dir
+                .join(model)
+                .join("MRI-Segments")
+                .join(&patient.patient_id);
+            std::fs::create_dir_all(&folder).map_err(|e| cannot_write(&folder, e))?;
+            write_mask(
+                &folder.join(format!("{}.nii.gz", modality.mask_stem())),
+                geometry,
+                &prediction,
+            )?;
+        }
     }
     Ok(())
+}
+
+/// What two simulated segmentation models predict for one mask: `dilated` grows it by one
+/// voxel in-plane, `shifted` moves it one voxel along x and y. `shifted` misses every 16th
+/// patient's tumour on T1 (an empty mask); `dilated` writes nothing for every 20th patient's T2.
+fn simulated_predictions(
+    patient: &SyntheticPatient,
+    modality: Modality,
+    mask: &Array3<u8>,
+) -> Vec<(&'static str, Array3<u8>)> {
+    let number: usize = patient.patient_id.parse().unwrap_or(0);
+    let (nx, ny, nz) = mask.dim();
+    let mut dilated = mask.clone();
+    let mut shifted = Array3::<u8>::zeros(mask.dim());
+    for ((i, j, k), &v) in mask.indexed_iter() {
+        if v == 0 {
+            continue;
+        }
+        for (di, dj) in [(-1i64, 0i64), (1, 0), (0, -1), (0, 1)] {
+            let (x, y) = (i as i64 + di, j as i64 + dj);
+            if (0..nx as i64).contains(&x) && (0..ny as i64).contains(&y) {
+                dilated[[x as usize, y as usize, k]] = 1;
+            }
+        }
+        if i + 1 < nx && j + 1 < ny && k < nz {
+            shifted[[i + 1, j + 1, k]] = 1;
+        }
+    }
+    if number % 16 == 5 && modality == Modality::T1 {
+        shifted.fill(0);
+    }
+    let mut models = vec![("shifted", shifted)];
+    if !(number % 20 == 7 && modality == Modality::T2) {
+        models.insert(0, ("dilated", dilated));
+    }
+    models
 }
 
 /// The tumour sampled at the voxel centres of `geometry`: array[column, row, slice].

@@ -32,8 +32,9 @@ pub fn write_sample(
     let segments = out.join("MRI-Segments");
     std::fs::create_dir_all(&segments).map_err(|e| Error::io(&segments, "cannot create", e))?;
     let patients: Vec<SyntheticPatient> = (0..patients).map(|i| draw_patient(seed, i, full_size)).collect();
+    let predictions = out.join("predictions");
     let written = npcql_udfs::parallel::parallel_map(&patients, |patient| {
-        let result = files::write_patient(&segments, patient);
+        let result = files::write_patient(&segments, &predictions, patient);
         on_patient();
         result
     });

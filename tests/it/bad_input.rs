@@ -230,3 +230,56 @@ fn make_writable(dir: &Path) {
         }
     }
 }
+
+/// A model output that is missing or unreadable is NULL with a warning naming it (an error under
+/// `--strict`), like a mask in the morphology functions; `-p` points at an nnU-Net-style folder.
+#[test]
+fn missing_or_unreadable_predictions_are_null_with_a_warning() {
+    let data = copy_of_sample(3);
+    let outputs = tempfile::tempdir().unwrap();
+    let model = outputs.path().join("nnunet");
+    std::fs::create_dir_all(&model).unwrap();
+    let dilated = crate::support::data_sample().join("predictions/dilated/MRI-Segments/001/ROI-T2.nii.gz");
+    std::fs::copy(dilated, model.join("NPC_001.nii.gz")).unwrap();
+    std::fs::write(model.join("NPC_002.nii.gz"), b"not gzip at all").unwrap();
+    let sql = "SELECT p.patient_id, p.model, p.error IS NULL AS found, round(dice(m.path, p.path), 3) AS dice \
+               FROM predictions p JOIN masks m USING (patient_id, modality) ORDER BY p.patient_id";
+    let run = |strict: bool| {
+        let mut args = vec![
+            "-d",
+            data.path().to_str().unwrap(),
+            "-p",
+            outputs.path().to_str().unwrap(),
+        ];
+        args.extend(["--format", "csv", "-c", sql]);
+        if strict {
+            args.push("--strict");
+        }
+        npcql(&args)
+    };
+    let out = run(false);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // 0.866: SimpleITK's Dice for this pair (tests/reference/agreement/data_sample_predictions.csv).
+    assert_eq!(
+        stdout(&out),
+        "patient_id,model,found,dice\n001,nnunet,true,0.866\n002,nnunet,true,\n003,nnunet,false,\n"
+    );
+    let warnings: Vec<String> = stderr(&out).lines().map(str::to_owned).collect();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.starts_with("warning: ") && w.contains("NPC_002.nii.gz")),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.starts_with("warning: ") && w.contains("NPC_003.nii.gz")),
+        "{warnings:?}"
+    );
+
+    let strict = run(true);
+    assert!(!strict.status.success());
+    assert!(stderr(&strict).contains("NPC_00"), "{}", stderr(&strict));
+}

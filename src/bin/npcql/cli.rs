@@ -59,6 +59,10 @@ pub struct Args {
     /// Needs npcql built with `--features distributed`.
     #[arg(long, value_name = "HOST:PORT,...", value_delimiter = ',')]
     pub workers: Vec<String>,
+    /// Model outputs for the `predictions` table: one subfolder per model, in the dataset's
+    /// layout or nnU-Net's. Default: npcql.toml's [predictions] dir, else DATA/predictions.
+    #[arg(short = 'p', long, value_name = "DIR")]
+    pub predictions: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -112,6 +116,7 @@ pub fn main_with_args(argv: Vec<String>) -> Result<()> {
         memory_limit: args.memory_limit,
         no_external_files: args.no_external_files,
         workers: args.workers.clone(),
+        predictions: args.predictions.clone(),
     };
     if sources.is_empty() {
         return crate::shell::run(&data_dir, &options, params);

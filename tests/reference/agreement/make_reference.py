@@ -3,7 +3,9 @@
 Writes masks/*.nii.gz (generated pairs: dilated, eroded, shifted, two lesions against one,
 empty, anisotropic 0.45 x 0.45 x 5 mm, a test mask on another grid) and cases.csv with, per
 pair, what MONAI, SimpleITK and DeepMind's surface-distance say; and data_sample.csv with MONAI's
-values for T2 against T1 and CE-T1 masks of the bundled sample (other grids: resampled first).
+values for T2 against T1 and CE-T1 masks of the bundled sample (other grids: resampled first);
+and data_sample_predictions.csv with all three peers' values for every simulated model output
+under data-sample/predictions against its radiologist mask.
 
 A test mask on another grid is resampled onto the reference's grid with SimpleITK
 (nearest neighbour, physical space) before any peer sees it, as npcql does.
@@ -187,7 +189,7 @@ def write(path, rows):
         w = csv.DictWriter(f, FIELDS, restval="")
         w.writeheader()
         for row in rows:
-            w.writerow({k: (repr(v) if isinstance(v, float) else v) for k, v in row.items()})
+            w.writerow({k: (repr(float(v)) if isinstance(v, (float, np.floating)) else v) for k, v in row.items()})
 
 
 def main():
@@ -215,6 +217,23 @@ def main():
             row.update(peers(reference_path, test_path))
             rows.append(row)
     write(os.path.join(HERE, "data_sample.csv"), rows)
+
+    # Every simulated prediction of the sample (predictions/MODEL/MRI-Segments/NNN/ROI-*.nii.gz)
+    # against its radiologist mask: for tests/slt/agreement.slt to join with the predictions table.
+    predictions = os.path.join(ROOT, "data-sample", "predictions")
+    rows = []
+    for model in sorted(os.listdir(predictions)):
+        for patient in sorted(os.listdir(os.path.join(predictions, model, "MRI-Segments"))):
+            for modality in ["T1", "T2", "CE-T1"]:
+                test_path = os.path.join(predictions, model, "MRI-Segments", patient, f"ROI-{modality}.nii.gz")
+                if not os.path.exists(test_path):
+                    continue
+                reference_path = os.path.join(sample, patient, f"ROI-{modality}.nii")
+                row = {"case": f"{model} {patient} {modality}", "reference": os.path.relpath(reference_path, ROOT),
+                       "test": os.path.relpath(test_path, ROOT), "tolerance_mm": TOLERANCE_MM}
+                row.update(peers(reference_path, test_path))
+                rows.append({k: v for k, v in row.items() if not isinstance(v, float) or np.isfinite(v)})
+    write(os.path.join(HERE, "data_sample_predictions.csv"), rows)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,317 @@
+//! The `predictions` table's rows: model outputs in a folder with one subfolder per model, each
+//! in the dataset's own layout (`MRI-Segments/NNN/ROI-T2.nii[.gz]`, or `NNN/ROI-T2.nii[.gz]`)
+//! or nnU-Net's (one `NPC_001.nii.gz` per case, named by a pattern, of one modality).
+//!
+//! Every patient of the dataset gets a row per modality a model predicts; a prediction that is
+//! not there keeps its expected path and says so in `error`, so comparing against it warns.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::clinical::normalise_patient_id;
+use super::layout::{Modality, PatientFolder, read_dir_sorted};
+use crate::error::{Error, Result};
+
+/// The `[predictions]` section of `npcql.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PredictionsConfig {
+    /// The folder of model subfolders, relative to the dataset root. Default: `predictions`.
+    #[serde(default = "default_dir")]
+    pub dir: PathBuf,
+    /// File names of nnU-Net-style outputs; `{patient}` stands for the case id.
+    #[serde(default = "default_pattern")]
+    pub pattern: String,
+    /// The sequence nnU-Net-style outputs were predicted on.
+    #[serde(default = "default_modality")]
+    pub modality: String,
+}
+
+impl Default for PredictionsConfig {
+    fn default() -> Self {
+        PredictionsConfig {
+            dir: default_dir(),
+            pattern: default_pattern(),
+            modality: default_modality(),
+        }
+    }
+}
+
+fn default_dir() -> PathBuf {
+    PathBuf::from("predictions")
+}
+
+fn default_pattern() -> String {
+    "NPC_{patient}.nii.gz".into()
+}
+
+fn default_modality() -> String {
+    "T2".into()
+}
+
+/// One row of `predictions`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prediction {
+    pub patient_id: String,
+    pub modality: Modality,
+    /// The model's subfolder name.
+    pub model: String,
+    pub path: PathBuf,
+    /// Why there is no prediction at `path`, when there is none.
+    pub error: Option<String>,
+}
+
+/// The predictions under `dir` for the dataset's `patients`; none when `dir` does not exist.
+pub fn discover(dir: &Path, config: &PredictionsConfig, patients: &[PatientFolder]) -> Result<Vec<Prediction>> {
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let models = read_dir_sorted(dir).map_err(|e| Error::io(dir, "cannot list", e))?;
+    let mut rows = Vec::new();
+    for model_dir in models.iter().filter(|p| p.is_dir()) {
+        let model = model_dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let in_layout = [model_dir.join("MRI-Segments"), model_dir.clone()]
+            .into_iter()
+            .find(|root| patients.iter().any(|p| root.join(&p.patient_id).is_dir()));
+        match in_layout {
+            Some(root) => rows.extend(in_dataset_layout(&root, &model, patients)),
+            None => rows.extend(nnunet_style(model_dir, &model, config, patients)?),
+        }
+    }
+    Ok(rows)
+}
+
+/// `root/NNN/ROI-<modality>.nii[.gz]`, for each modality the model predicts for any patient.
+fn in_dataset_layout(root: &Path, model: &str, patients: &[PatientFolder]) -> Vec<Prediction> {
+    let find = |patient: &str, modality: Modality| {
+        ["nii.gz", "nii"]
+            .map(|ext| root.join(patient).join(format!("{}.{ext}", modality.mask_stem())))
+            .into_iter()
+            .find(|p| p.is_file())
+    };
+    let mut rows = Vec::new();
+    for modality in Modality::ALL {
+        if !patients.iter().any(|p| find(&p.patient_id, modality).is_some()) {
+            continue;
+        }
+        for patient in patients {
+            let found = find(&patient.patient_id, modality);
+            let expected = || {
+                root.join(&patient.patient_id)
+                    .join(format!("{}.nii.gz", modality.mask_stem()))
+            };
+            rows.push(Prediction {
+                patient_id: patient.patient_id.clone(),
+                modality,
+                model: model.to_string(),
+                error: found.is_none().then(|| {
+                    format!(
+                        "no {} prediction for patient {} in {}",
+                        modality.name(),
+                        patient.patient_id,
+                        root.display()
+                    )
+                }),
+                path: found.unwrap_or_else(expected),
+            });
+        }
+    }
+    rows
+}
+
+/// Files named by `config.pattern` (`{patient}` = the case id) directly in the model folder.
+fn nnunet_style(
+    model_dir: &Path,
+    model: &str,
+    config: &PredictionsConfig,
+    patients: &[PatientFolder],
+) -> Result<Vec<Prediction>> {
+    let Some((prefix, suffix)) = config.pattern.split_once("{patient}") else {
+        return Err(Error::Param(format!(
+            "npcql.toml: [predictions] pattern '{}' has no {{patient}}",
+            config.pattern
+        )));
+    };
+    let modality = Modality::ALL
+        .into_iter()
+        .find(|m| m.name().eq_ignore_ascii_case(&config.modality))
+        .ok_or_else(|| {
+            Error::Param(format!(
+                "npcql.toml: [predictions] modality '{}' is not T1, T2 or CE-T1",
+                config.modality
+            ))
+        })?;
+    let files = read_dir_sorted(model_dir).map_err(|e| Error::io(model_dir, "cannot list", e))?;
+    // Case ids as the files spell them ("001", "1"), matched to the dataset's ("001").
+    let case_of = |file: &Path| -> Option<String> {
+        let name = file.file_name()?.to_str()?;
+        let id = name.strip_prefix(prefix)?.strip_suffix(suffix)?;
+        let id = normalise_patient_id(id)?;
+        patients
+            .iter()
+            .find(|p| normalise_patient_id(&p.patient_id).as_deref() == Some(id.as_str()))
+            .map(|p| p.patient_id.clone())
+    };
+    let found: Vec<(String, PathBuf)> = files
+        .iter()
+        .filter(|f| f.is_file())
+        .filter_map(|f| Some((case_of(f)?, f.clone())))
+        .collect();
+    if found.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(patients
+        .iter()
+        .map(|patient| {
+            let file = found
+                .iter()
+                .find(|(id, _)| *id == patient.patient_id)
+                .map(|(_, f)| f.clone());
+            let expected = || model_dir.join(config.pattern.replace("{patient}", &patient.patient_id));
+            Prediction {
+                patient_id: patient.patient_id.clone(),
+                modality,
+                model: model.to_string(),
+                error: file.is_none().then(|| {
+                    format!(
+                        "no prediction for patient {} in {}",
+                        patient.patient_id,
+                        model_dir.display()
+                    )
+                }),
+                path: file.unwrap_or_else(expected),
+            }
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn patients(ids: &[&str]) -> Vec<PatientFolder> {
+        ids.iter()
+            .map(|id| PatientFolder {
+                patient_id: id.to_string(),
+                dir: PathBuf::from(id),
+                series: Vec::new(),
+                masks: Vec::new(),
+            })
+            .collect()
+    }
+
+    fn touch(path: &Path) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, b"").unwrap();
+    }
+
+    fn summary(rows: &[Prediction], root: &Path) -> Vec<(String, String, String, String, bool)> {
+        rows.iter()
+            .map(|r| {
+                (
+                    r.model.clone(),
+                    r.patient_id.clone(),
+                    r.modality.name().to_string(),
+                    r.path.strip_prefix(root).unwrap().display().to_string(),
+                    r.error.is_some(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_dataset_layout_is_read_with_or_without_mri_segments() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        touch(&root.join("unet/MRI-Segments/001/ROI-T1.nii"));
+        touch(&root.join("unet/MRI-Segments/002/ROI-T1.nii.gz"));
+        touch(&root.join("unet/MRI-Segments/001/ROI-T2.nii.gz"));
+        touch(&root.join("flat/002/ROI-CE-T1.nii"));
+        let rows = discover(root, &PredictionsConfig::default(), &patients(&["001", "002"])).unwrap();
+        let row = |model: &str, id: &str, modality: &str, path: &str, missing| {
+            (model.into(), id.into(), modality.into(), path.into(), missing)
+        };
+        assert_eq!(
+            summary(&rows, root),
+            vec![
+                row("flat", "001", "CE-T1", "flat/001/ROI-CE-T1.nii.gz", true),
+                row("flat", "002", "CE-T1", "flat/002/ROI-CE-T1.nii", false),
+                row("unet", "001", "T1", "unet/MRI-Segments/001/ROI-T1.nii", false),
+                row("unet", "002", "T1", "unet/MRI-Segments/002/ROI-T1.nii.gz", false),
+                row("unet", "001", "T2", "unet/MRI-Segments/001/ROI-T2.nii.gz", false),
+                row("unet", "002", "T2", "unet/MRI-Segments/002/ROI-T2.nii.gz", true),
+            ]
+        );
+        let missing = rows.iter().find(|r| r.model == "unet" && r.error.is_some()).unwrap();
+        assert_eq!(
+            missing.error.as_deref().unwrap(),
+            format!(
+                "no T2 prediction for patient 002 in {}",
+                root.join("unet/MRI-Segments").display()
+            )
+        );
+    }
+
+    #[test]
+    fn nnunet_outputs_are_matched_by_the_pattern_and_case_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        touch(&root.join("nnunet/NPC_001.nii.gz"));
+        touch(&root.join("nnunet/NPC_3.nii.gz"));
+        touch(&root.join("nnunet/plans.json"));
+        touch(&root.join("nnunet/NPC_999.nii.gz"));
+        let rows = discover(root, &PredictionsConfig::default(), &patients(&["001", "002", "003"])).unwrap();
+        let got: Vec<_> = summary(&rows, root)
+            .into_iter()
+            .map(|(_, id, modality, path, missing)| (id, modality, path, missing))
+            .collect();
+        let row = |id: &str, path: &str, missing| (id.to_string(), "T2".to_string(), path.to_string(), missing);
+        assert_eq!(
+            got,
+            vec![
+                row("001", "nnunet/NPC_001.nii.gz", false),
+                row("002", "nnunet/NPC_002.nii.gz", true),
+                row("003", "nnunet/NPC_3.nii.gz", false),
+            ]
+        );
+
+        let config = PredictionsConfig {
+            pattern: "case-{patient}_pred.nii".into(),
+            modality: "ce-t1".into(),
+            ..PredictionsConfig::default()
+        };
+        touch(&root.join("other/case-2_pred.nii"));
+        let rows = discover(&root.join("."), &config, &patients(&["002"])).unwrap();
+        let other: Vec<_> = rows.iter().filter(|r| r.model == "other").collect();
+        assert_eq!(other.len(), 1);
+        assert_eq!((other[0].modality, other[0].error.is_none()), (Modality::CeT1, true));
+    }
+
+    #[test]
+    fn a_bad_pattern_or_modality_is_a_clear_error_and_no_folder_no_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        touch(&dir.path().join("model/NPC_001.nii.gz"));
+        let bad = |pattern: &str, modality: &str| {
+            let config = PredictionsConfig {
+                pattern: pattern.into(),
+                modality: modality.into(),
+                ..PredictionsConfig::default()
+            };
+            discover(dir.path(), &config, &patients(&["001"]))
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(bad("NPC.nii.gz", "T2").contains("pattern 'NPC.nii.gz' has no {patient}"));
+        assert!(bad("NPC_{patient}.nii.gz", "PET").contains("modality 'PET' is not T1, T2 or CE-T1"));
+        let none = discover(
+            &dir.path().join("absent"),
+            &PredictionsConfig::default(),
+            &patients(&["001"]),
+        );
+        assert_eq!(none.unwrap(), Vec::new());
+    }
+}
