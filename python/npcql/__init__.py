@@ -69,6 +69,7 @@ def connect(
     strict: bool = False,
     memory_limit: int | str | None = None,
     no_external_files: bool = False,
+    predictions: str | os.PathLike[str] | None = None,
 ) -> Connection:
     """Open the dataset at ``path`` and return a :class:`Connection` to query it.
 
@@ -84,16 +85,23 @@ def connect(
     dataset (quoted paths, ``CREATE EXTERNAL TABLE``, ``COPY``, path functions on other
     files), as ``--no-external-files``: for services that run their users' SQL.
 
+    ``predictions`` is the folder of model outputs for the ``predictions`` table (one subfolder
+    per model), as ``-p``; by default ``npcql.toml``'s ``[predictions] dir``, else
+    ``predictions`` in the dataset folder.
+
     Raises :class:`npcql.DatasetError` when the folder is missing or not laid out as the
     dataset is, :class:`npcql.FileError` when its clinical sheet or ``npcql.toml`` cannot be
     used.
     """
-    return Connection(path, strict=strict, memory_limit=memory_limit, no_external_files=no_external_files)
+    return Connection(
+        path, strict=strict, memory_limit=memory_limit, no_external_files=no_external_files, predictions=predictions
+    )
 
 
 class Connection:
-    """An open dataset: the tables ``patients``, ``scans``, ``masks``, ``dataset_issues`` and the
-    view ``morphology``, with npcql's SQL functions. Safe to share between threads."""
+    """An open dataset: the tables ``patients``, ``scans``, ``masks``, ``dataset_issues`` and
+    ``predictions`` and the view ``morphology``, with npcql's SQL functions. Safe to share between
+    threads."""
 
     def __init__(
         self,
@@ -102,9 +110,16 @@ class Connection:
         strict: bool = False,
         memory_limit: int | str | None = None,
         no_external_files: bool = False,
+        predictions: str | os.PathLike[str] | None = None,
     ) -> None:
         limit = None if memory_limit is None else str(memory_limit)
-        self._native = _native.Connection(None if path is None else os.fspath(path), strict, limit, no_external_files)
+        self._native = _native.Connection(
+            None if path is None else os.fspath(path),
+            strict,
+            limit,
+            no_external_files,
+            None if predictions is None else os.fspath(predictions),
+        )
         self._strict = strict
         self._warnings: list[str] = []
         self._lock = threading.Lock()

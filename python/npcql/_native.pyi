@@ -9,7 +9,12 @@ __version__: str
 
 class Connection:
     def __init__(
-        self, path: str | None = None, strict: bool = False, memory_limit: str | None = None, no_external_files: bool = False
+        self,
+        path: str | None = None,
+        strict: bool = False,
+        memory_limit: str | None = None,
+        no_external_files: bool = False,
+        predictions: str | None = None,
     ) -> None: ...
     def sql(self, sql: str, literals: dict[str, str] | None = None) -> QueryResult: ...
     def take_warnings(self) -> list[str]: ...

@@ -148,13 +148,14 @@ struct Connection {
 impl Connection {
     /// Opens `path` (or `$NPCQL_DATA`, else `./data-sample`).
     #[new]
-    #[pyo3(signature = (path=None, strict=false, memory_limit=None, no_external_files=false))]
+    #[pyo3(signature = (path=None, strict=false, memory_limit=None, no_external_files=false, predictions=None))]
     fn new(
         py: Python<'_>,
         path: Option<PathBuf>,
         strict: bool,
         memory_limit: Option<String>,
         no_external_files: bool,
+        predictions: Option<PathBuf>,
     ) -> PyResult<Self> {
         let path = path
             .or_else(npcql::dataset::default_dir)
@@ -167,6 +168,7 @@ impl Connection {
             strict,
             memory_limit,
             no_external_files,
+            predictions,
             ..Default::default()
         };
         let open = async move { Engine::open_with(&path, &options).map_err(|e| to_py(e, "")) };

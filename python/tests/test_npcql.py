@@ -173,7 +173,7 @@ def test_one_connection_serves_many_threads():
 
 
 def test_tables_and_schema(con):
-    assert {"patients", "scans", "masks", "dataset_issues", "morphology"} <= set(con.tables())
+    assert {"patients", "scans", "masks", "dataset_issues", "predictions", "morphology"} <= set(con.tables())
     schema = con.schema("masks")
     assert isinstance(schema, pa.Schema) and {"patient_id", "modality", "path"} <= set(schema.names)
     with pytest.raises(npcql.SqlError, match="nowhere"):
@@ -229,3 +229,25 @@ def test_memory_limit_and_no_external_files(tmp_path):
     assert npcql.connect(DATA, memory_limit=1 << 30).sql("SELECT count(*) FROM patients").fetchall() == [(48,)]
     with pytest.raises(ValueError, match="not a size"):
         npcql.connect(DATA, memory_limit="lots")
+
+
+def test_model_outputs_are_scored_in_sql_and_pandas(tmp_path):
+    """The sample's simulated models through the predictions table, and another folder by
+    ``predictions=``: an nnU-Net-style output named NPC_NNN.nii.gz."""
+    con = npcql.connect(DATA)
+    scores = con.sql(
+        "SELECT p.model, avg(dice(m.path, p.path)) AS dice FROM predictions p "
+        "JOIN masks m USING (patient_id, modality) WHERE p.error IS NULL GROUP BY p.model ORDER BY p.model"
+    ).to_pandas()
+    assert list(scores["model"]) == ["dilated", "shifted"]
+    assert all(0.5 < d < 1 for d in scores["dice"])
+
+    model = tmp_path / "nnunet"
+    model.mkdir()
+    (model / "NPC_001.nii.gz").write_bytes((DATA / "predictions/dilated/MRI-Segments/001/ROI-T2.nii.gz").read_bytes())
+    other = npcql.connect(DATA, predictions=tmp_path)
+    rows = other.sql(
+        "SELECT p.patient_id, round(dice(m.path, p.path), 3) AS dice FROM predictions p "
+        "JOIN masks m USING (patient_id, modality) WHERE p.error IS NULL"
+    ).fetchall()
+    assert rows == [("001", 0.866)]

@@ -16,7 +16,7 @@ use npcql_udfs::sql::FunctionContext;
 use crate::dataset::clinical::{self, PatientsTable};
 use crate::dataset::dicom::ScanRow;
 use crate::dataset::{Dataset, DatasetProblem};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use lazy_table::LazyTable;
 use tables::{
     issues_batch, mask_jobs, masks_batch, masks_schema, predictions_batch, read_all_series, scans_batch, scans_schema,
@@ -210,14 +210,21 @@ impl Engine {
         let (scans_table, masks_table) = header_tables(&dataset, options, &scans, &masks);
         ctx.register_table("scans", scans_table)?;
         ctx.register_table("masks", masks_table.clone())?;
-        ctx.register_batch("dataset_issues", issues_batch(&issues)?)?;
         let predictions_dir = match &options.predictions {
+            Some(dir) if !dir.is_dir() => {
+                return Err(Error::Param(format!(
+                    "the predictions folder {} does not exist",
+                    dir.display()
+                )));
+            }
             Some(dir) => dir.clone(),
             None => dataset.root.join(&dataset.config.predictions.dir),
         };
-        let predictions =
+        let (predictions, problems) =
             crate::dataset::predictions::discover(&predictions_dir, &dataset.config.predictions, &dataset.patients)?;
+        issues.extend(problems);
         ctx.register_batch("predictions", predictions_batch(&predictions)?)?;
+        ctx.register_batch("dataset_issues", issues_batch(&issues)?)?;
         register_morphology_view(&ctx, masks_table)?;
         Ok(Engine {
             options: options.clone(),

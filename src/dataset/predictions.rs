@@ -3,14 +3,15 @@
 //! or nnU-Net's (one `NPC_001.nii.gz` per case, named by a pattern, of one modality).
 //!
 //! Every patient of the dataset gets a row per modality a model predicts; a prediction that is
-//! not there keeps its expected path and says so in `error`, so comparing against it warns.
+//! not there keeps its expected path and says so in `error`, so comparing against it warns. A
+//! model folder in neither layout is a `dataset_issues` row, so a wrong pattern is not silent.
 
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
 use super::clinical::normalise_patient_id;
-use super::layout::{Modality, PatientFolder, read_dir_sorted};
+use super::layout::{DatasetProblem, Modality, PatientFolder, read_dir_sorted};
 use crate::error::{Error, Result};
 
 /// The `[predictions]` section of `npcql.toml`.
@@ -62,13 +63,18 @@ pub struct Prediction {
     pub error: Option<String>,
 }
 
-/// The predictions under `dir` for the dataset's `patients`; none when `dir` does not exist.
-pub fn discover(dir: &Path, config: &PredictionsConfig, patients: &[PatientFolder]) -> Result<Vec<Prediction>> {
+/// The predictions under `dir` for the dataset's `patients`, and the model folders in neither
+/// layout; nothing when `dir` does not exist.
+pub fn discover(
+    dir: &Path,
+    config: &PredictionsConfig,
+    patients: &[PatientFolder],
+) -> Result<(Vec<Prediction>, Vec<DatasetProblem>)> {
     if !dir.is_dir() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     }
     let models = read_dir_sorted(dir).map_err(|e| Error::io(dir, "cannot list", e))?;
-    let mut rows = Vec::new();
+    let (mut rows, mut problems) = (Vec::new(), Vec::new());
     for model_dir in models.iter().filter(|p| p.is_dir()) {
         let model = model_dir
             .file_name()
@@ -77,12 +83,24 @@ pub fn discover(dir: &Path, config: &PredictionsConfig, patients: &[PatientFolde
         let in_layout = [model_dir.join("MRI-Segments"), model_dir.clone()]
             .into_iter()
             .find(|root| patients.iter().any(|p| root.join(&p.patient_id).is_dir()));
-        match in_layout {
-            Some(root) => rows.extend(in_dataset_layout(&root, &model, patients)),
-            None => rows.extend(nnunet_style(model_dir, &model, config, patients)?),
+        let found = match in_layout {
+            Some(root) => in_dataset_layout(&root, &model, patients),
+            None => nnunet_style(model_dir, &model, config, patients)?,
+        };
+        if found.is_empty() {
+            problems.push(DatasetProblem {
+                patient_id: None,
+                path: model_dir.display().to_string(),
+                problem: format!(
+                    "no model outputs recognised: neither MRI-Segments/NNN/ROI-<modality>.nii[.gz] nor files \
+                     named {} for the dataset's patients",
+                    config.pattern
+                ),
+            });
         }
+        rows.extend(found);
     }
-    Ok(rows)
+    Ok((rows, problems))
 }
 
 /// `root/NNN/ROI-<modality>.nii[.gz]`, for each modality the model predicts for any patient.
@@ -231,7 +249,8 @@ mod tests {
         touch(&root.join("unet/MRI-Segments/002/ROI-T1.nii.gz"));
         touch(&root.join("unet/MRI-Segments/001/ROI-T2.nii.gz"));
         touch(&root.join("flat/002/ROI-CE-T1.nii"));
-        let rows = discover(root, &PredictionsConfig::default(), &patients(&["001", "002"])).unwrap();
+        let (rows, problems) = discover(root, &PredictionsConfig::default(), &patients(&["001", "002"])).unwrap();
+        assert_eq!(problems, Vec::new());
         let row = |model: &str, id: &str, modality: &str, path: &str, missing| {
             (model.into(), id.into(), modality.into(), path.into(), missing)
         };
@@ -264,7 +283,7 @@ mod tests {
         touch(&root.join("nnunet/NPC_3.nii.gz"));
         touch(&root.join("nnunet/plans.json"));
         touch(&root.join("nnunet/NPC_999.nii.gz"));
-        let rows = discover(root, &PredictionsConfig::default(), &patients(&["001", "002", "003"])).unwrap();
+        let (rows, _) = discover(root, &PredictionsConfig::default(), &patients(&["001", "002", "003"])).unwrap();
         let got: Vec<_> = summary(&rows, root)
             .into_iter()
             .map(|(_, id, modality, path, missing)| (id, modality, path, missing))
@@ -285,10 +304,14 @@ mod tests {
             ..PredictionsConfig::default()
         };
         touch(&root.join("other/case-2_pred.nii"));
-        let rows = discover(&root.join("."), &config, &patients(&["002"])).unwrap();
+        let (rows, problems) = discover(&root.join("."), &config, &patients(&["002"])).unwrap();
         let other: Vec<_> = rows.iter().filter(|r| r.model == "other").collect();
         assert_eq!(other.len(), 1);
         assert_eq!((other[0].modality, other[0].error.is_none()), (Modality::CeT1, true));
+        // The nnU-Net folder's files no longer match the pattern: said, not silently dropped.
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].path.ends_with("nnunet"), "{problems:?}");
+        assert!(problems[0].problem.contains("case-{patient}_pred.nii"), "{problems:?}");
     }
 
     #[test]
@@ -312,6 +335,6 @@ mod tests {
             &PredictionsConfig::default(),
             &patients(&["001"]),
         );
-        assert_eq!(none.unwrap(), Vec::new());
+        assert_eq!(none.unwrap(), (Vec::new(), Vec::new()));
     }
 }

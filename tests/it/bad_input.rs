@@ -7,7 +7,13 @@ use std::path::Path;
 use crate::support::{copy_of_sample, npcql, stderr, stdout};
 
 fn query(dataset: &Path, sql: &str) -> (String, String, bool) {
-    let output = npcql(&["-d", dataset.to_str().unwrap(), "--format", "csv", "-c", sql]);
+    query_with(&[], dataset, sql)
+}
+
+fn query_with(flags: &[&str], dataset: &Path, sql: &str) -> (String, String, bool) {
+    let mut args = flags.to_vec();
+    args.extend(["-d", dataset.to_str().unwrap(), "--format", "csv", "-c", sql]);
+    let output = npcql(&args);
     (stdout(&output), stderr(&output), output.status.success())
 }
 
@@ -282,4 +288,29 @@ fn missing_or_unreadable_predictions_are_null_with_a_warning() {
     let strict = run(true);
     assert!(!strict.status.success());
     assert!(stderr(&strict).contains("NPC_00"), "{}", stderr(&strict));
+
+    // A model folder in neither layout is listed, not silently empty; a -p folder that does not
+    // exist is an error.
+    std::fs::create_dir_all(outputs.path().join("notes")).unwrap();
+    std::fs::write(outputs.path().join("notes/readme.txt"), "").unwrap();
+    let (out, err, ok) = query_with(
+        &["-p", outputs.path().to_str().unwrap()],
+        data.path(),
+        "SELECT problem FROM dataset_issues WHERE path LIKE '%notes'",
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("no model outputs recognised"), "{out}");
+    let missing = npcql(&[
+        "-d",
+        data.path().to_str().unwrap(),
+        "-p",
+        "/no/such/folder",
+        "-c",
+        "SELECT 1",
+    ]);
+    assert!(!missing.status.success());
+    assert_eq!(
+        stderr(&missing),
+        "npcql: error: the predictions folder /no/such/folder does not exist\n"
+    );
 }
