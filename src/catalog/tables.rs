@@ -10,6 +10,7 @@ use datafusion::common::Result;
 
 use crate::dataset::dicom::{ScanRow, SeriesInfo, read_series};
 use crate::dataset::nifti::{MaskInfo, read_mask_info};
+use crate::dataset::predictions::Prediction;
 use crate::dataset::{Dataset, DatasetProblem, Modality};
 use npcql_udfs::parallel::parallel_map;
 
@@ -220,8 +221,8 @@ pub(crate) fn masks_batch_with(
 }
 
 /// The `predictions` rows.
-pub(crate) fn predictions_batch(rows: &[crate::dataset::predictions::Prediction]) -> Result<RecordBatch> {
-    let text = |f: &dyn Fn(&crate::dataset::predictions::Prediction) -> Option<String>| -> ArrayRef {
+pub(crate) fn predictions_batch(rows: &[Prediction]) -> Result<RecordBatch> {
+    let text = |f: &dyn Fn(&Prediction) -> Option<String>| -> ArrayRef {
         Arc::new(rows.iter().map(f).collect::<StringArray>())
     };
     Ok(RecordBatch::try_new(
