@@ -4,13 +4,20 @@
 //! The walk ends at the Pixel Data element, whose declared length it checks too: a file cut
 //! short inside its pixels still has a whole header, and reading stops before the pixels.
 //!
-//! Hand-written because no crate offers a header-only length check. The walk only ever refuses
-//! a length larger than what is left of the file (that file is certainly damaged); anything it
-//! does not understand ends the walk and leaves the verdict to dicom-rs.
+//! Hand-written because no crate offers a header-only length check. The walk follows dicom-rs's
+//! reading (into sequences of either length, VRs from the dictionary in implicit VR) and refuses
+//! only what is certainly damage: a length larger than what is left of the file or of the item
+//! holding it, or a binary value whose length is not a whole number of its values (dicom-rs
+//! reads the whole values and loses its place in the file); anything it does not understand
+//! ends the walk and leaves the verdict to dicom-rs.
 
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
+
+use dicom_core::Tag;
+use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry};
+use dicom_dictionary_std::StandardDataDictionary;
 
 use super::SliceFault;
 
@@ -115,7 +122,7 @@ impl Walker {
         let Some(first) = self.tag() else {
             return Stop::Done;
         };
-        let (Some(4), Some(group_length)) = (self.explicit_length(), self.u32()) else {
+        let (Some((_, 4)), Some(group_length)) = (self.explicit_header(), self.u32()) else {
             return Stop::Done; // dicom-rs refuses the file itself
         };
         if first != 0x0002_0000 {
@@ -130,13 +137,13 @@ impl Walker {
             let Some(tag) = self.tag() else {
                 return Stop::Done;
             };
-            let Some(len) = self.explicit_length() else {
+            let Some((_, len)) = self.explicit_header() else {
                 return Stop::Done;
             };
             if len == UNDEFINED {
                 return Stop::Done; // dicom-rs refuses an undefined length here
             }
-            if let Some(fault) = self.too_long(tag, len) {
+            if let Some(fault) = self.too_long(tag, len, None) {
                 return Stop::Fault(fault);
             }
             if tag == 0x0002_0010 && len < 128 {
@@ -165,16 +172,23 @@ impl Walker {
             "1.2.840.10008.1.2.1.99" => return Stop::Done,
             _ => {}
         }
-        self.walk_elements(0)
+        self.walk_elements(0, None)
     }
 
-    /// Walks elements until an item delimiter (inside an undefined-length item), pixel data or
-    /// the end of the file.
-    fn walk_elements(&mut self, depth: usize) -> Stop {
+    /// Walks elements until `end` (the end of a defined-length item), an item delimiter (inside
+    /// an undefined-length item), pixel data or the end of the file.
+    fn walk_elements(&mut self, depth: usize, end: Option<u64>) -> Stop {
         if depth > MAX_DEPTH {
             return Stop::Done;
         }
         loop {
+            if let Some(end) = end {
+                match self.position() {
+                    Some(at) if at == end => return Stop::Closed,
+                    Some(at) if at < end => {}
+                    _ => return Stop::Done,
+                }
+            }
             let Some(tag) = self.tag() else {
                 return Stop::Done;
             };
@@ -186,20 +200,37 @@ impl Walker {
                 let closed = tag == ITEM_END && depth > 0 && self.bytes::<4>().is_some();
                 return if closed { Stop::Closed } else { Stop::Done };
             }
-            let len = if self.explicit {
-                self.explicit_length()
+            let header = if self.explicit {
+                self.explicit_header()
             } else {
-                self.u32()
+                self.u32().map(|len| (implicit_vr(tag), len))
             };
-            let Some(len) = len else { return Stop::Done };
+            let Some((vr, len)) = header else { return Stop::Done };
             if len == UNDEFINED {
-                match self.walk_sequence(tag, depth + 1) {
+                match self.walk_items(tag, None, depth + 1) {
                     Stop::Closed => continue,
                     other => return other,
                 }
             }
-            if let Some(fault) = self.too_long(tag, len) {
+            if let Some(fault) = self.too_long(tag, len, end) {
                 return Stop::Fault(fault);
+            }
+            if let Some(size) = value_size(vr).filter(|size| len % size != 0) {
+                return Stop::Fault(SliceFault::NotDicom(format!(
+                    "element ({:04X},{:04X}) {} declares {len} bytes, not a whole number of its {size}-byte values",
+                    tag >> 16,
+                    tag & 0xFFFF,
+                    String::from_utf8_lossy(&vr)
+                )));
+            }
+            if &vr == b"SQ" && len > 0 {
+                let Some(at) = self.position() else {
+                    return Stop::Done;
+                };
+                match self.walk_items(tag, Some(at + u64::from(len)), depth + 1) {
+                    Stop::Closed => continue,
+                    other => return other,
+                }
             }
             if self.skip(len).is_none() {
                 return Stop::Done;
@@ -211,7 +242,7 @@ impl Walker {
     /// encapsulated, compressed frames: nothing to check).
     fn check_pixel_data(&mut self) -> Stop {
         let len = if self.explicit {
-            self.explicit_length()
+            self.explicit_header().map(|(_, len)| len)
         } else {
             self.u32()
         };
@@ -228,9 +259,9 @@ impl Walker {
         Stop::Done
     }
 
-    /// Walks the items of the undefined-length sequence `tag` up to its delimiter.
-    fn walk_sequence(&mut self, tag: u32, depth: usize) -> Stop {
-        let parent = tag;
+    /// Walks the items of sequence `parent`: up to `end` when its length is defined, else up
+    /// to its delimiter. dicom-rs reads every item's elements, so they are walked too.
+    fn walk_items(&mut self, parent: u32, end: Option<u64>, depth: usize) -> Stop {
         // A file that ends inside an undefined length is cut short; dicom-rs may read the
         // element's VR from the dictionary (UL, say) and reserve 4 GiB for it (the fuzzer again).
         let cut_short = || {
@@ -241,6 +272,13 @@ impl Walker {
             )))
         };
         loop {
+            if let Some(end) = end {
+                match self.position() {
+                    Some(at) if at == end => return Stop::Closed,
+                    Some(at) if at < end => {}
+                    _ => return Stop::Done,
+                }
+            }
             let Some(tag) = self.tag() else {
                 return cut_short();
             };
@@ -248,21 +286,33 @@ impl Walker {
                 return cut_short();
             };
             match tag {
-                SEQUENCE_END => return Stop::Closed,
-                ITEM if len == UNDEFINED => match self.walk_elements(depth) {
+                SEQUENCE_END if end.is_none() => return Stop::Closed,
+                ITEM if len == UNDEFINED => match self.walk_elements(depth, None) {
                     Stop::Closed => {}
                     other => return other,
                 },
                 ITEM => {
-                    if let Some(fault) = self.too_long(ITEM, len) {
+                    if let Some(fault) = self.too_long(ITEM, len, end) {
                         return Stop::Fault(fault);
                     }
-                    if self.skip(len).is_none() {
+                    let Some(at) = self.position() else {
                         return Stop::Done;
+                    };
+                    match self.walk_elements(depth, Some(at + u64::from(len))) {
+                        Stop::Closed => {}
+                        other => return other,
                     }
                 }
-                // Only items and the delimiter may follow an undefined length: anything else
-                // is damage, which dicom-rs would read as a 4 GiB value (found by the fuzzer).
+                // Only items (and, after an undefined length, the delimiter) may make up a
+                // sequence: anything else is damage, which dicom-rs would read as a 4 GiB value
+                // (found by the fuzzer).
+                _ if end.is_some() => {
+                    return Stop::Fault(SliceFault::NotDicom(format!(
+                        "sequence ({:04X},{:04X}) holds something other than items",
+                        parent >> 16,
+                        parent & 0xFFFF
+                    )));
+                }
                 _ => {
                     return Stop::Fault(SliceFault::NotDicom(format!(
                         "element ({:04X},{:04X}) declares an undefined length but holds no items",
@@ -274,29 +324,31 @@ impl Walker {
         }
     }
 
-    /// The length of an explicit-VR element, after its tag. VRs with a 2-byte length are
-    /// listed; every other VR, unknown ones included, has 2 reserved bytes and a 4-byte length,
-    /// as dicom-rs reads them (an unknown VR is read as UN).
-    fn explicit_length(&mut self) -> Option<u32> {
+    /// The VR and length of an explicit-VR element, after its tag. VRs with a 2-byte length
+    /// are listed; every other VR, unknown ones included, has 2 reserved bytes and a 4-byte
+    /// length, as dicom-rs reads them (an unknown VR is read as UN).
+    fn explicit_header(&mut self) -> Option<([u8; 2], u32)> {
         const SHORT: [&[u8; 2]; 21] = [
             b"AE", b"AS", b"AT", b"CS", b"DA", b"DS", b"DT", b"FL", b"FD", b"IS", b"LO", b"LT", b"PN", b"SH", b"SL",
             b"SS", b"ST", b"TM", b"UI", b"UL", b"US",
         ];
         let vr = self.bytes::<2>()?;
-        if SHORT.contains(&&vr) {
+        let len = if SHORT.contains(&&vr) {
             self.u16().map(u32::from)
         } else {
             self.bytes::<2>()?;
             self.u32()
-        }
+        };
+        Some((vr, len?))
     }
 
-    fn too_long(&mut self, tag: u32, len: u32) -> Option<SliceFault> {
+    /// A length past the end of the file, or of the item holding the element (`end`).
+    fn too_long(&mut self, tag: u32, len: u32, end: Option<u64>) -> Option<SliceFault> {
         if len == UNDEFINED {
             return None;
         }
         let at = self.position()?;
-        let left = self.size.saturating_sub(at);
+        let left = end.unwrap_or(self.size).min(self.size).saturating_sub(at);
         (u64::from(len) > left).then_some(SliceFault::ElementTooLong {
             tag,
             at,
@@ -307,6 +359,30 @@ impl Walker {
 
     fn skip(&mut self, len: u32) -> Option<()> {
         self.reader.seek_relative(i64::from(len)).ok()
+    }
+}
+
+/// The VR dicom-rs gives an implicit-VR element: the dictionary's (US for US-or-SS, OW for
+/// OB-or-OW), OW for pixel and overlay data, UN for what the dictionary does not know.
+fn implicit_vr(tag: u32) -> [u8; 2] {
+    let (group, element) = ((tag >> 16) as u16, (tag & 0xFFFF) as u16);
+    if tag == PIXEL_DATA || (group >> 8 == 0x60 && element == 0x3000) {
+        return *b"OW";
+    }
+    let vr = StandardDataDictionary
+        .by_tag(Tag(group, element))
+        .map_or(dicom_core::VR::UN, |entry| entry.vr().relaxed());
+    let code = vr.to_bytes();
+    [code[0], code[1]]
+}
+
+/// The size of one value of a binary VR, which dicom-rs reads as whole values only.
+fn value_size(vr: [u8; 2]) -> Option<u32> {
+    match &vr {
+        b"SS" | b"US" | b"OW" => Some(2),
+        b"AT" | b"FL" | b"OF" | b"SL" | b"UL" | b"OL" => Some(4),
+        b"FD" | b"OD" | b"SV" | b"UV" | b"OV" => Some(8),
+        _ => None,
     }
 }
 
@@ -399,6 +475,77 @@ mod tests {
         let found = include_bytes!("testdata/big_endian_element_too_long.dcm");
         let fault = check(found).unwrap_err();
         assert!(fault.contains("declares"), "{fault}");
+    }
+
+    /// Found by the fuzzer (`dicom_header`, an out-of-memory): an AT element of 2 bytes. dicom-rs
+    /// reads AT values 4 bytes at a time, so it read none, lost its place by 2 bytes and took the
+    /// next bytes for an element declaring 4 GiB, which it reserved. The fuzzer's 794 bytes.
+    #[test]
+    fn a_binary_value_of_partial_length_is_damage() {
+        let found = include_bytes!("testdata/binary_value_of_partial_length.dcm");
+        let fault = check(found).unwrap_err();
+        assert_eq!(
+            fault,
+            "not a readable DICOM file (element (0028,0101) AT declares 2 bytes, not a whole number of its 4-byte values)"
+        );
+        let mut bytes = header();
+        short(&mut bytes, 0x0028, 0x0010, b"US", &[1, 0, 0]);
+        assert!(check(&bytes).unwrap_err().contains("(0028,0010) US declares 3 bytes"));
+        // In implicit VR the dictionary gives the VR, as dicom-rs takes it.
+        let mut implicit = header();
+        let syntax = implicit.len() - 20;
+        implicit[syntax..].copy_from_slice(b"1.2.840.10008.1.2\0\0\0");
+        implicit.extend_from_slice(&[0x28, 0x00, 0x10, 0x00, 3, 0, 0, 0, 1, 0, 0]);
+        assert!(
+            check(&implicit)
+                .unwrap_err()
+                .contains("(0028,0010) US declares 3 bytes")
+        );
+    }
+
+    /// dicom-rs reads the elements of every item, whatever the lengths of the sequence and the
+    /// item: the walk checks them against the item's end as well as the file's.
+    #[test]
+    fn defined_length_sequences_are_walked_into() {
+        let item = |inner: &[u8]| {
+            let mut bytes = vec![0xFE, 0xFF, 0x00, 0xE0];
+            bytes.extend_from_slice(&(inner.len() as u32).to_le_bytes());
+            bytes.extend_from_slice(inner);
+            bytes
+        };
+        let sequence = |items: &[u8]| {
+            let mut bytes = vec![0x08, 0x00, 0x40, 0x11, b'S', b'Q', 0, 0];
+            bytes.extend_from_slice(&(items.len() as u32).to_le_bytes());
+            bytes.extend_from_slice(items);
+            bytes
+        };
+        let mut inner = Vec::new();
+        short(&mut inner, 0x0008, 0x1150, b"UI", b"1.2\0");
+        let mut bytes = header();
+        bytes.extend(sequence(&item(&inner)));
+        short(&mut bytes, 0x0010, 0x0010, b"PN", b"001 ");
+        assert_eq!(check(&bytes), Ok(()));
+
+        // An element inside the item declaring more than the item holds (but less than the file).
+        let mut long = vec![0x08, 0x00, 0x50, 0x11, b'O', b'B', 0, 0];
+        long.extend_from_slice(&64u32.to_le_bytes());
+        let mut bytes = header();
+        bytes.extend(sequence(&item(&long)));
+        bytes.extend_from_slice(&[0u8; 100]);
+        let fault = check(&bytes).unwrap_err();
+        assert!(
+            fault.contains("element (0008,1150)") && fault.contains("only 0 remain"),
+            "{fault}"
+        );
+
+        // Something other than an item inside a defined-length sequence.
+        let mut bytes = header();
+        bytes.extend(sequence(&inner));
+        let fault = check(&bytes).unwrap_err();
+        assert!(
+            fault.contains("sequence (0008,1140) holds something other than items"),
+            "{fault}"
+        );
     }
 
     #[test]
