@@ -426,6 +426,19 @@ fn faults() -> Vec<Fault> {
             6,
         ),
         warn(
+            "dicom: a binary value of partial length",
+            |r| {
+                edit(&slice(r), |b| {
+                    // BitsAllocated (US) declaring 1 byte: dicom-rs would lose its place.
+                    let value = dicom_value(b, 0x0028, 0x0100);
+                    b[value.start - 2..value.start].copy_from_slice(&1u16.to_le_bytes());
+                })
+            },
+            SCANS,
+            "element (0028,0100) US declares 1 bytes, not a whole number of its 2-byte values",
+            6,
+        ),
+        warn(
             "dicom: duplicate InstanceNumber",
             |r| {
                 let s = slice(r);
