@@ -28,13 +28,14 @@ use crate::agreement::{Agreement, AgreementError, agreement_of_files};
 use crate::morphology::{MaskError, MaskFault};
 
 /// The fields of `agreement(reference, test)`'s STRUCT, in order.
-pub const AGREEMENT_FIELDS: [(&str, DataType); 10] = [
+pub const AGREEMENT_FIELDS: [(&str, DataType); 11] = [
     ("dice", DataType::Float64),
     ("jaccard", DataType::Float64),
     ("volume_similarity", DataType::Float64),
     ("hausdorff_mm", DataType::Float64),
     ("hausdorff95_mm", DataType::Float64),
     ("assd_mm", DataType::Float64),
+    ("surface_dice", DataType::Float64),
     ("true_positive", DataType::Int64),
     ("false_positive", DataType::Int64),
     ("false_negative", DataType::Int64),
@@ -103,11 +104,12 @@ impl Output {
                 "share of both surfaces within tolerance_mm of the other (normalised surface Dice, MONAI SurfaceDiceMetric); 1 when both masks are empty"
             }
             Output::Struct => {
-                "a STRUCT of the above with true_positive, false_positive, false_negative (voxels) and resampled (the test mask lay on another grid)"
+                "a STRUCT of the above (surface_dice at tolerance_mm; NULL without it) with true_positive, false_positive, false_negative (voxels) and resampled (the test mask lay on another grid)"
             }
         };
         let syntax = match self {
             Output::SurfaceDice => "surface_dice(reference, test, tolerance_mm)".to_string(),
+            Output::Struct => "agreement(reference, test[, tolerance_mm])".to_string(),
             _ => format!("{}(reference, test)", self.name()),
         };
         document(AGREEMENT, &syntax, returns)
@@ -152,16 +154,20 @@ impl Hash for AgreementUdf {
 impl AgreementUdf {
     fn new(output: Output, functions: Arc<FunctionContext>) -> Self {
         let paths = vec![DataType::Utf8, DataType::Utf8];
+        // Any number for the tolerance: it is cast to DOUBLE.
+        let with_tolerance = [DataType::Float64, DataType::Int64].map(|number| {
+            let mut types = paths.clone();
+            types.push(number);
+            TypeSignature::Exact(types)
+        });
+        // Stable: a file may change between queries, never within one.
         let signature = match output {
-            // Any number for the tolerance: it is cast to DOUBLE.
-            Output::SurfaceDice => Signature::one_of(
-                vec![
-                    TypeSignature::Exact(vec![DataType::Utf8, DataType::Utf8, DataType::Float64]),
-                    TypeSignature::Exact(vec![DataType::Utf8, DataType::Utf8, DataType::Int64]),
-                ],
-                Volatility::Stable,
-            ),
-            // Stable: a file may change between queries, never within one.
+            Output::SurfaceDice => Signature::one_of(with_tolerance.to_vec(), Volatility::Stable),
+            Output::Struct => {
+                let mut forms = vec![TypeSignature::Exact(paths)];
+                forms.extend(with_tolerance);
+                Signature::one_of(forms, Volatility::Stable)
+            }
             _ => Signature::exact(paths, Volatility::Stable),
         };
         Self {
@@ -203,16 +209,14 @@ impl ScalarUDFImpl for AgreementUdf {
         };
         let tolerances = tolerances.as_ref().map(|t| as_float64_array(t)).transpose()?;
         let agreements = agreements_of(references, tests, &self.functions)?;
+        let tolerance = |row: usize| tolerances.and_then(|t| t.is_valid(row).then(|| t.value(row)));
         let out: ArrayRef = match self.output {
-            Output::Struct => Arc::new(struct_array(&agreements)),
+            Output::Struct => Arc::new(struct_array(&agreements, tolerance)),
             output => Arc::new(
                 agreements
                     .iter()
                     .enumerate()
-                    .map(|(row, a)| {
-                        let tolerance = tolerances.and_then(|t| t.is_valid(row).then(|| t.value(row)));
-                        a.as_ref().and_then(|a| output.value(a, tolerance))
-                    })
+                    .map(|(row, a)| a.as_ref().and_then(|a| output.value(a, tolerance(row))))
                     .collect::<Float64Array>(),
             ),
         };
@@ -287,7 +291,7 @@ fn agreements_of(
         .collect())
 }
 
-fn struct_array(agreements: &[Option<Agreement>]) -> StructArray {
+fn struct_array(agreements: &[Option<Agreement>], tolerance: impl Fn(usize) -> Option<f64>) -> StructArray {
     let float = |f: &dyn Fn(&Agreement) -> Option<f64>| -> ArrayRef {
         let mut b = Float64Builder::with_capacity(agreements.len());
         for a in agreements {
@@ -313,6 +317,11 @@ fn struct_array(agreements: &[Option<Agreement>]) -> StructArray {
         float(&|a| a.hausdorff_mm()),
         float(&|a| a.hausdorff95_mm()),
         float(&|a| a.assd_mm()),
+        Arc::new(
+            (agreements.iter().enumerate())
+                .map(|(row, a)| a.as_ref().and_then(|a| a.surface_dice(tolerance(row)?)))
+                .collect::<Float64Array>(),
+        ),
         count(&|a| a.true_positive),
         count(&|a| a.false_positive),
         count(&|a| a.false_negative),
