@@ -286,7 +286,9 @@ impl Walker {
                 return cut_short();
             };
             match tag {
-                SEQUENCE_END if end.is_none() => return Stop::Closed,
+                // A delimiter in a sequence of defined length is odd, not certainly damage:
+                // dicom-rs has the last word.
+                SEQUENCE_END => return if end.is_none() { Stop::Closed } else { Stop::Done },
                 ITEM if len == UNDEFINED => match self.walk_elements(depth, None) {
                     Stop::Closed => {}
                     other => return other,
