@@ -1,8 +1,8 @@
 //! A cheap walk over a DICOM file's element headers that refuses lengths the file cannot hold,
 //! before dicom-rs reads it: dicom-rs reserves and zero-fills an element's declared length
 //! before reading it, so one corrupt length costs up to 4 GiB of memory and seconds of time.
-//! The walk ends at the Pixel Data element, whose declared length it checks too: a file cut
-//! short inside its pixels still has a whole header, and reading stops before the pixels.
+//! The walk ends at the image's Pixel Data element, whose declared length it checks too: a file
+//! cut short inside its pixels still has a whole header, and reading stops before the pixels.
 //!
 //! Hand-written because no crate offers a header-only length check. The walk follows dicom-rs's
 //! reading (into sequences of either length, VRs from the dictionary in implicit VR) and refuses
@@ -40,7 +40,7 @@ enum Stop {
 }
 
 /// Checks that no element up to and including the pixel data declares more bytes than the
-/// file has left.
+/// file (or the item holding it) has left, or a binary value of partial length.
 pub(crate) fn check_element_lengths(path: &Path) -> Result<(), SliceFault> {
     // dicom-rs would say only "Could not open file": say why.
     let file = File::open(path).map_err(|e| SliceFault::Unopenable(e.to_string()))?;
@@ -192,7 +192,9 @@ impl Walker {
             let Some(tag) = self.tag() else {
                 return Stop::Done;
             };
-            if tag == PIXEL_DATA {
+            // The image's own pixel data ends the walk, as it ends dicom-rs's reading; pixel
+            // data inside an item (an icon image) is an element like any other.
+            if tag == PIXEL_DATA && depth == 0 {
                 return self.check_pixel_data();
             }
             if tag >> 16 == 0xFFFE {
@@ -206,6 +208,9 @@ impl Walker {
                 self.u32().map(|len| (implicit_vr(tag), len))
             };
             let Some((vr, len)) = header else { return Stop::Done };
+            if len == UNDEFINED && tag == PIXEL_DATA {
+                return Stop::Done; // compressed fragments of an icon: raw bytes, not elements
+            }
             if len == UNDEFINED {
                 match self.walk_items(tag, None, depth + 1) {
                     Stop::Closed => continue,
@@ -265,8 +270,13 @@ impl Walker {
         // A file that ends inside an undefined length is cut short; dicom-rs may read the
         // element's VR from the dictionary (UL, say) and reserve 4 GiB for it (the fuzzer again).
         let cut_short = || {
+            let length = if end.is_some() {
+                "a length"
+            } else {
+                "an undefined length"
+            };
             Stop::Fault(SliceFault::NotDicom(format!(
-                "truncated: element ({:04X},{:04X}) declares an undefined length and the file ends inside it",
+                "truncated: element ({:04X},{:04X}) declares {length} and the file ends inside it",
                 parent >> 16,
                 parent & 0xFFFF
             )))
@@ -546,6 +556,30 @@ mod tests {
         let fault = check(&bytes).unwrap_err();
         assert!(
             fault.contains("sequence (0008,1140) holds something other than items"),
+            "{fault}"
+        );
+    }
+
+    /// Pixel data inside an item (an icon image) does not end the walk: dicom-rs reads on past
+    /// it, so what follows is checked too.
+    #[test]
+    fn an_icon_image_does_not_end_the_walk() {
+        let mut icon = vec![0xE0, 0x7F, 0x10, 0x00, b'O', b'W', 0, 0];
+        icon.extend_from_slice(&4u32.to_le_bytes());
+        icon.extend_from_slice(&[0u8; 4]);
+        let mut item = vec![0xFE, 0xFF, 0x00, 0xE0];
+        item.extend_from_slice(&(icon.len() as u32).to_le_bytes());
+        item.extend(icon);
+        let mut bytes = header();
+        bytes.extend_from_slice(&[0x88, 0x00, 0x00, 0x02, b'S', b'Q', 0, 0]);
+        bytes.extend_from_slice(&(item.len() as u32).to_le_bytes());
+        bytes.extend(item);
+        short(&mut bytes, 0x0010, 0x0010, b"PN", b"001 ");
+        assert_eq!(check(&bytes), Ok(()));
+        bytes.extend_from_slice(&[0x10, 0x00, 0x20, 0x00, b'O', b'B', 0, 0, 0xFF, 0xFF, 0xFF, 0x0F]);
+        let fault = check(&bytes).unwrap_err();
+        assert!(
+            fault.contains("element (0010,0020)") && fault.contains("declares"),
             "{fault}"
         );
     }
