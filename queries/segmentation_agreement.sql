@@ -17,8 +17,9 @@ LEFT JOIN (SELECT patient_id, ntile(3) OVER (ORDER BY volume_mm3) AS tertile
            FROM morphology WHERE modality = 'T2' AND volume_mm3 IS NOT NULL) t
     ON t.patient_id = pr.patient_id;
 
--- Per model and modality: cases, predictions missing or empty, and Dice and HD95 (median with
--- interquartile range); an empty prediction has Dice 0 and no distances.
+-- Per model and modality: cases, predictions missing (or not comparable: warned) or empty, Dice
+-- as median and interquartile range, HD95 as median and maximum; an empty prediction has Dice 0
+-- and no distances.
 SELECT model, modality,
        count(*)                                                                AS cases,
        count(*) FILTER (WHERE a IS NULL)                                       AS missing,

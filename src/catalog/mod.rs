@@ -145,11 +145,27 @@ impl Engine {
     pub fn open_with(data_dir: &Path, options: &EngineOptions) -> Result<Engine> {
         let strict = options.strict;
         let dataset = Arc::new(Dataset::discover(data_dir)?);
+        let predictions_dir = match &options.predictions {
+            Some(dir) if !dir.is_dir() => {
+                return Err(Error::Param(format!(
+                    "the predictions folder {} does not exist",
+                    dir.display()
+                )));
+            }
+            Some(dir) => dir.clone(),
+            None => dataset.config.predictions.folder(&dataset.root),
+        };
         let mut functions = FunctionContext::new(strict);
         if options.no_external_files {
             functions = functions
                 .reading_only_under(&dataset.root)
                 .map_err(|e| crate::Error::io(&dataset.root, "cannot resolve the dataset folder", e))?;
+            // The model outputs may lie elsewhere (`-p`): comparing them is what they are for.
+            if predictions_dir.is_dir() {
+                functions = functions
+                    .reading_only_under(&predictions_dir)
+                    .map_err(|e| crate::Error::io(&predictions_dir, "cannot resolve the predictions folder", e))?;
+            }
         }
         let functions = Arc::new(functions);
         let mut config = SessionConfig::new()
@@ -210,16 +226,6 @@ impl Engine {
         let (scans_table, masks_table) = header_tables(&dataset, options, &scans, &masks);
         ctx.register_table("scans", scans_table)?;
         ctx.register_table("masks", masks_table.clone())?;
-        let predictions_dir = match &options.predictions {
-            Some(dir) if !dir.is_dir() => {
-                return Err(Error::Param(format!(
-                    "the predictions folder {} does not exist",
-                    dir.display()
-                )));
-            }
-            Some(dir) => dir.clone(),
-            None => dataset.root.join(&dataset.config.predictions.dir),
-        };
         let (predictions, problems) =
             crate::dataset::predictions::discover(&predictions_dir, &dataset.config.predictions, &dataset.patients)?;
         issues.extend(problems);

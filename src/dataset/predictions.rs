@@ -18,9 +18,10 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PredictionsConfig {
-    /// The folder of model subfolders, relative to the dataset root. Default: `predictions`.
-    #[serde(default = "default_dir")]
-    pub dir: PathBuf,
+    /// The folder of model subfolders, relative to the dataset root; `None`: `predictions`,
+    /// if there is one (a folder named here must exist).
+    #[serde(default)]
+    pub dir: Option<PathBuf>,
     /// File names of nnU-Net-style outputs; `{patient}` stands for the case id.
     #[serde(default = "default_pattern")]
     pub pattern: String,
@@ -32,15 +33,11 @@ pub struct PredictionsConfig {
 impl Default for PredictionsConfig {
     fn default() -> Self {
         PredictionsConfig {
-            dir: default_dir(),
+            dir: None,
             pattern: default_pattern(),
             modality: default_modality(),
         }
     }
-}
-
-fn default_dir() -> PathBuf {
-    PathBuf::from("predictions")
 }
 
 fn default_pattern() -> String {
@@ -63,18 +60,45 @@ pub struct Prediction {
     pub error: Option<String>,
 }
 
-/// The predictions under `dir` for the dataset's `patients`, and the model folders in neither
-/// layout; nothing when `dir` does not exist.
+impl PredictionsConfig {
+    /// The folder of model subfolders for the dataset at `root`.
+    pub fn folder(&self, root: &Path) -> PathBuf {
+        root.join(self.dir.as_deref().unwrap_or(Path::new("predictions")))
+    }
+}
+
+/// The predictions under `dir` for the dataset's `patients`, and what is wrong with the
+/// folder: model folders in neither layout, folders that cannot be listed, a folder that
+/// npcql.toml names and that does not exist. Nothing when the default folder is not there.
 pub fn discover(
     dir: &Path,
     config: &PredictionsConfig,
     patients: &[PatientFolder],
 ) -> Result<(Vec<Prediction>, Vec<DatasetProblem>)> {
-    if !dir.is_dir() {
-        return Ok((Vec::new(), Vec::new()));
-    }
-    let models = read_dir_sorted(dir).map_err(|e| Error::io(dir, "cannot list", e))?;
     let (mut rows, mut problems) = (Vec::new(), Vec::new());
+    let mut problem = |path: &Path, problem: String| {
+        problems.push(DatasetProblem {
+            patient_id: None,
+            path: path.display().to_string(),
+            problem,
+        })
+    };
+    if !dir.is_dir() {
+        if config.dir.is_some() {
+            problem(
+                dir,
+                "npcql.toml's [predictions] dir names a folder that does not exist".into(),
+            );
+        }
+        return Ok((rows, problems));
+    }
+    let models = match read_dir_sorted(dir) {
+        Ok(models) => models,
+        Err(e) => {
+            problem(dir, format!("cannot list the model outputs: {e}"));
+            return Ok((rows, problems));
+        }
+    };
     for model_dir in models.iter().filter(|p| p.is_dir()) {
         let model = model_dir
             .file_name()
@@ -85,18 +109,23 @@ pub fn discover(
             .find(|root| patients.iter().any(|p| root.join(&p.patient_id).is_dir()));
         let found = match in_layout {
             Some(root) => in_dataset_layout(&root, &model, patients),
-            None => nnunet_style(model_dir, &model, config, patients)?,
+            None => match read_dir_sorted(model_dir) {
+                Ok(files) => nnunet_style(model_dir, &files, &model, config, patients)?,
+                Err(e) => {
+                    problem(model_dir, format!("cannot list the model outputs: {e}"));
+                    continue;
+                }
+            },
         };
         if found.is_empty() {
-            problems.push(DatasetProblem {
-                patient_id: None,
-                path: model_dir.display().to_string(),
-                problem: format!(
+            problem(
+                model_dir,
+                format!(
                     "no model outputs recognised: neither MRI-Segments/NNN/ROI-<modality>.nii[.gz] nor files \
                      named {} for the dataset's patients",
                     config.pattern
                 ),
-            });
+            );
         }
         rows.extend(found);
     }
@@ -141,9 +170,10 @@ fn in_dataset_layout(root: &Path, model: &str, patients: &[PatientFolder]) -> Ve
     rows
 }
 
-/// Files named by `config.pattern` (`{patient}` = the case id) directly in the model folder.
+/// The `files` of the model folder named by `config.pattern` (`{patient}` = the case id).
 fn nnunet_style(
     model_dir: &Path,
+    files: &[PathBuf],
     model: &str,
     config: &PredictionsConfig,
     patients: &[PatientFolder],
@@ -163,7 +193,6 @@ fn nnunet_style(
                 config.modality
             ))
         })?;
-    let files = read_dir_sorted(model_dir).map_err(|e| Error::io(model_dir, "cannot list", e))?;
     // Case ids as the files spell them ("001", "1"), matched to the dataset's ("001").
     let case_of = |file: &Path| -> Option<String> {
         let name = file.file_name()?.to_str()?;
@@ -336,5 +365,17 @@ mod tests {
             &patients(&["001"]),
         );
         assert_eq!(none.unwrap(), (Vec::new(), Vec::new()));
+        // A folder npcql.toml names must be there; the default one need not.
+        let named = PredictionsConfig {
+            dir: Some(PathBuf::from("absent")),
+            ..PredictionsConfig::default()
+        };
+        let (rows, problems) = discover(&named.folder(dir.path()), &named, &patients(&["001"])).unwrap();
+        assert!(rows.is_empty());
+        assert!(
+            problems[0]
+                .problem
+                .contains("[predictions] dir names a folder that does not exist")
+        );
     }
 }

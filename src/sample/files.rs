@@ -57,7 +57,7 @@ fn simulated_predictions(
     mask: &Array3<u8>,
 ) -> Vec<(&'static str, Array3<u8>)> {
     let number: usize = patient.patient_id.parse().unwrap_or(0);
-    let (nx, ny, nz) = mask.dim();
+    let (nx, ny, _) = mask.dim();
     let mut dilated = mask.clone();
     let mut shifted = Array3::<u8>::zeros(mask.dim());
     for ((i, j, k), &v) in mask.indexed_iter() {
@@ -70,7 +70,7 @@ fn simulated_predictions(
                 dilated[[x as usize, y as usize, k]] = 1;
             }
         }
-        if i + 1 < nx && j + 1 < ny && k < nz {
+        if i + 1 < nx && j + 1 < ny {
             shifted[[i + 1, j + 1, k]] = 1;
         }
     }

@@ -289,6 +289,24 @@ fn missing_or_unreadable_predictions_are_null_with_a_warning() {
     assert!(!strict.status.success());
     assert!(stderr(&strict).contains("NPC_00"), "{}", stderr(&strict));
 
+    // --no-external-files keeps queries to the dataset and the model outputs it was given.
+    let guarded = npcql(&[
+        "-d",
+        data.path().to_str().unwrap(),
+        "-p",
+        outputs.path().to_str().unwrap(),
+        "--no-external-files",
+        "--format",
+        "csv",
+        "-c",
+        sql,
+    ]);
+    assert!(
+        stdout(&guarded).contains("001,nnunet,true,0.866\n"),
+        "{}",
+        stderr(&guarded)
+    );
+
     // A model folder in neither layout is listed, not silently empty; a -p folder that does not
     // exist is an error.
     std::fs::create_dir_all(outputs.path().join("notes")).unwrap();

@@ -1,4 +1,4 @@
-//! Segmentation agreement benchmark on full-size masks: every metric of `agreement(ref, test)`
+//! Segmentation agreement benchmark on full-size masks: every metric of `agreement(ref, test, 2)`
 //! from the two files, one pair at a time on one thread, beside a plain read of both files'
 //! bytes. `agreement_peers.py` times MONAI and SimpleITK on the same pairs.
 //!
@@ -66,7 +66,9 @@ fn main() {
         println!("usage: cargo bench -p npcql-udfs --bench agreement -- --data DIR [--runs N]");
         return;
     };
-    let runs: usize = flag("--runs").map_or(10, |n| n.parse().expect("--runs takes a number"));
+    let runs: usize = flag("--runs")
+        .map_or(10, |n| n.parse().expect("--runs takes a number"))
+        .max(1);
     let mut patients: Vec<String> = std::fs::read_dir(data.join("MRI-Segments"))
         .expect("DIR/MRI-Segments (npcql sample --full-size --out DIR)")
         .flatten()
@@ -103,6 +105,10 @@ fn main() {
             compared.push(all.as_secs_f64() * 1e3);
             dice.push(result.dice);
             hd95.push(result.hausdorff95_mm().unwrap_or(f64::NAN));
+        }
+        if compared.is_empty() {
+            println!("{kind:<28} no pairs: write the cohort with an npcql that writes predictions/");
+            continue;
         }
         let (read, compared) = (median(read), median(compared));
         println!(

@@ -83,7 +83,7 @@ def timed(runs, f):
 
 def main():
     data = sys.argv[1]
-    runs = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    runs = max(1, int(sys.argv[2])) if len(sys.argv) > 2 else 3
     patients = sorted(os.listdir(os.path.join(data, "MRI-Segments")))
     print(f"{len(patients)} patients of {data}, one thread, median of {runs} runs per pair, then over pairs")
     print(f"{'pair':<28} {'MONAI (ms)':>11} {'SimpleITK (ms)':>15} {'dice':>8} {'hd95 mm':>8}")
@@ -100,6 +100,9 @@ def main():
             d, h95, *_ = monai(reference, test, same_grid)
             dice.append(d)
             hd95.append(h95)
+        if not monai_ms:
+            print(f"{kind:<28} no pairs: write the cohort with an npcql that writes predictions/")
+            continue
         print(
             f"{kind:<28} {statistics.median(monai_ms):>11.1f} {statistics.median(sitk_ms):>15.1f}"
             f" {statistics.median(dice):>8.4f} {statistics.median(hd95):>8.3f}"

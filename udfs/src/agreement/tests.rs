@@ -127,7 +127,8 @@ proptest! {
         prop_assert_eq!(ab.hausdorff95_mm(), ba.hausdorff95_mm());
         prop_assert!((ab.assd_mm().unwrap() - ba.assd_mm().unwrap()).abs() < 1e-12);
         prop_assert!(ab.hausdorff95_mm() <= ab.hausdorff_mm());
-        prop_assert!(ab.assd_mm() <= ab.hausdorff_mm());
+        // A mean of equal distances may round one ulp above them.
+        prop_assert!(ab.assd_mm().unwrap() <= ab.hausdorff_mm().unwrap() * (1.0 + 1e-12));
     }
 }
 

@@ -1,7 +1,7 @@
 //! SQL registration of the segmentation agreement functions: `dice`, `jaccard`,
-//! `volume_similarity`, `hausdorff_mm`, `hausdorff95_mm`, `assd_mm` (DOUBLE) and `agreement`
-//! (a STRUCT of all of them with the voxel counts), each of a reference and a test mask path,
-//! and `surface_dice(reference, test, tolerance_mm)`.
+//! `volume_similarity`, `hausdorff_mm`, `hausdorff95_mm`, `assd_mm` (DOUBLE), each of a
+//! reference and a test mask path; `surface_dice(reference, test, tolerance_mm)`; and
+//! `agreement(reference, test[, tolerance_mm])`, a STRUCT of all of them with the voxel counts.
 //!
 //! The distinct pairs of a batch are compared in parallel on all cores; an unreadable mask, or
 //! two that share no space, is NULL with a warning (an error under `strict`).

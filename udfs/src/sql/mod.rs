@@ -21,9 +21,9 @@ pub mod survival;
 pub struct FunctionContext {
     /// Fail the query on the first bad input instead of warning.
     pub strict: bool,
-    /// When set (canonical), the path functions read only files under this folder: a service
-    /// embedding npcql keeps queries to the dataset (`--no-external-files`).
-    readable_root: Option<std::path::PathBuf>,
+    /// When set (canonical), the path functions read only files under these folders: a service
+    /// embedding npcql keeps queries to the dataset and its model outputs (`--no-external-files`).
+    readable_roots: Option<Vec<std::path::PathBuf>>,
     warnings: Mutex<Vec<String>>,
     /// Masks the running query has queued for reading and meshing, and how many are done:
     /// the shell draws its progress bar from these.
@@ -45,26 +45,28 @@ impl FunctionContext {
         }
     }
 
-    /// Lets the path functions read only files under `root` (resolved through symlinks and `..`).
+    /// Lets the path functions read only files under `root` (resolved through symlinks and
+    /// `..`), and under the folders of any earlier calls.
     pub fn reading_only_under(mut self, root: &std::path::Path) -> std::io::Result<Self> {
-        self.readable_root = Some(root.canonicalize()?);
+        let root = root.canonicalize()?;
+        self.readable_roots.get_or_insert_with(Vec::new).push(root);
         Ok(self)
     }
 
     /// Whether the path functions may read `path`: always, unless [`reading_only_under`]
-    /// set a folder, then only what lies under it. A path that does not resolve (a missing
-    /// file) is judged by its text, with `..` refused.
+    /// set folders, then only what lies under one of them. A path that does not resolve (a
+    /// missing file) is judged by its text, with `..` refused.
     ///
     /// [`reading_only_under`]: Self::reading_only_under
     pub fn may_read(&self, path: &std::path::Path) -> bool {
-        let Some(root) = &self.readable_root else {
+        let Some(roots) = &self.readable_roots else {
             return true;
         };
         match path.canonicalize() {
-            Ok(resolved) => resolved.starts_with(root),
+            Ok(resolved) => roots.iter().any(|root| resolved.starts_with(root)),
             Err(_) => {
                 let climbs = path.components().any(|c| matches!(c, std::path::Component::ParentDir));
-                !climbs && path.starts_with(root)
+                !climbs && roots.iter().any(|root| path.starts_with(root))
             }
         }
     }
