@@ -146,9 +146,12 @@ impl Walker {
             if let Some(fault) = self.too_long(tag, len, None) {
                 return Stop::Fault(fault);
             }
-            if tag == 0x0002_0010 && len < 128 {
-                let mut value = vec![0u8; len as usize];
-                if self.reader.read_exact(&mut value).is_err() {
+            if tag == 0x0002_0010 {
+                // dicom-rs takes the UID whatever padding follows it (the fuzzer padded one to
+                // 151 bytes, and the walk, which skipped it, checked an implicit VR data set as
+                // explicit): the first bytes say which, the rest is skipped.
+                let mut value = vec![0u8; len.min(256) as usize];
+                if self.reader.read_exact(&mut value).is_err() || self.skip(len - value.len() as u32).is_none() {
                     return Stop::Done;
                 }
                 syntax = String::from_utf8_lossy(&value)
@@ -477,6 +480,20 @@ mod tests {
             let fault = check(found).unwrap_err();
             assert!(fault.contains("declares"), "{fault}");
         }
+    }
+
+    /// Found by the fuzzer (`dicom_header`, an out-of-memory): the transfer syntax UID (implicit
+    /// VR) padded with NULs to 151 bytes, which the walk skipped as too long to be a UID, so it
+    /// walked the data set as explicit VR; dicom-rs read it as implicit, where zeros and then
+    /// (0000,0000) declared 4 GiB of UL values. The fuzzer's 546 bytes.
+    #[test]
+    fn a_padded_transfer_syntax_is_read_whole() {
+        let found = include_bytes!("testdata/padded_transfer_syntax.dcm");
+        let fault = check(found).unwrap_err();
+        assert!(
+            fault.contains("element (0000,0000)") && fault.contains("declares"),
+            "{fault}"
+        );
     }
 
     /// Found by the fuzzer (`dicom_header`, an out-of-memory): an explicit VR big endian data
