@@ -14,8 +14,8 @@
 //! ```
 //! As with `benches/morphology.rs`, a scratch crate whose lib is the `morphology` and
 //! `agreement` modules (by `#[path]`) gives release figures in seconds, not a 40-minute build.
-//! Measured so (2026-12-03, `taskset -c 1`, 8 full-size patients): 3.7–4.5 ms per pair, against
-//! SimpleITK's 512–557 ms and MONAI's 687–748 ms on the same core (README, "Segmentation agreement").
+//! Measured so (2026-12-03, `taskset -c 1`, 8 full-size patients): 3.7–5.1 ms per pair, against
+//! SimpleITK's 512–537 ms and MONAI's 624–675 ms on the same core (README, "Segmentation agreement").
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
