@@ -214,23 +214,35 @@ fn nnunet_style(
     Ok(patients
         .iter()
         .map(|patient| {
-            let file = found
+            let files: Vec<&PathBuf> = found
                 .iter()
-                .find(|(id, _)| *id == patient.patient_id)
-                .map(|(_, f)| f.clone());
+                .filter(|(id, _)| *id == patient.patient_id)
+                .map(|(_, f)| f)
+                .collect();
+            let name = |f: &PathBuf| f.file_name().unwrap_or_default().to_string_lossy().into_owned();
+            // Two spellings of one case (NPC_1 and NPC_001): which is meant is not ours to guess.
+            let error = match files.as_slice() {
+                [] => Some(format!(
+                    "no prediction for patient {} in {}",
+                    patient.patient_id,
+                    model_dir.display()
+                )),
+                [_] => None,
+                several => Some(format!(
+                    "{} outputs for patient {} in {}: {}",
+                    several.len(),
+                    patient.patient_id,
+                    model_dir.display(),
+                    several.iter().map(|f| name(f)).collect::<Vec<_>>().join(", ")
+                )),
+            };
             let expected = || model_dir.join(config.pattern.replace("{patient}", &patient.patient_id));
             Prediction {
                 patient_id: patient.patient_id.clone(),
                 modality,
                 model: model.to_string(),
-                error: file.is_none().then(|| {
-                    format!(
-                        "no prediction for patient {} in {}",
-                        patient.patient_id,
-                        model_dir.display()
-                    )
-                }),
-                path: file.unwrap_or_else(expected),
+                error,
+                path: files.first().map_or_else(expected, |f| (*f).clone()),
             }
         })
         .collect())
@@ -325,6 +337,20 @@ mod tests {
                 row("002", "nnunet/NPC_002.nii.gz", true),
                 row("003", "nnunet/NPC_3.nii.gz", false),
             ]
+        );
+
+        // Two spellings of one case: the row says so.
+        touch(&root.join("nnunet/NPC_1.nii.gz"));
+        let (rows, _) = discover(root, &PredictionsConfig::default(), &patients(&["001"])).unwrap();
+        assert_eq!(
+            rows[0].error.as_deref(),
+            Some(
+                format!(
+                    "2 outputs for patient 001 in {}: NPC_001.nii.gz, NPC_1.nii.gz",
+                    root.join("nnunet").display()
+                )
+                .as_str()
+            )
         );
 
         let config = PredictionsConfig {
