@@ -76,6 +76,7 @@ impl DatasetConfig {
                 names.join(", ")
             )));
         }
+        config.predictions.check().map_err(invalid)?;
         Ok(config)
     }
 }

@@ -61,6 +61,26 @@ pub struct Prediction {
 }
 
 impl PredictionsConfig {
+    /// Whether the pattern and the modality can be used (checked when npcql.toml is read).
+    pub fn check(&self) -> std::result::Result<(), String> {
+        self.affixes()?;
+        self.predicted_modality()?;
+        Ok(())
+    }
+
+    /// The pattern's text before and after `{patient}`.
+    fn affixes(&self) -> std::result::Result<(&str, &str), String> {
+        (self.pattern.split_once("{patient}"))
+            .ok_or_else(|| format!("[predictions] pattern '{}' has no {{patient}}", self.pattern))
+    }
+
+    /// The sequence nnU-Net-style outputs were predicted on.
+    fn predicted_modality(&self) -> std::result::Result<Modality, String> {
+        (Modality::ALL.into_iter())
+            .find(|m| m.name().eq_ignore_ascii_case(&self.modality))
+            .ok_or_else(|| format!("[predictions] modality '{}' is not T1, T2 or CE-T1", self.modality))
+    }
+
     /// The folder of model subfolders for the dataset at `root`.
     pub fn folder(&self, root: &Path) -> PathBuf {
         root.join(self.dir.as_deref().unwrap_or(Path::new("predictions")))
@@ -178,21 +198,9 @@ fn nnunet_style(
     config: &PredictionsConfig,
     patients: &[PatientFolder],
 ) -> Result<Vec<Prediction>> {
-    let Some((prefix, suffix)) = config.pattern.split_once("{patient}") else {
-        return Err(Error::Param(format!(
-            "npcql.toml: [predictions] pattern '{}' has no {{patient}}",
-            config.pattern
-        )));
-    };
-    let modality = Modality::ALL
-        .into_iter()
-        .find(|m| m.name().eq_ignore_ascii_case(&config.modality))
-        .ok_or_else(|| {
-            Error::Param(format!(
-                "npcql.toml: [predictions] modality '{}' is not T1, T2 or CE-T1",
-                config.modality
-            ))
-        })?;
+    let in_config = |message: String| Error::Param(format!("npcql.toml: {message}"));
+    let (prefix, suffix) = config.affixes().map_err(in_config)?;
+    let modality = config.predicted_modality().map_err(in_config)?;
     // Case ids as the files spell them ("001", "1"), matched to the dataset's ("001").
     let case_of = |file: &Path| -> Option<String> {
         let name = file.file_name()?.to_str()?;
@@ -385,6 +393,14 @@ mod tests {
         };
         assert!(bad("NPC.nii.gz", "T2").contains("pattern 'NPC.nii.gz' has no {patient}"));
         assert!(bad("NPC_{patient}.nii.gz", "PET").contains("modality 'PET' is not T1, T2 or CE-T1"));
+        let unusable = PredictionsConfig {
+            modality: "PET".into(),
+            ..PredictionsConfig::default()
+        };
+        assert_eq!(
+            unusable.check(),
+            Err("[predictions] modality 'PET' is not T1, T2 or CE-T1".to_string())
+        );
         let none = discover(
             &dir.path().join("absent"),
             &PredictionsConfig::default(),
