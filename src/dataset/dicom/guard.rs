@@ -137,7 +137,14 @@ impl Walker {
             let Some(tag) = self.tag() else {
                 return Stop::Done;
             };
-            let Some((_, len)) = self.explicit_header() else {
+            // dicom-rs reads a (FFFE,xxxx) tag with no VR, only a 4-byte length, even here
+            // (the fuzzer's tenth out-of-memory: the walk read a VR there and lost its place).
+            let len = if tag >> 16 == 0xFFFE {
+                self.u32()
+            } else {
+                self.explicit_header().map(|(_, len)| len)
+            };
+            let Some(len) = len else {
                 return Stop::Done;
             };
             if len == UNDEFINED {
@@ -500,6 +507,16 @@ mod tests {
                 "{fault}"
             );
         }
+    }
+
+    /// Found by the fuzzer (`dicom_header`, an out-of-memory): an element (FFFE,06EE) inside the
+    /// meta group, which dicom-rs reads with a 4-byte length and no VR; the walk read a VR, lost
+    /// its place and missed an OB value in the data set declaring about 4 GiB. Its 499 bytes.
+    #[test]
+    fn a_delimiter_tag_in_the_meta_group_has_no_vr() {
+        let found = include_bytes!("testdata/delimiter_tag_in_meta_group.dcm");
+        let fault = check(found).unwrap_err();
+        assert!(fault.contains("declares"), "{fault}");
     }
 
     /// Found by the fuzzer (`dicom_header`, an out-of-memory): an explicit VR big endian data
