@@ -193,12 +193,8 @@ impl Walker {
             return Stop::Done;
         }
         loop {
-            if let Some(end) = end {
-                match self.position() {
-                    Some(at) if at == end => return Stop::Closed,
-                    Some(at) if at < end => {}
-                    _ => return Stop::Done,
-                }
+            if let Some(stop) = self.stop_at(end) {
+                return stop;
             }
             let Some(tag) = self.tag() else {
                 return Stop::Done;
@@ -254,6 +250,17 @@ impl Walker {
         }
     }
 
+    /// At a defined-length item's or sequence's `end`: Closed exactly there, Done past it (left
+    /// to dicom-rs); None before it, or when the length is undefined.
+    fn stop_at(&mut self, end: Option<u64>) -> Option<Stop> {
+        let end = end?;
+        match self.position() {
+            Some(at) if at < end => None,
+            Some(at) if at == end => Some(Stop::Closed),
+            _ => Some(Stop::Done),
+        }
+    }
+
     /// The pixel data's declared length must fit in the file (an undefined length means
     /// encapsulated, compressed frames: nothing to check).
     fn check_pixel_data(&mut self) -> Stop {
@@ -293,12 +300,8 @@ impl Walker {
             )))
         };
         loop {
-            if let Some(end) = end {
-                match self.position() {
-                    Some(at) if at == end => return Stop::Closed,
-                    Some(at) if at < end => {}
-                    _ => return Stop::Done,
-                }
+            if let Some(stop) = self.stop_at(end) {
+                return stop;
             }
             let Some(tag) = self.tag() else {
                 return cut_short();
