@@ -17,9 +17,10 @@
 //! Measured so (2026-12-03, `taskset -c 1`, 8 full-size patients): 3.7–5.1 ms per pair, against
 //! SimpleITK's 512–537 ms and MONAI's 624–675 ms on the same core (README, "Segmentation agreement").
 
-use std::hint::black_box;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+
+mod timing;
+use timing::time;
 
 use npcql_udfs::agreement::agreement_of_files;
 
@@ -36,19 +37,6 @@ const KINDS: [(&str, &str); 3] = [
     ),
     ("T2 vs T1 (other grid)", "MRI-Segments/{id}/ROI-T1.nii"),
 ];
-
-/// Median wall time of `runs` calls.
-fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> Duration {
-    let mut times: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            black_box(f());
-            start.elapsed()
-        })
-        .collect();
-    times.sort();
-    times[runs / 2]
-}
 
 /// The median, the two middle values averaged when they are even in number (as Python's
 /// `statistics.median`, so the figures compare with `agreement_peers.py`'s).

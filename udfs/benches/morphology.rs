@@ -15,10 +15,12 @@
 //! `pyradiomics_shape.py` (PyRadiomics 3.0.1) on the same file: 0.84 s. Cohort of 831
 //! full-size masks (277 patients, page cache warm): 0.78–0.92 s on 2 threads, 7–8 MB peak RSS.
 
-use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+mod timing;
+use timing::time;
 
 use npcql_udfs::morphology::{compute, compute_file, read_mask};
 
@@ -56,19 +58,6 @@ fn nifti_bytes() -> Vec<u8> {
         }
     }
     out
-}
-
-/// Median wall time of `runs` calls.
-fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> Duration {
-    let mut times: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            black_box(f());
-            start.elapsed()
-        })
-        .collect();
-    times.sort();
-    times[runs / 2]
 }
 
 fn ms(d: Duration) -> f64 {
