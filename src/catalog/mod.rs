@@ -184,7 +184,7 @@ impl Engine {
             runtime = runtime.with_memory_limit(limit, 1.0);
         }
         let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
-        let ctx = on_workers(ctx, &dataset, options)?;
+        let ctx = on_workers(ctx, &dataset, &predictions_dir, options)?;
         let ctx = with_quoted_files(ctx, !options.no_external_files);
         npcql_udfs::sql::register_all(&ctx, functions.clone())?;
 
@@ -291,7 +291,12 @@ impl Engine {
 }
 
 /// `ctx` running its queries on `options.workers`, if any.
-fn on_workers(ctx: SessionContext, dataset: &Dataset, options: &EngineOptions) -> Result<SessionContext> {
+fn on_workers(
+    ctx: SessionContext,
+    dataset: &Dataset,
+    predictions_dir: &Path,
+    options: &EngineOptions,
+) -> Result<SessionContext> {
     if options.workers.is_empty() {
         return Ok(ctx);
     }
@@ -301,11 +306,13 @@ fn on_workers(ctx: SessionContext, dataset: &Dataset, options: &EngineOptions) -
             .root
             .canonicalize()
             .map_err(|e| crate::Error::io(&dataset.root, "cannot resolve the dataset folder", e))?;
-        crate::distributed::coordinate(ctx, &root, options)
+        // Workers see the model outputs at the same path, as they see the dataset.
+        let predictions = predictions_dir.canonicalize().ok();
+        crate::distributed::coordinate(ctx, &root, predictions.as_deref(), options)
     }
     #[cfg(not(feature = "distributed"))]
     {
-        let _ = (ctx, dataset);
+        let _ = (ctx, dataset, predictions_dir);
         Err(crate::Error::Param(
             "--workers needs npcql built with distributed execution (cargo build --features distributed)".into(),
         ))

@@ -51,6 +51,9 @@ extensions_options! {
         pub strict: bool, default = false
         /// `--no-external-files`: the path functions read only under the dataset folder.
         pub no_external_files: bool, default = false
+        /// The predictions folder (canonical, empty for none), which `--no-external-files` also
+        /// lets the path functions read: model outputs may lie outside the dataset (`-p`).
+        pub predictions_folder: String, default = String::new()
     }
 }
 
@@ -81,7 +84,12 @@ pub fn worker_url(address: &str) -> Result<Url> {
 /// The session of a coordinator: `ctx` with the distributed planner, the workers, npcql's codec
 /// and the options every task carries. Checks first that each worker answers and serves
 /// `dataset_root`.
-pub(crate) fn coordinate(ctx: SessionContext, dataset_root: &Path, options: &EngineOptions) -> Result<SessionContext> {
+pub(crate) fn coordinate(
+    ctx: SessionContext,
+    dataset_root: &Path,
+    predictions_folder: Option<&Path>,
+    options: &EngineOptions,
+) -> Result<SessionContext> {
     let workers = options
         .workers
         .iter()
@@ -99,6 +107,7 @@ pub(crate) fn coordinate(ctx: SessionContext, dataset_root: &Path, options: &Eng
         .with_distributed_option_extension(ClusterOptions {
             strict: options.strict,
             no_external_files: options.no_external_files,
+            predictions_folder: predictions_folder.map(|p| p.display().to_string()).unwrap_or_default(),
         })
         .with_distributed_desired_task_count_handler(header_scan::desired_task_count)
         .with_distributed_scale_up_leaf_node_handler(header_scan::scale_up)
@@ -196,13 +205,18 @@ struct WorkerSessions {
     headers: Arc<HeaderCache>,
 }
 
-/// A worker's function contexts, by the (strict, no_external_files) options of the tasks.
-type FunctionsByOptions = HashMap<(bool, bool), Arc<FunctionContext>>;
+/// A worker's function contexts, by the (strict, no_external_files, predictions_folder)
+/// options of the tasks.
+type FunctionsByOptions = HashMap<(bool, bool, String), Arc<FunctionContext>>;
 
 impl WorkerSessions {
     fn functions(&self, options: &ClusterOptions) -> Result<Arc<FunctionContext>> {
         let mut contexts = self.functions.lock().unwrap_or_else(|e| e.into_inner());
-        let key = (options.strict, options.no_external_files);
+        let key = (
+            options.strict,
+            options.no_external_files,
+            options.predictions_folder.clone(),
+        );
         if let Some(functions) = contexts.get(&key) {
             return Ok(functions.clone());
         }
@@ -211,6 +225,12 @@ impl WorkerSessions {
             functions = functions
                 .reading_only_under(&self.dataset_root)
                 .map_err(|e| Error::io(&self.dataset_root, "cannot resolve the dataset folder", e))?;
+            if !options.predictions_folder.is_empty() {
+                let folder = Path::new(&options.predictions_folder);
+                functions = functions
+                    .reading_only_under(folder)
+                    .map_err(|e| Error::io(folder, "cannot resolve the predictions folder", e))?;
+            }
         }
         Ok(contexts.entry(key).or_insert_with(|| Arc::new(functions)).clone())
     }

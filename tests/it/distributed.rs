@@ -173,3 +173,44 @@ fn a_worker_that_dies_mid_query_is_named_and_nothing_hangs() {
     assert_eq!(message.lines().count(), 1, "one line: {message}");
     assert!(started.elapsed().as_secs() < 30, "the coordinator gave up promptly");
 }
+
+#[test]
+fn workers_read_a_predictions_folder_outside_the_dataset_under_no_external_files() {
+    let data = copy_of_sample(4);
+    let outside = tempfile::tempdir().unwrap();
+    let models = crate::support::data_sample().join("predictions");
+    for model in ["dilated", "shifted"] {
+        for patient in ["001", "002", "003", "004"] {
+            crate::support::copy_dir(
+                &models.join(model).join("MRI-Segments").join(patient),
+                &outside.path().join(model).join("MRI-Segments").join(patient),
+            );
+        }
+    }
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (workers, addresses) = start_workers(&runtime, data.path());
+    let guarded = EngineOptions {
+        no_external_files: true,
+        predictions: Some(outside.path().to_path_buf()),
+        ..EngineOptions::default()
+    };
+    let cluster = Engine::open_with(
+        data.path(),
+        &EngineOptions {
+            workers: addresses,
+            ..guarded.clone()
+        },
+    )
+    .expect("the coordinator opens");
+    let local = Engine::open_with(data.path(), &guarded).unwrap();
+    let sql = "SELECT pr.model, pr.patient_id, pr.modality, agreement(k.path, pr.path).dice AS dice \
+               FROM predictions pr JOIN masks k USING (patient_id, modality) \
+               ORDER BY 1, 2, 3";
+    let distributed = rows(&runtime, &cluster, sql);
+    assert_eq!(distributed, rows(&runtime, &local, sql));
+    let dice = &distributed[0].column(3);
+    assert_eq!(dice.len(), 24, "2 models x 4 patients x 3 modalities");
+    assert_eq!(dice.null_count(), 0, "every pair compared");
+    let warnings: Vec<String> = workers.iter().flat_map(Worker::take_warnings).collect();
+    assert!(warnings.is_empty(), "{warnings:?}");
+}
