@@ -6,7 +6,6 @@
 //! The distinct pairs of a batch are compared in parallel on all cores; an unreadable mask, or
 //! two that share no space, is NULL with a warning (an error under `strict`).
 
-use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -17,13 +16,12 @@ use datafusion::arrow::buffer::NullBuffer;
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Fields};
 use datafusion::common::cast::{as_float64_array, as_string_array};
-use datafusion::common::{Result, ScalarValue, exec_err};
-use datafusion::logical_expr::{
-    ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature, Volatility,
-};
+use datafusion::common::{Result, exec_err};
+use datafusion::logical_expr::{Documentation, ScalarUDF, Signature, TypeSignature, Volatility};
 
 use super::FunctionContext;
 use super::docs::{AGREEMENT, document};
+use super::path_udf::{PathOutput, udf};
 use crate::agreement::{Agreement, AgreementError, agreement_of_files};
 use crate::morphology::{MaskError, MaskFault};
 
@@ -55,7 +53,7 @@ pub fn functions(functions: &Arc<FunctionContext>) -> Vec<ScalarUDF> {
         Output::Struct,
     ]
     .into_iter()
-    .map(|output| ScalarUDF::from(AgreementUdf::new(output, functions.clone())))
+    .map(|output| udf(output, functions))
     .collect()
 }
 
@@ -73,6 +71,22 @@ enum Output {
 }
 
 impl Output {
+    /// The DOUBLE this function returns for `a`.
+    fn value(self, a: &Agreement, tolerance_mm: Option<f64>) -> Option<f64> {
+        match self {
+            Output::Dice => Some(a.dice),
+            Output::Jaccard => Some(a.jaccard),
+            Output::VolumeSimilarity => Some(a.volume_similarity),
+            Output::Hausdorff => a.hausdorff_mm(),
+            Output::Hausdorff95 => a.hausdorff95_mm(),
+            Output::Assd => a.assd_mm(),
+            Output::SurfaceDice => a.surface_dice(tolerance_mm?),
+            Output::Struct => None,
+        }
+    }
+}
+
+impl PathOutput for Output {
     fn name(self) -> &'static str {
         match self {
             Output::Dice => "dice",
@@ -115,44 +129,7 @@ impl Output {
         document(AGREEMENT, &syntax, returns)
     }
 
-    fn value(self, a: &Agreement, tolerance_mm: Option<f64>) -> Option<f64> {
-        match self {
-            Output::Dice => Some(a.dice),
-            Output::Jaccard => Some(a.jaccard),
-            Output::VolumeSimilarity => Some(a.volume_similarity),
-            Output::Hausdorff => a.hausdorff_mm(),
-            Output::Hausdorff95 => a.hausdorff95_mm(),
-            Output::Assd => a.assd_mm(),
-            Output::SurfaceDice => a.surface_dice(tolerance_mm?),
-            Output::Struct => None,
-        }
-    }
-}
-
-#[derive(Debug)]
-struct AgreementUdf {
-    output: Output,
-    signature: Signature,
-    documentation: Documentation,
-    functions: Arc<FunctionContext>,
-}
-
-// DataFusion compares UDFs for plan equality; the function context is compared by identity.
-impl PartialEq for AgreementUdf {
-    fn eq(&self, other: &Self) -> bool {
-        self.output == other.output && Arc::ptr_eq(&self.functions, &other.functions)
-    }
-}
-impl Eq for AgreementUdf {}
-impl Hash for AgreementUdf {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.output.hash(state);
-        Arc::as_ptr(&self.functions).hash(state);
-    }
-}
-
-impl AgreementUdf {
-    fn new(output: Output, functions: Arc<FunctionContext>) -> Self {
+    fn signature(self) -> Signature {
         let paths = vec![DataType::Utf8, DataType::Utf8];
         // Any number for the tolerance: it is cast to DOUBLE.
         let with_tolerance = [DataType::Float64, DataType::Int64].map(|number| {
@@ -161,7 +138,7 @@ impl AgreementUdf {
             TypeSignature::Exact(types)
         });
         // Stable: a file may change between queries, never within one.
-        let signature = match output {
+        match self {
             Output::SurfaceDice => Signature::one_of(with_tolerance.to_vec(), Volatility::Stable),
             Output::Struct => {
                 let mut forms = vec![TypeSignature::Exact(paths)];
@@ -169,48 +146,26 @@ impl AgreementUdf {
                 Signature::one_of(forms, Volatility::Stable)
             }
             _ => Signature::exact(paths, Volatility::Stable),
-        };
-        Self {
-            output,
-            signature,
-            documentation: output.documentation(),
-            functions,
         }
     }
-}
 
-impl ScalarUDFImpl for AgreementUdf {
-    fn name(&self) -> &str {
-        self.output.name()
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn documentation(&self) -> Option<&Documentation> {
-        Some(&self.documentation)
-    }
-
-    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
-        Ok(match self.output {
+    fn return_type(self) -> DataType {
+        match self {
             Output::Struct => DataType::Struct(agreement_struct_fields()),
             _ => DataType::Float64,
-        })
+        }
     }
 
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let scalar_input = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
-        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
-        let (references, tests) = (as_string_array(&arrays[0])?, as_string_array(&arrays[1])?);
-        let tolerances = match arrays.get(2) {
+    fn evaluate(self, args: &[ArrayRef], functions: &FunctionContext) -> Result<ArrayRef> {
+        let (references, tests) = (as_string_array(&args[0])?, as_string_array(&args[1])?);
+        let tolerances = match args.get(2) {
             Some(t) => Some(cast(t, &DataType::Float64)?),
             None => None,
         };
         let tolerances = tolerances.as_ref().map(|t| as_float64_array(t)).transpose()?;
-        let agreements = agreements_of(references, tests, &self.functions)?;
+        let agreements = agreements_of(references, tests, functions)?;
         let tolerance = |row: usize| tolerances.and_then(|t| t.is_valid(row).then(|| t.value(row)));
-        let out: ArrayRef = match self.output {
+        Ok(match self {
             Output::Struct => Arc::new(struct_array(&agreements, tolerance)),
             output => Arc::new(
                 agreements
@@ -219,11 +174,7 @@ impl ScalarUDFImpl for AgreementUdf {
                     .map(|(row, a)| a.as_ref().and_then(|a| output.value(a, tolerance(row))))
                     .collect::<Float64Array>(),
             ),
-        };
-        if scalar_input && out.len() == 1 {
-            return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?));
-        }
-        Ok(ColumnarValue::Array(out))
+        })
     }
 }
 

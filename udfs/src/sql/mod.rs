@@ -10,6 +10,7 @@ use datafusion::prelude::SessionContext;
 pub mod agreement;
 pub mod docs;
 pub mod morphology;
+mod path_udf;
 pub mod survival;
 
 /// Session-wide settings and the warning sink shared by npcql's SQL functions.

@@ -7,22 +7,20 @@
 //! The distinct uncached paths of a batch are computed in parallel on all cores.
 
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
 
-use datafusion::arrow::array::{Array, ArrayRef, Float64Array, Float64Builder, Int64Builder, StringArray, StructArray};
+use datafusion::arrow::array::{ArrayRef, Float64Array, Float64Builder, Int64Builder, StringArray, StructArray};
 use datafusion::arrow::buffer::NullBuffer;
 use datafusion::arrow::datatypes::{DataType, Field, Fields};
 use datafusion::common::cast::as_string_array;
 use datafusion::common::{Result, exec_err};
-use datafusion::logical_expr::{
-    ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
-};
+use datafusion::logical_expr::{Documentation, ScalarUDF, Signature, Volatility};
 
 use super::FunctionContext;
 use super::docs::{MORPHOLOGY, document};
+use super::path_udf::{PathOutput, udf};
 use crate::morphology::{MaskError, MaskFault, MorphologyFeatures, compute_file};
 
 /// The fields of `morphology(path)`'s STRUCT, in order, with their SQL types.
@@ -66,7 +64,7 @@ pub fn functions(functions: &Arc<FunctionContext>) -> Vec<ScalarUDF> {
         Output::Struct,
     ]
     .into_iter()
-    .map(|output| ScalarUDF::from(MorphologyUdf::new(output, functions.clone())))
+    .map(|output| udf(output, functions))
     .collect()
 }
 
@@ -83,6 +81,21 @@ enum Output {
 }
 
 impl Output {
+    /// The DOUBLE this function returns for `f`.
+    fn value(self, f: &MorphologyFeatures) -> Option<f64> {
+        match self {
+            Output::TumorVolume => Some(f.mesh_volume_mm3),
+            Output::VoxelVolume => Some(f.voxel_volume_mm3),
+            Output::SurfaceArea => Some(f.surface_area_mm2),
+            Output::MaxDiameter => f.max_diameter_mm,
+            Output::Regularity => f.regularity,
+            Output::Sphericity => f.sphericity,
+            Output::Struct => None,
+        }
+    }
+}
+
+impl PathOutput for Output {
     fn name(self) -> &'static str {
         match self {
             Output::TumorVolume => "tumor_volume",
@@ -114,81 +127,21 @@ impl Output {
         document(MORPHOLOGY, &format!("{}(path)", self.name()), returns)
     }
 
-    /// The DOUBLE this function returns for `f`.
-    fn value(self, f: &MorphologyFeatures) -> Option<f64> {
+    fn signature(self) -> Signature {
+        // Stable: a file may change between queries, never within one.
+        Signature::exact(vec![DataType::Utf8], Volatility::Stable)
+    }
+
+    fn return_type(self) -> DataType {
         match self {
-            Output::TumorVolume => Some(f.mesh_volume_mm3),
-            Output::VoxelVolume => Some(f.voxel_volume_mm3),
-            Output::SurfaceArea => Some(f.surface_area_mm2),
-            Output::MaxDiameter => f.max_diameter_mm,
-            Output::Regularity => f.regularity,
-            Output::Sphericity => f.sphericity,
-            Output::Struct => None,
-        }
-    }
-}
-
-/// One morphology function: a mask path in, a feature (or all of them) out.
-#[derive(Debug)]
-struct MorphologyUdf {
-    output: Output,
-    signature: Signature,
-    documentation: Documentation,
-    functions: Arc<FunctionContext>,
-}
-
-// DataFusion compares UDFs for plan equality; the function context is compared by identity.
-impl PartialEq for MorphologyUdf {
-    fn eq(&self, other: &Self) -> bool {
-        self.output == other.output && Arc::ptr_eq(&self.functions, &other.functions)
-    }
-}
-impl Eq for MorphologyUdf {}
-impl Hash for MorphologyUdf {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.output.hash(state);
-        Arc::as_ptr(&self.functions).hash(state);
-    }
-}
-
-impl MorphologyUdf {
-    fn new(output: Output, functions: Arc<FunctionContext>) -> Self {
-        Self {
-            output,
-            // Stable: a file may change between queries, never within one.
-            signature: Signature::exact(vec![DataType::Utf8], Volatility::Stable),
-            documentation: output.documentation(),
-            functions,
-        }
-    }
-}
-
-impl ScalarUDFImpl for MorphologyUdf {
-    fn name(&self) -> &str {
-        self.output.name()
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn documentation(&self) -> Option<&Documentation> {
-        Some(&self.documentation)
-    }
-
-    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
-        Ok(match self.output {
             Output::Struct => DataType::Struct(morphology_struct_fields()),
             _ => DataType::Float64,
-        })
+        }
     }
 
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let scalar_input = matches!(args.args[0], ColumnarValue::Scalar(_));
-        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
-        let paths = as_string_array(&arrays[0])?;
-        let features = features_of(paths, &self.functions)?;
-        let out: ArrayRef = match self.output {
+    fn evaluate(self, args: &[ArrayRef], functions: &FunctionContext) -> Result<ArrayRef> {
+        let features = features_of(as_string_array(&args[0])?, functions)?;
+        Ok(match self {
             Output::Struct => Arc::new(struct_array(&features)),
             output => Arc::new(
                 features
@@ -196,13 +149,7 @@ impl ScalarUDFImpl for MorphologyUdf {
                     .map(|f| f.as_ref().and_then(|f| output.value(f)))
                     .collect::<Float64Array>(),
             ),
-        };
-        if scalar_input && out.len() == 1 {
-            return Ok(ColumnarValue::Scalar(datafusion::common::ScalarValue::try_from_array(
-                &out, 0,
-            )?));
-        }
-        Ok(ColumnarValue::Array(out))
+        })
     }
 }
 
@@ -398,7 +345,7 @@ fn struct_array(rows: &[Option<MorphologyFeatures>]) -> StructArray {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use datafusion::arrow::array::{AsArray, Float64Array};
+    use datafusion::arrow::array::{Array, AsArray, Float64Array};
     use datafusion::arrow::datatypes::Float64Type;
     use datafusion::prelude::SessionContext;
 
