@@ -109,11 +109,14 @@ impl Walker {
     }
 
     fn walk_file(&mut self) -> Stop {
-        // "DICM" after the 128-byte preamble, or (as dicom-rs also accepts) at the very start;
-        // then the meta group (explicit VR little endian).
-        if self.bytes::<4>() != Some(*b"DICM")
-            && (self.reader.seek(SeekFrom::Start(128)).is_err() || self.bytes::<4>() != Some(*b"DICM"))
-        {
+        // "DICM" after the 128-byte preamble, else (as dicom-rs also accepts) at the very start,
+        // in dicom-rs's order: a preamble may begin with "DICM" too (the fuzzer's eleventh
+        // out-of-memory: the walk took such a file as preamble-less and read another meta group).
+        // Then the meta group (explicit VR little endian).
+        let magic_at = |walker: &mut Self, offset: u64| {
+            walker.reader.seek(SeekFrom::Start(offset)).is_ok() && walker.bytes::<4>() == Some(*b"DICM")
+        };
+        if !magic_at(self, 128) && !magic_at(self, 0) {
             return Stop::Done;
         }
         // The meta group as dicom-rs reads it: (0002,0000) first, holding the group's length,
@@ -461,6 +464,24 @@ mod tests {
         // The fuzzer's own file, whole.
         let found = b"DICM\x02\x00\x00\x00UL\x04\x00\xac\xfe\xff\xff\xff\x00\x01\x00OB\x00\x00\x02\x00\x00\x00\x00\x01\x02\x00\x02\x00F\x10\x00U\x00\xac\xfe\xff\xff\xff\x00\x01\x00OB\x00\x00\x02\x00\x00\x00\x00\x01\x02\x00\x02\x00F\x10\x00U864229114\x00\x00";
         assert!(check(found).is_err());
+    }
+
+    /// Found by the fuzzer (`dicom_header`, an out-of-memory, twice): a preamble beginning with
+    /// "DICM". dicom-rs looks for "DICM" after the preamble first; the walk looked at offset 0
+    /// first, so it walked the preamble as the meta group and left the real one unchecked.
+    #[test]
+    fn a_preamble_beginning_with_the_magic_is_still_a_preamble() {
+        let mut bytes = header();
+        bytes[..4].copy_from_slice(b"DICM");
+        bytes.extend_from_slice(&[0x10, 0x00, 0x10, 0x00, b'P', b'N', 0x00, 0x40]);
+        let fault = check(&bytes).unwrap_err();
+        assert!(fault.contains("element (0010,0010)"), "{fault}");
+        for found in [
+            &include_bytes!("testdata/magic_at_0_and_128.dcm")[..],
+            &include_bytes!("testdata/magic_at_0_and_128_2.dcm")[..],
+        ] {
+            assert!(check(found).is_err());
+        }
     }
 
     /// Found by the fuzzer (`dicom_header`, an out-of-memory): an implicit-VR data set in which
