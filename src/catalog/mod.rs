@@ -155,19 +155,12 @@ impl Engine {
             Some(dir) => dir.clone(),
             None => dataset.config.predictions.folder(&dataset.root),
         };
-        let mut functions = FunctionContext::new(strict);
-        if options.no_external_files {
-            functions = functions
-                .reading_only_under(&dataset.root)
-                .map_err(|e| crate::Error::io(&dataset.root, "cannot resolve the dataset folder", e))?;
-            // The model outputs may lie elsewhere (`-p`): comparing them is what they are for.
-            if predictions_dir.is_dir() {
-                functions = functions
-                    .reading_only_under(&predictions_dir)
-                    .map_err(|e| crate::Error::io(&predictions_dir, "cannot resolve the predictions folder", e))?;
-            }
-        }
-        let functions = Arc::new(functions);
+        let functions = Arc::new(function_context(
+            strict,
+            options.no_external_files,
+            &dataset.root,
+            predictions_dir.is_dir().then_some(predictions_dir.as_path()),
+        )?);
         let mut config = SessionConfig::new()
             .with_information_schema(true)
             .with_option_extension(FilePolicy {
@@ -288,6 +281,29 @@ impl Engine {
     pub fn take_warnings(&self) -> Vec<String> {
         self.functions.take_warnings()
     }
+}
+
+/// The context of the path functions, on the coordinator and on each worker: `strict`, and
+/// under `no_external_files` reading only the dataset and the model outputs (which may lie
+/// elsewhere, `-p`: comparing them is what they are for).
+pub(crate) fn function_context(
+    strict: bool,
+    no_external_files: bool,
+    dataset_root: &Path,
+    predictions: Option<&Path>,
+) -> Result<FunctionContext> {
+    let mut functions = FunctionContext::new(strict);
+    if no_external_files {
+        functions = functions
+            .reading_only_under(dataset_root)
+            .map_err(|e| Error::io(dataset_root, "cannot resolve the dataset folder", e))?;
+        if let Some(folder) = predictions {
+            functions = functions
+                .reading_only_under(folder)
+                .map_err(|e| Error::io(folder, "cannot resolve the predictions folder", e))?;
+        }
+    }
+    Ok(functions)
 }
 
 /// `ctx` running its queries on `options.workers`, if any.

@@ -220,18 +220,13 @@ impl WorkerSessions {
         if let Some(functions) = contexts.get(&key) {
             return Ok(functions.clone());
         }
-        let mut functions = FunctionContext::new(options.strict);
-        if options.no_external_files {
-            functions = functions
-                .reading_only_under(&self.dataset_root)
-                .map_err(|e| Error::io(&self.dataset_root, "cannot resolve the dataset folder", e))?;
-            if !options.predictions_folder.is_empty() {
-                let folder = Path::new(&options.predictions_folder);
-                functions = functions
-                    .reading_only_under(folder)
-                    .map_err(|e| Error::io(folder, "cannot resolve the predictions folder", e))?;
-            }
-        }
+        let predictions = &options.predictions_folder;
+        let functions = crate::catalog::function_context(
+            options.strict,
+            options.no_external_files,
+            &self.dataset_root,
+            (!predictions.is_empty()).then(|| Path::new(predictions)),
+        )?;
         Ok(contexts.entry(key).or_insert_with(|| Arc::new(functions)).clone())
     }
 
