@@ -9,3 +9,6 @@ pub mod parallel;
 pub mod sql;
 pub mod stats;
 pub mod survival;
+
+#[cfg(test)]
+mod placement_tests;

@@ -183,8 +183,11 @@ impl MaskVolume {
         let mut voxels = vec![0u8; dims[0] * dims[1] * dims[2]];
         let mut count = 0u64;
         for r in runs {
-            let row = ((r.z - lo[2] + 1) * dims[1] + (r.y - lo[1] + 1)) * dims[0] + 1 - lo[0];
-            voxels[row + r.x0..row + r.x1].fill(1);
+            // Every index is taken relative to the crop before it is added: `lo` can exceed the
+            // row's start in the crop (a small tumour far from the grid's origin).
+            let row = ((r.z - lo[2] + 1) * dims[1] + (r.y - lo[1] + 1)) * dims[0];
+            let (x0, x1) = (r.x0 - lo[0] + 1, r.x1 - lo[0] + 1);
+            voxels[row + x0..row + x1].fill(1);
             count += (r.x1 - r.x0) as u64;
         }
         volume.dims = dims;
