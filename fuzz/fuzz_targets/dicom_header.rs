@@ -7,5 +7,5 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("IM0001.dcm"), data).unwrap();
-    let _ = npcql::dataset::read_series(dir.path());
+    let _ = npcql_imaging::dicom::read_series(dir.path());
 });

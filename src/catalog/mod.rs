@@ -14,7 +14,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use npcql_udfs::sql::FunctionContext;
 
 use crate::dataset::clinical::{self, PatientsTable};
-use crate::dataset::dicom::ScanRow;
+use crate::dataset::scans::ScanRow;
 use crate::dataset::{Dataset, DatasetProblem};
 use crate::error::{Error, Result};
 use lazy_table::LazyTable;

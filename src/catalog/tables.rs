@@ -8,9 +8,11 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
 use datafusion::common::Result;
 
-use crate::dataset::dicom::{ScanRow, SeriesInfo, read_series};
+use npcql_imaging::dicom::{SeriesInfo, read_series};
+
 use crate::dataset::nifti::{MaskInfo, read_mask_info};
 use crate::dataset::predictions::Prediction;
+use crate::dataset::scans::ScanRow;
 use crate::dataset::{Dataset, DatasetProblem, Modality};
 use npcql_udfs::parallel::parallel_map;
 
@@ -154,6 +156,8 @@ pub(crate) fn masks_schema() -> SchemaRef {
         field("spacing_y", Float64),
         field("spacing_z", Float64),
         field("datatype", Utf8),
+        field("pairing", Utf8),
+        field("pairing_offset_mm", Float64),
         field("error", Utf8),
     ]))
 }
@@ -215,6 +219,8 @@ pub(crate) fn masks_batch_with(
             spacing(1),
             spacing(2),
             Arc::new(infos.iter().map(|i| i.datatype).collect::<StringArray>()),
+            Arc::new(infos.iter().map(|i| i.pairing).collect::<StringArray>()),
+            Arc::new(infos.iter().map(|i| i.pairing_offset_mm).collect::<Float64Array>()),
             Arc::new(infos.iter().map(|i| i.error.clone()).collect::<StringArray>()),
         ],
     )?)

@@ -1,18 +1,18 @@
-//! Reading the dataset's files into typed rows: where the pieces are ([`layout`]), what a
-//! DICOM series says ([`dicom`]), what a mask header says ([`nifti`]), the clinical sheet
+//! Reading the dataset's files into typed rows: where the pieces are ([`layout`]), a series'
+//! row ([`scans`]; the imaging room reads the DICOM), what a mask header says for `masks`
+//! ([`nifti`]; the imaging room reads the NIfTI), the clinical sheet
 //! ([`clinical`]) and the optional `npcql.toml` ([`config`]). Nothing here knows of SQL;
 //! the catalog turns these rows into tables.
 
 pub(crate) mod canonical;
 pub(crate) mod clinical;
 pub(crate) mod config;
-pub(crate) mod dicom;
 mod layout;
 pub(crate) mod nifti;
 pub(crate) mod predictions;
+pub(crate) mod scans;
 
 pub use clinical::{Sheet, normalise_patient_id, read_sheet};
-pub use dicom::{SeriesInfo, read_series};
 
 /// The dataset folder to use when none is named: `$NPCQL_DATA`, else `./data-sample` when it
 /// holds the dataset's layout. Every front end (command line, Python) looks in this order.

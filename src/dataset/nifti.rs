@@ -1,14 +1,14 @@
 //! What a mask header says, for the `masks` table: one row per mask file, from the NIfTI
-//! header alone (the voxels are never read here). The header rules are the morphology
-//! kernels' own ([`read_mask_header`]), so a file `masks` accepts is one the functions can
-//! measure; this room adds only the comparison with the grid of the series it was drawn on.
+//! header alone (the voxels are never read here). The header rules are the imaging room's own
+//! ([`read_mask_header`]), so a file `masks` accepts is one the functions can measure; this
+//! room adds the comparison with the grid of the series it was drawn on, and how the two pair
+//! (the imaging room's one rule, [`pair`]).
 
 use std::path::Path;
 
-use nifti::NiftiType;
-use npcql_udfs::morphology::{MaskHeader, read_mask_header};
-
-use super::dicom::SeriesInfo;
+use npcql_imaging::dicom::SeriesInfo;
+use npcql_imaging::geometry::pair;
+use npcql_imaging::mask::{MaskHeader, read_mask_header};
 
 /// Relative tolerance when comparing a mask's spacing with its series' DICOM spacing: NIfTI
 /// stores f32 and converters round DICOM's decimal strings.
@@ -20,6 +20,11 @@ pub struct MaskInfo {
     pub dims: Option<[u64; 3]>,
     pub spacing: Option<[f64; 3]>,
     pub datatype: Option<&'static str>,
+    /// How the mask pairs with its series: 'scanner', 'convention' or 'unpaired'; `None`
+    /// without a readable series geometry.
+    pub pairing: Option<&'static str>,
+    /// How far apart the mask's grid and its series' are, mm (0 when paired in the scanner).
+    pub pairing_offset_mm: Option<f64>,
     /// NULL when the header is readable, consistent and matches its series' grid.
     pub error: Option<String>,
 }
@@ -39,33 +44,16 @@ pub fn read_mask_info(path: &Path, series: Option<&SeriesInfo>) -> MaskInfo {
     let error = series
         .and_then(|series| grid_mismatch(dims, header.spacing_mm, series))
         .map(|fault| format!("{}: {fault}", path.display()));
+    let pairing = series
+        .and_then(|series| series.geometry.as_ref())
+        .map(|geometry| pair(&header.geometry(), geometry));
     MaskInfo {
         dims: Some(dims),
         spacing: Some(header.spacing_mm),
-        datatype: Some(datatype_name(header.datatype)),
+        datatype: Some(header.datatype_name()),
+        pairing: pairing.as_ref().map(|p| p.name()),
+        pairing_offset_mm: pairing.as_ref().and_then(|p| p.offset_mm()),
         error,
-    }
-}
-
-/// The datatype as SQL shows it (`uint8`, `float32`, ...).
-fn datatype_name(datatype: NiftiType) -> &'static str {
-    match datatype {
-        NiftiType::Uint8 => "uint8",
-        NiftiType::Int8 => "int8",
-        NiftiType::Int16 => "int16",
-        NiftiType::Uint16 => "uint16",
-        NiftiType::Int32 => "int32",
-        NiftiType::Uint32 => "uint32",
-        NiftiType::Int64 => "int64",
-        NiftiType::Uint64 => "uint64",
-        NiftiType::Float32 => "float32",
-        NiftiType::Float64 => "float64",
-        NiftiType::Float128 => "float128",
-        NiftiType::Complex64 => "complex64",
-        NiftiType::Complex128 => "complex128",
-        NiftiType::Complex256 => "complex256",
-        NiftiType::Rgb24 => "rgb24",
-        NiftiType::Rgba32 => "rgba32",
     }
 }
 

@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::SystemTime;
 
-use crate::dataset::dicom::{SeriesInfo, read_series};
+use npcql_imaging::dicom::{SeriesInfo, read_series};
+
 use crate::dataset::nifti::{MaskInfo, read_mask_info};
 
 /// What a file or folder is now: for a folder its files' names, sizes and modification times.

@@ -93,7 +93,7 @@ fn broken_masks_are_reported_per_file() {
     assert_eq!(lines.len(), 4, "{out}");
     assert!(
         lines[0].starts_with("001,T2,")
-            && lines[0].contains("ROI-T2.nii: not a readable NIfTI-1 header (bad magic code)"),
+            && lines[0].contains("ROI-T2.nii: not a readable NIfTI header (bad magic code)"),
         "{}",
         lines[0]
     );

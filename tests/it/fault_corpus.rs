@@ -244,14 +244,25 @@ fn faults() -> Vec<Fault> {
             "nifti: bad magic",
             |r| header(r, 344, b"xyz\0"),
             MASKS,
-            "not a readable NIfTI-1 header (bad magic code)",
+            "not a readable NIfTI header (bad magic code)",
+            6,
+        ),
+        // A real NIfTI-2 mask, as nibabel writes it (tests/reference/nifti2): read as any other.
+        read(
+            "nifti: NIfTI-2 (nibabel)",
+            |r| {
+                let nifti2 = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/nifti2/ROI-T1.nii");
+                std::fs::copy(nifti2, mask(r)).unwrap();
+                None
+            },
+            MASKS,
             6,
         ),
         warn(
-            "nifti: NIfTI-2 header",
+            "nifti: NIfTI-1 header claiming NIfTI-2's size",
             |r| header(r, 0, &540i32.to_le_bytes()),
             MASKS,
-            "NIfTI-2 and Analyze are not supported",
+            "magic is not \"n+2\"",
             6,
         ),
         warn(

@@ -152,3 +152,26 @@ proptest! {
         }
     }
 }
+
+/// The functions read images through the imaging room: a sample DICOM series and its mask,
+/// paired by the room's one rule, and the mask's crop inside the series' grid.
+#[test]
+fn a_sample_series_and_its_mask_pair_through_the_imaging_room() {
+    use npcql_imaging::dicom::read_series;
+    use npcql_imaging::geometry::{Pairing, pair};
+    use npcql_imaging::mask::read_mask_header;
+
+    let patient = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data-sample/MRI-Segments/001");
+    let series = read_series(&patient.join("T1WI"));
+    assert_eq!(series.error, None);
+    let geometry = series.geometry.expect("every sample slice has a position");
+    assert_eq!(geometry.slices.len(), series.slice_count);
+    let header = read_mask_header(patient.join("ROI-T1.nii")).unwrap();
+    let Pairing::Scanner { mask_to_series } = pair(&header.geometry(), &geometry) else {
+        panic!("{:?}", pair(&header.geometry(), &geometry));
+    };
+    assert_eq!(mask_to_series, [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]]);
+    let mask = read_mask(patient.join("ROI-T1.nii")).unwrap();
+    let grid = geometry.dims();
+    assert!((0..3).all(|a| mask.offset[a] + 1 >= 0 && mask.offset[a] as usize + mask.dims[a] - 1 <= grid[a]));
+}

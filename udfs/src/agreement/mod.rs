@@ -6,12 +6,14 @@
 //! the mask minus its erosion by the 6-neighbourhood); the distance from a surface voxel of one
 //! mask to the other is to the centre of the nearest surface voxel of the other, in mm through
 //! the voxel spacing, by an exact distance transform ([`edt`]). Masks on different grids are
-//! compared on the reference's: the test mask is resampled onto it first ([`resample`]).
+//! compared on the reference's: the test mask is resampled onto it first, by the imaging room's
+//! one resampler (`npcql_imaging::resample`).
 
 pub mod edt;
-pub mod resample;
 
 use std::path::Path;
+
+use npcql_imaging::resample;
 
 use crate::morphology::{MaskError, MaskVolume, read_mask};
 

@@ -1,7 +1,7 @@
 //! Connected components of a binary mask under 26-connectivity (voxels touching by a face,
 //! an edge or a corner belong together), as in scipy.ndimage.label with a full 3×3×3 structure.
 
-use super::mask::MaskVolume;
+use npcql_imaging::mask::MaskVolume;
 
 /// A run of tumour voxels `x0..x1` in crop row `row = z·ny + y`.
 struct Run {

@@ -5,9 +5,9 @@ use std::path::Path;
 use super::components::component_count;
 use super::diameter::{max_axial_diameter_mm, max_diameter_mm};
 use super::marching_cubes::surface_vertices;
-use super::mask::{MaskError, MaskVolume, read_mask};
 use super::mesh::mesh_measures;
 use super::pca::principal_axes;
+use npcql_imaging::mask::{MaskError, MaskVolume, read_mask};
 
 /// The morphology features of one tumour mask (IBSI chapter 3.1; PyRadiomics `shape`).
 ///

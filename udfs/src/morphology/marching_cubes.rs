@@ -32,8 +32,8 @@
 //! another diagonal with the same area and volume (the script checks every configuration under
 //! every symmetry): volume and area do not depend on how the grid is stored.
 
-use super::mask::MaskVolume;
 use super::vtk_triangle_table::TRIANGLES;
+use npcql_imaging::mask::MaskVolume;
 
 /// Cube corner offsets (x, y, z) by bit: PyRadiomics' `gridAngles`, reversed from (z, y, x).
 pub const CORNERS: [[usize; 3]; 8] = [

@@ -2,7 +2,7 @@
 //! 3.1.3 "Surface area (mesh)" C0JK).
 
 use super::marching_cubes::{EDGE_MIDPOINTS, cube_edges, for_each_cube};
-use super::mask::MaskVolume;
+use npcql_imaging::mask::MaskVolume;
 
 /// Volume and area of the iso-0.5 mesh of a mask.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -10,15 +10,13 @@ pub mod diameter;
 pub mod features;
 pub mod hull;
 pub mod marching_cubes;
-pub mod mask;
 pub mod mesh;
 pub mod pca;
 mod vtk_triangle_table;
 
 pub use features::{MorphologyFeatures, compute, compute_file};
-pub use mask::{MaskError, MaskFault, MaskHeader, MaskVolume, read_mask, read_mask_header};
+// The reader lives in the imaging room; its types are part of this family's API.
+pub use npcql_imaging::mask::{MaskError, MaskFault, MaskHeader, MaskVolume, read_mask, read_mask_header};
 
-#[cfg(test)]
-mod reader_tests;
 #[cfg(test)]
 mod tests;

@@ -1,7 +1,7 @@
 //! Principal axes of the voxel centres (IBSI 3.1.12–3.1.16: major, minor and least axis
 //! length, elongation, flatness).
 
-use super::mask::MaskVolume;
+use npcql_imaging::mask::MaskVolume;
 
 /// Principal-component measures of a tumour's voxel centres, in mm.
 #[derive(Debug, Clone, Copy, PartialEq)]

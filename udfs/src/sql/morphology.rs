@@ -9,7 +9,8 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::SystemTime;
+
+use npcql_imaging::cache::FileVersion;
 
 use datafusion::arrow::array::{ArrayRef, Float64Array, Float64Builder, Int64Builder, StringArray, StructArray};
 use datafusion::arrow::buffer::NullBuffer;
@@ -262,22 +263,14 @@ fn resolve(path: &Path, slot: Option<&Slot>) -> Result<MorphologyFeatures, MaskE
     }
 }
 
-/// Identity of a file's contents for the cache: path, size and modification time.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct CacheKey {
-    path: PathBuf,
-    len: u64,
-    modified: Option<SystemTime>,
-}
-
 type Slot = Arc<Mutex<Option<Result<MorphologyFeatures, MaskError>>>>;
 
 /// Entries kept before the cache is emptied: features are ~200 bytes, so this bounds it
 /// at a few tens of MB in a long session.
 const CACHE_CAPACITY: usize = 100_000;
 
-fn cache() -> &'static Mutex<HashMap<CacheKey, Slot>> {
-    static CACHE: OnceLock<Mutex<HashMap<CacheKey, Slot>>> = OnceLock::new();
+fn cache() -> &'static Mutex<HashMap<FileVersion, Slot>> {
+    static CACHE: OnceLock<Mutex<HashMap<FileVersion, Slot>>> = OnceLock::new();
     CACHE.get_or_init(Mutex::default)
 }
 
@@ -289,12 +282,7 @@ pub fn cached_features(path: &Path) -> Result<MorphologyFeatures, MaskError> {
 
 /// The cache slot of the file's current version; `None` if it cannot be stat'ed.
 fn cache_slot(path: &Path) -> Option<Slot> {
-    let meta = std::fs::metadata(path).ok()?;
-    let key = CacheKey {
-        path: path.to_path_buf(),
-        len: meta.len(),
-        modified: meta.modified().ok(),
-    };
+    let key = FileVersion::of(path).ok()?;
     let mut cache = cache().lock().unwrap_or_else(|e| e.into_inner());
     if cache.len() >= CACHE_CAPACITY && !cache.contains_key(&key) {
         cache.clear();

@@ -230,3 +230,19 @@ proptest! {
         std::fs::remove_file(&path).unwrap();
     }
 }
+
+/// A real NIfTI-2 file, written by nibabel from the sample's NIfTI-1 mask
+/// (tests/reference/nifti2/make_nifti2.py): the same voxels, spacing and affine.
+#[test]
+fn a_nibabel_nifti2_mask_reads_as_its_nifti1_original() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let nifti1 = root.join("data-sample/MRI-Segments/001/ROI-T1.nii");
+    let nifti2 = root.join("tests/reference/nifti2/ROI-T1.nii");
+    assert_eq!(read_mask(&nifti2).unwrap(), read_mask(&nifti1).unwrap());
+    let (h1, h2) = (
+        super::mask::read_mask_header(&nifti1).unwrap(),
+        super::mask::read_mask_header(&nifti2).unwrap(),
+    );
+    assert_eq!((h1.nifti_version, h2.nifti_version), (1, 2));
+    assert_eq!((h2.dims, h2.spacing_mm, h2.affine), (h1.dims, h1.spacing_mm, h1.affine));
+}

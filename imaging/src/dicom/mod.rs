@@ -1,5 +1,5 @@
-//! What a DICOM series says, for the `scans` table: one summary per series folder, from
-//! headers only (reading stops before the pixel data), with its faults in words.
+//! What a DICOM series says: one summary per series folder, from headers only (reading stops
+//! before the pixel data), with its faults in words, and the series' geometry in the scanner.
 
 mod guard;
 
@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use dicom_dictionary_std::tags;
 use dicom_object::{DefaultDicomObject, OpenFileOptions};
 
-use super::layout::{Modality, read_dir_sorted};
+use crate::geometry::{SeriesGeometry, SliceGeometry};
 
 /// What is wrong with one slice file.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -57,15 +57,9 @@ pub struct SeriesInfo {
     pub field_strength_t: Option<f64>,
     /// NULL when the series reads cleanly; otherwise names the file and the fault.
     pub error: Option<String>,
-}
-
-/// One row of `scans`.
-#[derive(Debug, Clone)]
-pub struct ScanRow {
-    pub patient_id: String,
-    pub modality: Modality,
-    pub series_dir: PathBuf,
-    pub info: SeriesInfo,
+    /// Where its voxels are: present when every slice has a position and the slices share one
+    /// grid (no `error`).
+    pub geometry: Option<SeriesGeometry>,
 }
 
 /// The header fields of one slice that the table needs.
@@ -73,6 +67,7 @@ pub struct ScanRow {
 struct SliceHeader {
     file: PathBuf,
     series_uid: Option<String>,
+    frame_of_reference_uid: Option<String>,
     instance_number: Option<i64>,
     position: Option<[f64; 3]>,
     orientation: Option<[f64; 6]>,
@@ -128,11 +123,12 @@ pub fn read_series(dir: &Path) -> SeriesInfo {
 }
 
 fn list_dicom_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let entries = read_dir_sorted(dir)?;
-    Ok(entries
-        .into_iter()
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_file() && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("dcm")))
-        .collect())
+        .collect();
+    files.sort();
+    Ok(files)
 }
 
 fn read_slice_header(file: &Path) -> Result<SliceHeader, SliceFault> {
@@ -144,6 +140,7 @@ fn read_slice_header(file: &Path) -> Result<SliceHeader, SliceFault> {
     Ok(SliceHeader {
         file: file.to_path_buf(),
         series_uid: text(&obj, tags::SERIES_INSTANCE_UID),
+        frame_of_reference_uid: text(&obj, tags::FRAME_OF_REFERENCE_UID),
         instance_number: int(&obj, tags::INSTANCE_NUMBER),
         position: floats::<3>(&obj, tags::IMAGE_POSITION_PATIENT),
         orientation: floats::<6>(&obj, tags::IMAGE_ORIENTATION_PATIENT),
@@ -212,9 +209,38 @@ fn summarise(slices: &mut [SliceHeader]) -> SeriesInfo {
         model: first.model.clone(),
         field_strength_t: first.field_strength,
         error: None,
+        geometry: None,
     };
     info.error = first_inconsistency(slices);
+    if info.error.is_none() {
+        info.geometry = geometry(slices);
+    }
     info
+}
+
+/// The series' grid in the scanner, slices in position order along the normal; `None` when a
+/// slice lacks a position or the first lacks its orientation or spacing.
+fn geometry(slices: &[SliceHeader]) -> Option<SeriesGeometry> {
+    let first = slices.first()?;
+    let mut placed: Vec<(f64, SliceGeometry)> = slices
+        .iter()
+        .map(|s| {
+            let slice = SliceGeometry {
+                file: s.file.clone(),
+                position: s.position?,
+            };
+            Some((slice_offset(s), slice))
+        })
+        .collect::<Option<_>>()?;
+    placed.sort_by(|a, b| a.0.total_cmp(&b.0));
+    Some(SeriesGeometry {
+        rows: first.rows?,
+        columns: first.columns?,
+        pixel_spacing_mm: first.pixel_spacing?,
+        orientation: first.orientation?,
+        slices: placed.into_iter().map(|(_, slice)| slice).collect(),
+        frame_of_reference_uid: first.frame_of_reference_uid.clone(),
+    })
 }
 
 /// Position of a slice along its normal (mm), for ordering when InstanceNumber ties.

@@ -1,5 +1,5 @@
-//! Reading a NIfTI-1 mask into a binary volume cropped to the tumour and padded by one
-//! background voxel (IBSI 3.1: "pad with background so ROIs touching the edge close").
+//! Reading a NIfTI-1 or NIfTI-2 mask into a binary volume cropped to the tumour and padded by
+//! one background voxel (IBSI 3.1: "pad with background so ROIs touching the edge close").
 
 use std::fmt;
 use std::fs::File;
@@ -7,7 +7,10 @@ use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use flate2::read::MultiGzDecoder;
-use nifti::{Endianness, NiftiHeader, NiftiType};
+use nifti::NiftiType;
+
+use crate::geometry::{Affine, MaskGeometry};
+use crate::nifti_header::{Header, HeaderError};
 
 /// Largest grid we read: 2^30 voxels. A header claiming more is refused before allocating.
 pub const MAX_VOXELS: u64 = 1 << 30;
@@ -21,18 +24,18 @@ const CHUNK_BYTES: usize = 1 << 20;
 pub enum MaskFault {
     /// The file could not be opened or read (not found, permission, I/O error).
     Io(String),
-    /// The first 348 bytes are not a NIfTI-1 header.
+    /// The file does not begin with a NIfTI-1 (348-byte) or NIfTI-2 (540-byte) header.
     NotNifti(String),
     /// `dim` describes no 3D grid (bad rank, zero, negative or non-singleton 4th+ dimension).
     BadDimensions(String),
     /// The grid has more voxels than [`MAX_VOXELS`].
     TooLarge { dims: [u64; 3], voxels: u64 },
     /// A voxel spacing (pixdim[1..=3]) is NaN, infinite, zero or negative.
-    BadSpacing([f32; 3]),
+    BadSpacing([f64; 3]),
     /// A datatype a binary mask cannot use (complex, RGB, float128, unknown code).
     UnsupportedDatatype(i16),
     /// `vox_offset` points inside the header or is not a finite number.
-    BadVoxOffset(f32),
+    BadVoxOffset(f64),
     /// The file ends before the voxel data the header promises.
     Truncated { expected: u64, found: u64 },
     /// The gzip stream is corrupt.
@@ -40,14 +43,14 @@ pub enum MaskFault {
     /// The file lies outside the dataset and reading outside it is turned off; it was not opened.
     OutsideDataset,
     /// scl_slope/scl_inter leave no voxel at zero: the whole grid, background included, would be tumour.
-    BackgroundScaled { slope: f32, inter: f32 },
+    BackgroundScaled { slope: f64, inter: f64 },
 }
 
 impl fmt::Display for MaskFault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             MaskFault::Io(e) => write!(f, "cannot read file ({e})"),
-            MaskFault::NotNifti(e) => write!(f, "not a readable NIfTI-1 header ({e})"),
+            MaskFault::NotNifti(e) => write!(f, "not a readable NIfTI header ({e})"),
             MaskFault::BadDimensions(e) => write!(f, "bad dimensions: {e}"),
             MaskFault::TooLarge { dims, voxels } => write!(
                 f,
@@ -273,7 +276,7 @@ struct Layout {
 /// A mask file opened and its header parsed, gzip recognised by content, not by name.
 struct OpenMask {
     reader: Box<dyn Read>,
-    header: NiftiHeader,
+    header: Header,
     gzipped: bool,
     file_len: u64,
 }
@@ -290,14 +293,14 @@ fn open_mask(path: &Path) -> Result<OpenMask, MaskFault> {
     } else {
         Box::new(reader)
     };
-    let header = NiftiHeader::from_reader(&mut reader).map_err(|e| match e {
-        nifti::NiftiError::Io(e) if e.kind() == io::ErrorKind::UnexpectedEof => MaskFault::Truncated {
-            expected: 348,
-            found: if gzipped { 0 } else { file_len },
+    let header = Header::read(&mut reader).map_err(|e| match e {
+        HeaderError::Truncated { expected, found } => MaskFault::Truncated {
+            expected,
+            found: if gzipped { found } else { file_len },
         },
-        nifti::NiftiError::Io(e) if gzipped => MaskFault::Corrupt(e.to_string()),
-        nifti::NiftiError::InvalidFormat => MaskFault::NotNifti("bad magic code".into()),
-        e => MaskFault::NotNifti(e.to_string()),
+        HeaderError::Io(e) if gzipped => MaskFault::Corrupt(e.to_string()),
+        HeaderError::Io(e) => MaskFault::Io(e.to_string()),
+        HeaderError::NotNifti(why) => MaskFault::NotNifti(why),
     })?;
     Ok(OpenMask {
         reader,
@@ -316,6 +319,42 @@ pub struct MaskHeader {
     pub spacing_mm: [f64; 3],
     /// The stored voxel type.
     pub datatype: NiftiType,
+    /// 1 or 2.
+    pub nifti_version: u8,
+    /// Voxel → RAS mm from the sform (else the qform); `None` when both codes are 0.
+    pub affine: Option<Affine>,
+}
+
+impl MaskHeader {
+    /// The datatype as SQL shows it (`uint8`, `float32`, ...).
+    pub fn datatype_name(&self) -> &'static str {
+        match self.datatype {
+            NiftiType::Uint8 => "uint8",
+            NiftiType::Int8 => "int8",
+            NiftiType::Int16 => "int16",
+            NiftiType::Uint16 => "uint16",
+            NiftiType::Int32 => "int32",
+            NiftiType::Uint32 => "uint32",
+            NiftiType::Int64 => "int64",
+            NiftiType::Uint64 => "uint64",
+            NiftiType::Float32 => "float32",
+            NiftiType::Float64 => "float64",
+            NiftiType::Float128 => "float128",
+            NiftiType::Complex64 => "complex64",
+            NiftiType::Complex128 => "complex128",
+            NiftiType::Complex256 => "complex256",
+            NiftiType::Rgb24 => "rgb24",
+            NiftiType::Rgba32 => "rgba32",
+        }
+    }
+
+    /// What the header says of the mask's place in space, for [`crate::geometry::pair`].
+    pub fn geometry(&self) -> MaskGeometry {
+        MaskGeometry {
+            dims: self.dims,
+            affine_ras: self.affine,
+        }
+    }
 }
 
 /// Reads and checks the header of the mask at `path`: the same rules as [`read_mask`], and the
@@ -348,6 +387,8 @@ pub fn read_mask_header(path: impl AsRef<Path>) -> Result<MaskHeader, MaskError>
         dims: layout.dims,
         spacing_mm: layout.spacing_mm,
         datatype: layout.datatype,
+        nifti_version: mask.header.version,
+        affine: (mask.header.sform_code > 0 || mask.header.qform_code > 0).then_some(layout.affine),
     })
 }
 
@@ -385,12 +426,12 @@ fn read_mask_inner(path: &Path) -> Result<MaskVolume, MaskFault> {
         _ if gzipped => MaskFault::Corrupt(e.to_string()),
         _ => MaskFault::Io(e.to_string()),
     };
-    let skip = layout.vox_offset - 348;
-    let skipped = io::copy(&mut (&mut reader).take(skip), &mut io::sink()).map_err(|e| stream_fault(e, 348))?;
+    let skip = layout.vox_offset - header.size;
+    let skipped = io::copy(&mut (&mut reader).take(skip), &mut io::sink()).map_err(|e| stream_fault(e, header.size))?;
     if skipped < skip {
         return Err(MaskFault::Truncated {
             expected,
-            found: 348 + skipped,
+            found: header.size + skipped,
         });
     }
     let runs =
@@ -428,65 +469,59 @@ fn reader_starts_with(reader: &mut BufReader<File>, magic: &[u8]) -> io::Result<
 }
 
 /// Validates everything the reader relies on, before any voxel is read.
-fn check_header(h: &NiftiHeader) -> Result<Layout, MaskFault> {
-    if h.sizeof_hdr != 348 {
+fn check_header(h: &Header) -> Result<Layout, MaskFault> {
+    if !h.single_file_magic() {
         return Err(MaskFault::NotNifti(format!(
-            "sizeof_hdr = {} (NIfTI-2 and Analyze are not supported)",
-            h.sizeof_hdr
+            "magic is not \"n+{}\" (a detached .hdr/.img pair is not supported)",
+            h.version
         )));
     }
-    if &h.magic != b"n+1\0" {
-        return Err(MaskFault::NotNifti(
-            "magic is not \"n+1\" (a detached .hdr/.img pair is not supported)".into(),
-        ));
-    }
-    let rank = h.dim[0] as usize;
+    let rank = h.dim[0];
     if !(1..=7).contains(&rank) {
         return Err(MaskFault::BadDimensions(format!("dim[0] = {rank} is not a rank")));
     }
-    // nifti-rs reads dim as u16: a negative i16 shows up as > 32767.
-    let dim = |i: usize| if i <= rank { h.dim[i] as usize } else { 1 };
-    let dims = [dim(1), dim(2), dim(3)];
-    if dims.iter().any(|&d| d == 0 || d > i16::MAX as usize) {
+    let rank = rank as usize;
+    let dim = |i: usize| if i <= rank { h.dim[i] } else { 1 };
+    let signed = [dim(1), dim(2), dim(3)];
+    if signed.iter().any(|&d| d <= 0) {
         return Err(MaskFault::BadDimensions(format!(
             "{} × {} × {}",
-            h.dim[1] as i16, h.dim[2] as i16, h.dim[3] as i16
+            signed[0], signed[1], signed[2]
         )));
     }
     if (4..=rank).any(|i| h.dim[i] != 1) {
         return Err(MaskFault::BadDimensions(format!(
             "{rank}-dimensional image with {} volumes; a mask is 3D",
-            (4..=rank).map(|i| h.dim[i] as u64).product::<u64>()
+            (4..=rank)
+                .map(|i| h.dim[i].max(0) as u64)
+                .fold(1u64, u64::saturating_mul)
         )));
     }
-    let voxels = dims.iter().map(|&d| d as u64).product::<u64>();
+    let unsigned = signed.map(|d| d as u64);
+    let voxels = unsigned.iter().fold(1u64, |n, &d| n.saturating_mul(d));
     if voxels > MAX_VOXELS {
-        return Err(MaskFault::TooLarge {
-            dims: dims.map(|d| d as u64),
-            voxels,
-        });
+        return Err(MaskFault::TooLarge { dims: unsigned, voxels });
     }
-    let pixdim = [h.pixdim[1], h.pixdim[2], h.pixdim[3]];
-    if pixdim.iter().any(|s| !s.is_finite() || *s <= 0.0) {
-        return Err(MaskFault::BadSpacing(pixdim));
+    let dims = unsigned.map(|d| d as usize);
+    let spacing_mm = [h.pixdim[1], h.pixdim[2], h.pixdim[3]];
+    if spacing_mm.iter().any(|s| !s.is_finite() || *s <= 0.0) {
+        return Err(MaskFault::BadSpacing(spacing_mm));
     }
     let datatype = h
         .data_type()
-        .ok()
         .filter(|t| supported(*t))
         .ok_or(MaskFault::UnsupportedDatatype(h.datatype))?;
-    if !h.vox_offset.is_finite() || h.vox_offset < 348.0 || h.vox_offset > 1e9 {
+    if !h.vox_offset.is_finite() || h.vox_offset < h.size as f64 || h.vox_offset > 1e9 {
         return Err(MaskFault::BadVoxOffset(h.vox_offset));
     }
-    let (slope, inter) = (h.scl_slope as f64, h.scl_inter as f64);
+    let (slope, inter) = (h.scl_slope, h.scl_inter);
     // NIfTI: slope 0 means "no scaling"; slope 1, intercept 0 is the identity.
     let scaling = (slope != 0.0 && slope.is_finite() && (slope != 1.0 || inter != 0.0)).then_some((slope, inter));
-    let spacing_mm = pixdim.map(f64::from);
     Ok(Layout {
         dims,
         spacing_mm,
         datatype,
-        big_endian: h.endianness == Endianness::Big,
+        big_endian: h.big_endian,
         scaling,
         vox_offset: h.vox_offset as u64,
         affine: header_affine(h, spacing_mm),
@@ -513,14 +548,14 @@ fn voxel_bytes(t: NiftiType) -> usize {
 
 /// Voxel index → world mm: sform when sform_code > 0, else qform when qform_code > 0
 /// (NIfTI-1 method 2), else diag(pixdim) (method 1).
-fn header_affine(h: &NiftiHeader, s: [f64; 3]) -> [[f64; 4]; 3] {
+fn header_affine(h: &Header, s: [f64; 3]) -> Affine {
     if h.sform_code > 0 {
-        return [h.srow_x, h.srow_y, h.srow_z].map(|r| r.map(f64::from));
+        return h.srow;
     }
     if h.qform_code <= 0 {
         return diagonal_affine(s);
     }
-    let (b, c, d) = (h.quatern_b as f64, h.quatern_c as f64, h.quatern_d as f64);
+    let [b, c, d] = h.quatern;
     let a = (1.0 - (b * b + c * c + d * d)).max(0.0).sqrt();
     let qfac = if h.pixdim[0] < 0.0 { -1.0 } else { 1.0 };
     // Rotation matrix of the unit quaternion (a, b, c, d), as in nifti1.h.
@@ -542,7 +577,7 @@ fn header_affine(h: &NiftiHeader, s: [f64; 3]) -> [[f64; 4]; 3] {
         ],
     ];
     let scale = [s[0], s[1], s[2] * qfac];
-    let offset = [h.quatern_x, h.quatern_y, h.quatern_z].map(f64::from);
+    let offset = h.qoffset;
     [0, 1, 2].map(|row| {
         [
             r[row][0] * scale[0],
