@@ -213,6 +213,25 @@ impl MaskVolume {
     pub fn voxel_volume_mm3(&self) -> f64 {
         self.spacing_mm.iter().product()
     }
+
+    /// Mean tumour-voxel centre through the affine: world mm in the NIfTI's RAS+ convention
+    /// (negate x and y for DICOM LPS); `None` for an empty mask.
+    pub fn centroid_mm(&self) -> Option<[f64; 3]> {
+        if self.voxel_count == 0 {
+            return None;
+        }
+        let [nx, ny, _] = self.dims;
+        // Integer sums are exact; the mean of crop indices, then the crop's offset.
+        let mut sum = [0u64; 3];
+        for (row, voxels) in self.voxels.chunks_exact(nx).enumerate() {
+            let (y, z) = ((row % ny) as u64, (row / ny) as u64);
+            for (x, _) in voxels.iter().enumerate().filter(|(_, v)| **v != 0) {
+                sum = [sum[0] + x as u64, sum[1] + y, sum[2] + z];
+            }
+        }
+        let index: [f64; 3] = std::array::from_fn(|a| sum[a] as f64 / self.voxel_count as f64 + self.offset[a] as f64);
+        Some(crate::geometry::apply(&self.affine, index))
+    }
 }
 
 /// One run of tumour voxels `x0..x1` in row (y, z) of the source grid.

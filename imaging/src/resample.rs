@@ -1,9 +1,10 @@
-//! The one resampler: a mask moved onto another mask's grid through both NIfTI affines,
-//! nearest neighbour in world (scanner) coordinates, as SimpleITK's `Resample` with
-//! `sitkNearestNeighbor` does (voxels that fall outside the source are background); and the
-//! misalignment measure between two masks built on it.
+//! The one resampler: a mask moved onto another mask's grid through both affines, nearest
+//! neighbour in world (scanner) coordinates, as SimpleITK's `Resample` with
+//! `sitkNearestNeighbor` does (voxels that fall outside the source are background); an image
+//! onto another grid, trilinear as `sitkLinear`, with a stated fill value outside it; and the
+//! misalignment measure between two masks built on the first.
 
-use crate::geometry::{apply, inverse};
+use crate::geometry::{Affine, apply, compose, inverse};
 use crate::mask::MaskVolume;
 
 /// Whether two masks lie on one grid: the same size and the same affine (to 1e-4 mm, float32
@@ -109,6 +110,61 @@ fn describe(b: &[[f64; 3]; 2]) -> String {
     )
 }
 
+/// A scalar image on a grid: `values` x fastest, and its voxel → world affine.
+#[derive(Debug, Clone, Copy)]
+pub struct ImageGrid<'a> {
+    pub dims: [usize; 3],
+    pub affine: Affine,
+    pub values: &'a [f64],
+}
+
+/// `image` sampled at every voxel centre of the grid of `dims` and `affine` (the same world
+/// space), x fastest: trilinear between the eight nearest image voxels, as ITK's
+/// `LinearInterpolateImageFunction`; `fill` where the centre lies outside the image (ITK's
+/// buffer: continuous index in [−0.5, size − 0.5) on every axis, neighbours clamped at the
+/// edge). Err(why) when either affine is singular or `values` does not fill `image.dims`.
+pub fn trilinear_onto(image: &ImageGrid, dims: [usize; 3], affine: &Affine, fill: f64) -> Result<Vec<f64>, String> {
+    let n = image.dims.iter().product::<usize>();
+    if image.values.len() != n {
+        return Err(format!("{} values for a {:?} grid", image.values.len(), image.dims));
+    }
+    let to_image = compose(
+        &inverse(&image.affine).ok_or("the image's affine cannot be inverted")?,
+        affine,
+    );
+    let [nx, ny, _] = image.dims;
+    let at = |i: [usize; 3]| image.values[(i[2] * ny + i[1]) * nx + i[0]];
+    let mut out = Vec::with_capacity(dims.iter().product());
+    for z in 0..dims[2] {
+        for y in 0..dims[1] {
+            for x in 0..dims[0] {
+                let c = apply(&to_image, [x as f64, y as f64, z as f64]);
+                let inside = (0..3).all(|a| c[a] >= -0.5 && c[a] < image.dims[a] as f64 - 0.5);
+                if !inside {
+                    out.push(fill);
+                    continue;
+                }
+                let last = image.dims.map(|d| d - 1);
+                let base: [f64; 3] = std::array::from_fn(|a| c[a].floor());
+                let weight: [f64; 3] = std::array::from_fn(|a| c[a] - base[a]);
+                let index = |a: usize, step: usize| ((base[a] as i64 + step as i64).clamp(0, last[a] as i64)) as usize;
+                let mut value = 0.0;
+                for corner in 0..8 {
+                    let step = [corner & 1, corner >> 1 & 1, corner >> 2 & 1];
+                    let w: f64 = (0..3)
+                        .map(|a| if step[a] == 1 { weight[a] } else { 1.0 - weight[a] })
+                        .product();
+                    if w != 0.0 {
+                        value += w * at([index(0, step[0]), index(1, step[1]), index(2, step[2])]);
+                    }
+                }
+                out.push(value);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// How far apart two delineations of one tumour are in the scanner, whatever their grids.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Misalignment {
@@ -137,7 +193,7 @@ pub fn misalignment(a: &MaskVolume, b: &MaskVolume) -> Result<Misalignment, Stri
         .count() as f64;
     let total = (a.voxel_count + on_a.voxel_count) as f64;
     let dice = if total == 0.0 { 1.0 } else { 2.0 * shared / total };
-    let centroid_distance_mm = match (centroid_mm(a), centroid_mm(b)) {
+    let centroid_distance_mm = match (a.centroid_mm(), b.centroid_mm()) {
         (Some(p), Some(q)) => Some((0..3).map(|i| (p[i] - q[i]).powi(2)).sum::<f64>().sqrt()),
         _ => None,
     };
@@ -145,27 +201,6 @@ pub fn misalignment(a: &MaskVolume, b: &MaskVolume) -> Result<Misalignment, Stri
         centroid_distance_mm,
         dice,
     })
-}
-
-/// Mean tumour-voxel centre in world mm (through the mask's affine); `None` when empty.
-pub fn centroid_mm(mask: &MaskVolume) -> Option<[f64; 3]> {
-    if mask.voxel_count == 0 {
-        return None;
-    }
-    let mut sum = [0.0; 3];
-    for z in 0..mask.dims[2] {
-        for y in 0..mask.dims[1] {
-            for x in 0..mask.dims[0] {
-                if mask.voxels[(z * mask.dims[1] + y) * mask.dims[0] + x] != 0 {
-                    let index = [x, y, z].map(|v| v as f64);
-                    for a in 0..3 {
-                        sum[a] += index[a] + mask.offset[a] as f64;
-                    }
-                }
-            }
-        }
-    }
-    Some(apply(&mask.affine, sum.map(|v| v / mask.voxel_count as f64)))
 }
 
 #[cfg(test)]
@@ -176,6 +211,86 @@ mod tests {
         MaskVolume::from_fn(dims, [1.0, 1.0, 2.0], |x, y, z| {
             (lo[0]..hi[0]).contains(&x) && (lo[1]..hi[1]).contains(&y) && (lo[2]..hi[2]).contains(&z)
         })
+    }
+
+    /// A ramp along x, value = 10·x + y + 100·z, on a 4×3×2 grid with unit voxels.
+    fn ramp() -> Vec<f64> {
+        (0..24)
+            .map(|i| (10 * (i % 4) + (i / 4) % 3 + 100 * (i / 12)) as f64)
+            .collect()
+    }
+
+    const UNIT: Affine = [[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0]];
+
+    #[test]
+    fn trilinear_on_the_same_grid_is_the_image() {
+        let values = ramp();
+        let image = ImageGrid {
+            dims: [4, 3, 2],
+            affine: UNIT,
+            values: &values,
+        };
+        assert_eq!(trilinear_onto(&image, [4, 3, 2], &UNIT, -1.0).unwrap(), values);
+    }
+
+    #[test]
+    fn trilinear_between_voxels_and_fill_outside() {
+        let values = ramp();
+        let image = ImageGrid {
+            dims: [4, 3, 2],
+            affine: UNIT,
+            values: &values,
+        };
+        // A grid half a voxel along x and z: linear in each axis, so the ramp's midpoints.
+        let mut shifted = UNIT;
+        shifted[0][3] = 0.5;
+        shifted[2][3] = 0.5;
+        let out = trilinear_onto(&image, [4, 1, 1], &shifted, -1.0).unwrap();
+        assert_eq!(out[..3], [55.0, 65.0, 75.0]);
+        // x = 3.5 lies past the last voxel centre's half-voxel: outside, the fill value.
+        assert_eq!(out[3], -1.0);
+        let far = trilinear_onto(
+            &image,
+            [1, 1, 1],
+            &[[1.0, 0.0, 0.0, 50.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0]],
+            7.0,
+        );
+        assert_eq!(far.unwrap(), [7.0]);
+    }
+
+    /// SimpleITK's sitkLinear on oblique grids (tests/reference/resample/make_reference.py).
+    #[test]
+    fn trilinear_matches_simpleitk() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/reference/resample/trilinear.json"
+        );
+        let reference: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let dims =
+            |v: &serde_json::Value| -> [usize; 3] { std::array::from_fn(|a| v["dims"][a].as_u64().unwrap() as usize) };
+        let affine = |v: &serde_json::Value| -> Affine {
+            std::array::from_fn(|r| std::array::from_fn(|c| v["affine"][r][c].as_f64().unwrap()))
+        };
+        let floats =
+            |v: &serde_json::Value| -> Vec<f64> { v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect() };
+        let values = floats(&reference["image"]["values"]);
+        let image = ImageGrid {
+            dims: dims(&reference["image"]),
+            affine: affine(&reference["image"]),
+            values: &values,
+        };
+        let fill = reference["fill"].as_f64().unwrap();
+        let ours = trilinear_onto(&image, dims(&reference["target"]), &affine(&reference["target"]), fill).unwrap();
+        let expected = floats(&reference["expected"]);
+        assert_eq!(ours.len(), expected.len());
+        let inside = expected.iter().filter(|&&v| v != fill).count();
+        assert_eq!(inside as u64, reference["inside"].as_u64().unwrap());
+        for (i, (a, b)) in ours.iter().zip(&expected).enumerate() {
+            assert!(
+                (a - b).abs() <= 1e-9 * b.abs().max(1.0),
+                "voxel {i}: {a} vs SimpleITK's {b}"
+            );
+        }
     }
 
     #[test]

@@ -72,11 +72,7 @@ pub fn compute(mask: &MaskVolume) -> MorphologyFeatures {
         least_axis_mm: lengths.map(|l| l[2]),
         elongation: axes.and_then(|a| a.elongation()),
         flatness: axes.and_then(|a| a.flatness()),
-        centroid_mm: axes.map(|a| {
-            let index = [0, 1, 2].map(|i| a.centre_voxels[i] + mask.offset[i] as f64);
-            mask.affine
-                .map(|row| row[0] * index[0] + row[1] * index[1] + row[2] * index[2] + row[3])
-        }),
+        centroid_mm: mask.centroid_mm(),
         component_count: component_count(mask),
     }
 }
