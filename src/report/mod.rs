@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::query::{self, Params};
 use figures::{ForestRow, KmGroup};
 pub use parse::{Block, View, parse_report};
-pub use rows::Rows;
+pub use rows::{ColumnName, Rows};
 
 /// What is wrong with a report or one of its statements' results.
 #[derive(Debug, thiserror::Error)]
@@ -181,9 +181,11 @@ fn show(page: &mut html::Page, view: &View, rows: &Rows) -> Result<String, Repor
         }
         View::Table1 { by } => table1::to_html(&table1::table1(rows, by)?),
         View::Box { by } => {
-            let labels = Rows::labels(rows.column("box", by)?);
+            let by_index = rows.position("box", by)?;
+            let labels = Rows::labels(rows.batch().column(by_index));
+            let by = &rows.names()[by_index];
             let mut out = String::new();
-            for (name, values) in numeric_columns(rows, Some(by))? {
+            for (name, values) in numeric_columns(rows, Some(by_index))? {
                 let mut groups: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
                 for (label, v) in labels.iter().zip(values) {
                     if let (Some(label), Some(v)) = (label, v) {
@@ -211,11 +213,11 @@ fn show(page: &mut html::Page, view: &View, rows: &Rows) -> Result<String, Repor
 /// A column's name and its values (NULL as `None`).
 type NumericColumn = (String, Vec<Option<f64>>);
 
-/// The numeric columns other than `except`, for box plots and histograms.
-fn numeric_columns(rows: &Rows, except: Option<&str>) -> Result<Vec<NumericColumn>, ReportFault> {
+/// The numeric columns other than the one at `except`, for box plots and histograms.
+fn numeric_columns(rows: &Rows, except: Option<usize>) -> Result<Vec<NumericColumn>, ReportFault> {
     let mut out = Vec::new();
-    for (name, array) in rows.names().into_iter().zip(rows.batch().columns()) {
-        if except.is_some_and(|e| e.eq_ignore_ascii_case(&name)) || !Rows::is_numeric(array) {
+    for (i, (name, array)) in rows.names().into_iter().zip(rows.batch().columns()).enumerate() {
+        if except == Some(i) || !Rows::is_numeric(array) {
             continue;
         }
         let values = Rows::numbers(&name, array)?;
@@ -236,7 +238,7 @@ fn km_groups(rows: &Rows) -> Result<(Vec<KmGroup>, usize), ReportFault> {
     let time = Rows::numbers("time", rows.column("km", "time")?)?;
     let event_column = rows.column("km", "event")?;
     let event = Rows::numbers("event", event_column)?;
-    let group = rows.find("group").map(Rows::labels);
+    let group = rows.find("group")?.map(Rows::labels);
     let mut groups: std::collections::BTreeMap<String, KmGroup> = Default::default();
     let mut skipped = 0;
     for i in 0..rows.len() {
@@ -270,7 +272,7 @@ fn forest_rows(rows: &Rows) -> Result<Vec<ForestRow>, ReportFault> {
     let number =
         |name: &str| -> Result<Vec<Option<f64>>, ReportFault> { Rows::numbers(name, rows.column("forest", name)?) };
     let optional = |name: &str| -> Result<Option<Vec<Option<f64>>>, ReportFault> {
-        rows.find(name).map(|a| Rows::numbers(name, a)).transpose()
+        rows.find(name)?.map(|a| Rows::numbers(name, a)).transpose()
     };
     let (hr, lower, upper, p) = (number("hr")?, number("hr_lower")?, number("hr_upper")?, number("p")?);
     let (n, events) = (optional("n")?, optional("events")?);

@@ -6,9 +6,12 @@
 //! tokenizer finds the statements, so a `;` or `--` inside a string is not mistaken for one.
 
 use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::sql::sqlparser::keywords::Keyword;
+use datafusion::sql::sqlparser::parser::Parser;
 use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer, Whitespace};
 
 use super::ReportFault;
+use super::rows::ColumnName;
 use crate::query::Offsets;
 
 /// How a statement's result is shown.
@@ -23,11 +26,11 @@ pub enum View {
     Forest,
     /// Patient characteristics per value of `by` and overall.
     Table1 {
-        by: String,
+        by: ColumnName,
     },
     /// Box plots of each numeric column per value of `by`.
     Box {
-        by: String,
+        by: ColumnName,
     },
     /// A histogram of each numeric column.
     Histogram,
@@ -49,12 +52,12 @@ impl View {
     /// Parses the words after `show:`.
     fn parse(words: &str, line: usize) -> Result<View, ReportFault> {
         let tokens: Vec<&str> = words.split_whitespace().collect();
-        let by = |kind: &str| match tokens.as_slice() {
-            [_, by, column] if by.eq_ignore_ascii_case("by") => Ok(column.to_string()),
-            _ => Err(ReportFault::Directive {
+        let by = |kind: &str| {
+            let rest = words.trim_start().get(kind.len()..).unwrap_or_default();
+            by_column(rest).ok_or_else(|| ReportFault::Directive {
                 line,
                 message: format!("'show: {kind}' needs a column: 'show: {kind} BY column'"),
-            }),
+            })
         };
         let kind = tokens.first().map(|k| k.to_ascii_lowercase()).unwrap_or_default();
         let view = match kind.as_str() {
@@ -77,6 +80,17 @@ impl View {
         };
         Ok(view)
     }
+}
+
+/// `BY column` after a view's name: the column is an SQL identifier, quoted (`BY "horTh"`,
+/// its case kept) or not (`BY ebv_status`), read by sqlparser as a statement's would be.
+fn by_column(text: &str) -> Option<ColumnName> {
+    let mut parser = Parser::new(&GenericDialect {}).try_with_sql(text).ok()?;
+    if !parser.parse_keyword(Keyword::BY) {
+        return None;
+    }
+    let ident = parser.parse_identifier().ok()?;
+    (parser.peek_token().token == Token::EOF).then(|| ColumnName::from(ident))
 }
 
 /// A piece of the report, in file order.
@@ -187,7 +201,7 @@ mod tests {
                 Block::Statement {
                     sql: "SELECT ';' AS x, ebv_status FROM patients;".into(),
                     view: View::Table1 {
-                        by: "ebv_status".into()
+                        by: ColumnName::unquoted("ebv_status")
                     },
                     line: 10
                 },
@@ -209,5 +223,26 @@ mod tests {
         );
         let fault = parse_report("-- show: box\nSELECT 2;").unwrap_err();
         assert!(fault.to_string().contains("BY column"), "{fault}");
+        for bad in ["box BY", "box BY a b", "box BY \"open", "box a"] {
+            let fault = parse_report(&format!("-- show: {bad}\nSELECT 2;")).unwrap_err();
+            assert!(fault.to_string().contains("BY column"), "{bad}: {fault}");
+        }
+    }
+
+    /// `BY` takes an SQL identifier: quoted keeps its case (and may hold spaces), unquoted does
+    /// not care, and a keyword is a column name there.
+    #[test]
+    fn by_takes_an_sql_identifier_quoted_or_not() {
+        let by = |text: &str| match &parse_report(&format!("-- show: {text}\nSELECT 1;")).unwrap()[0] {
+            Block::Statement {
+                view: View::Table1 { by } | View::Box { by },
+                ..
+            } => by.clone(),
+            other => panic!("{text}: {other:?}"),
+        };
+        assert_eq!(by("table1 BY \"horTh\""), ColumnName::quoted("horTh"));
+        assert_eq!(by("box by \"T stage\""), ColumnName::quoted("T stage"));
+        assert_eq!(by("table1 BY horTh"), ColumnName::unquoted("horTh"));
+        assert_eq!(by("TABLE1   By  group"), ColumnName::unquoted("group"));
     }
 }

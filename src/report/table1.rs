@@ -12,7 +12,7 @@ use npcql_udfs::stats::{ContingencyTable, chi2_contingency, fisher_exact_rxc, kr
 use super::ReportFault;
 use super::figures::distribution::quantile;
 use super::figures::format::{compact, p_digits};
-use super::rows::Rows;
+use super::rows::{ColumnName, Rows};
 
 /// The test behind a p-value, footnoted under the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -64,8 +64,9 @@ pub struct Table1 {
 }
 
 /// Summarises every column of `rows` but `by`, per value of `by` and overall.
-pub fn table1(rows: &Rows, by: &str) -> Result<Table1, ReportFault> {
-    let groups_of = Rows::labels(rows.column("table1", by)?);
+pub fn table1(rows: &Rows, by: &ColumnName) -> Result<Table1, ReportFault> {
+    let by_index = rows.position("table1", by)?;
+    let groups_of = Rows::labels(rows.batch().column(by_index));
     let keep: Vec<usize> = (0..rows.len()).filter(|&i| groups_of[i].is_some()).collect();
     let group: Vec<&str> = keep
         .iter()
@@ -77,11 +78,10 @@ pub fn table1(rows: &Rows, by: &str) -> Result<Table1, ReportFault> {
     }
     let names: Vec<&str> = sizes.keys().copied().collect();
     let mut out = Vec::new();
-    for name in rows.names() {
-        if name.eq_ignore_ascii_case(by) {
+    for (i, (name, array)) in rows.names().into_iter().zip(rows.batch().columns()).enumerate() {
+        if i == by_index {
             continue;
         }
-        let array = rows.column("table1", &name)?;
         if Rows::is_numeric(array) {
             let all = Rows::numbers(&name, array)?;
             let values: Vec<Option<f64>> = keep.iter().map(|&i| all[i]).collect();
@@ -93,7 +93,7 @@ pub fn table1(rows: &Rows, by: &str) -> Result<Table1, ReportFault> {
         }
     }
     Ok(Table1 {
-        by: by.to_string(),
+        by: rows.names()[by_index].clone(),
         groups: sizes.into_iter().map(|(g, n)| (g.to_string(), n)).collect(),
         total: keep.len(),
         rows: out,

@@ -389,3 +389,40 @@ async fn a_session_renders_the_report_twice() {
     assert_eq!(first.figures.len(), 11);
     assert!(first.warnings.is_empty() && second.warnings.is_empty());
 }
+
+/// What a user met: `BY` takes an SQL identifier, so a quoted mixed-case column is found; and
+/// `-- show: forest` reads `cox_ph`'s fields as `SELECT c.hr, …` returns them (DataFusion names
+/// those columns `c[hr]`), without an `AS` for each.
+#[test]
+fn views_take_quoted_columns_and_struct_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("r.sql");
+    std::fs::write(
+        &file,
+        "-- show: table1 BY \"horTh\"\n\
+         SELECT CASE WHEN patient_id < '010' THEN 'yes' ELSE 'no' END AS \"horTh\", age FROM patients;\n\
+         -- show: box BY \"horTh\"\n\
+         SELECT CASE WHEN patient_id < '010' THEN 'yes' ELSE 'no' END AS \"horTh\", age FROM patients;\n\
+         -- show: forest\n\
+         SELECT 'age' AS label, c.hr, c.hr_lower, c.hr_upper, c.p\n\
+         FROM (SELECT cox_ph(pfs_months, pfs_event, age) AS c FROM patients);\n",
+    )
+    .unwrap();
+    let html = dir.path().join("r.html");
+    let out = npcql(&[
+        "report",
+        file.to_str().unwrap(),
+        "-d",
+        data_sample().to_str().unwrap(),
+        "-o",
+        html.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let page = std::fs::read_to_string(html).unwrap();
+    assert!(
+        page.contains("class=\"table1\"") && page.contains("Grouped by horTh"),
+        "{page}"
+    );
+    assert!(page.contains("age by horTh"), "{page}");
+    assert!(page.contains("class=\"figure forest\""), "{page}");
+}
