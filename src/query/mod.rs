@@ -1,10 +1,13 @@
 //! SQL text to results: statements split by the SQL parser (`;`, `--` and `/* */` comments,
 //! semicolons inside strings), `$NAME` parameters bound ([`params`]), each statement planned
-//! and executed in turn, its rows collected or streamed; [`diagnostics`] turns an error into
-//! one line with its position.
+//! and executed in turn by the one statement loop, [`exec_and_print`], which hands its rows to
+//! the caller's [`Printer`]; [`diagnostics`] turns an error into one line with its position.
 
 pub mod diagnostics;
 pub mod params;
+
+use std::future::Future;
+use std::time::{Duration, Instant};
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
@@ -66,6 +69,88 @@ impl StatementStream {
             batch?;
         }
         Ok(())
+    }
+
+    /// Runs the statement to its end and keeps every row.
+    pub async fn collect(mut self) -> Result<StatementResult> {
+        let mut batches = Vec::new();
+        while let Some(batch) = self.batches.next().await {
+            batches.push(batch?);
+        }
+        Ok(StatementResult {
+            schema: self.schema,
+            batches,
+        })
+    }
+}
+
+/// What a way in does with each statement's result: `-c`/`-f` and the shell print the rows,
+/// the report and [`run`] keep them. The one thing they do differently around
+/// [`exec_and_print`], as datafusion-cli's `PrintOptions` is around its `exec_and_print`.
+pub trait Printer: Send {
+    /// The caller's error: npcql's, or one that npcql's becomes (the command line's `anyhow`).
+    type Error: From<crate::Error> + Send;
+
+    /// Shows or keeps the rows of a statement that returns rows, as they arrive.
+    fn print(&mut self, result: StatementStream) -> impl Future<Output = Result<(), Self::Error>> + Send;
+
+    /// A statement that returns no rows (DDL) has run to its end.
+    fn ran_without_rows(&mut self) {}
+
+    /// After each statement, whether it ran or failed: its warnings are in
+    /// `engine.take_warnings()`. An error here (`--strict`) stops the loop, before the
+    /// statement's own error. The default leaves them in the engine for the caller.
+    fn warnings(&mut self, _engine: &Engine) -> Result<(), Self::Error> {
+        Ok(())
+    }
+
+    /// How long the statement that just ran took (the shell's `.timer`).
+    fn finished(&mut self, _elapsed: Duration) {}
+}
+
+/// The one statement loop, for `-c`, `-f`, the shell, the report and [`run`] (datafusion-cli's
+/// `exec_and_print`): parse `sql` (bound already: see [`bind`]) → plan → execute → print, one
+/// statement after the other, stopping at the first that fails.
+pub async fn exec_and_print<P: Printer>(engine: &Engine, sql: &str, printer: &mut P) -> Result<(), P::Error> {
+    for statement in parse_statements(sql)? {
+        let started = Instant::now();
+        let outcome: Result<(), P::Error> = async {
+            let result = execute_stream(engine.ctx(), statement).await?;
+            if result.has_columns() {
+                printer.print(result).await
+            } else {
+                result.run_to_end().await?;
+                printer.ran_without_rows();
+                Ok(())
+            }
+        }
+        .await;
+        printer.warnings(engine)?;
+        outcome?;
+        printer.finished(started.elapsed());
+    }
+    Ok(())
+}
+
+/// Keeps each statement's result, for [`run`].
+#[derive(Default)]
+struct Collect {
+    results: Vec<StatementResult>,
+}
+
+impl Printer for Collect {
+    type Error = crate::Error;
+
+    async fn print(&mut self, result: StatementStream) -> Result<()> {
+        self.results.push(result.collect().await?);
+        Ok(())
+    }
+
+    fn ran_without_rows(&mut self) {
+        self.results.push(StatementResult {
+            schema: SchemaRef::new(datafusion::arrow::datatypes::Schema::empty()),
+            batches: Vec::new(),
+        });
     }
 }
 
@@ -143,13 +228,6 @@ pub async fn execute_stream(ctx: &SessionContext, statement: Statement) -> Resul
     Ok(StatementStream { schema, batches })
 }
 
-/// Plans and runs one parsed statement and collects its rows.
-pub async fn execute(ctx: &SessionContext, statement: Statement) -> Result<StatementResult> {
-    let (schema, frame) = plan(ctx, statement).await?;
-    let batches = frame.collect().await?;
-    Ok(StatementResult { schema, batches })
-}
-
 /// The statement's result schema and its planned DataFrame.
 async fn plan(ctx: &SessionContext, statement: Statement) -> Result<(SchemaRef, DataFrame)> {
     let state = ctx.state();
@@ -194,11 +272,10 @@ fn refuse_external_files(
     )))
 }
 
-/// Runs every statement of `sql` and returns each one's rows.
+/// Runs every statement of `sql` and returns each one's rows (no rows and no columns for a
+/// statement that only acts); warnings stay in the engine.
 pub async fn run(engine: &Engine, sql: &str) -> Result<Vec<StatementResult>> {
-    let mut results = Vec::new();
-    for statement in parse_statements(sql)? {
-        results.push(execute(engine.ctx(), statement).await?);
-    }
-    Ok(results)
+    let mut collect = Collect::default();
+    exec_and_print(engine, sql, &mut collect).await?;
+    Ok(collect.results)
 }

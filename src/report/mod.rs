@@ -90,10 +90,9 @@ async fn render_bound(engine: &Engine, path: &Path, bind: impl Fn(&str) -> Resul
             Block::Prose(text) => page.prose(&text),
             Block::Statement { sql, view, line } => {
                 let section = format!("{} (line {line})", page.section());
-                let rows = run_statement(engine, &sql)
+                let rows = run_statement(engine, &sql, &mut warnings)
                     .await
                     .map_err(|f| fault(Some(&section), f))?;
-                warnings.extend(engine.take_warnings());
                 let content = match rows {
                     None => String::new(),
                     Some(rows) if rows.is_empty() => html::note("The statement returned no rows."),
@@ -150,21 +149,45 @@ pub fn html_table(rows: &Rows) -> String {
     html::table(rows)
 }
 
-/// Runs one statement; `None` when it returns no columns (DDL such as CREATE VIEW).
-async fn run_statement(engine: &Engine, sql: &str) -> Result<Option<Rows>, ReportFault> {
-    let describe = |e: Error| ReportFault::Statement {
+/// Runs one block's statement through the statement loop; `None` when it returns no columns
+/// (DDL such as CREATE VIEW). Its warnings join `warnings`.
+async fn run_statement(engine: &Engine, sql: &str, warnings: &mut Vec<String>) -> Result<Option<Rows>, ReportFault> {
+    let mut keep = KeepRows::default();
+    let outcome = query::exec_and_print(engine, sql, &mut keep).await;
+    warnings.append(&mut keep.warnings);
+    outcome.map_err(|e| ReportFault::Statement {
         sql: sql.to_string(),
         source: Box::new(e),
-    };
-    let mut statements = query::parse_statements(sql).map_err(describe)?;
-    let Some(statement) = statements.pop() else {
-        return Ok(None);
-    };
-    let result = query::execute(engine.ctx(), statement).await.map_err(describe)?;
-    if !result.has_columns() {
-        return Ok(None);
+    })?;
+    match keep.rows {
+        Some(result) => Rows::new(&result.schema, &result.batches).map(Some),
+        None => Ok(None),
     }
-    Rows::new(&result.schema, &result.batches).map(Some)
+}
+
+/// Keeps the rows of a block's statement for its view, and the warnings for the footer.
+#[derive(Default)]
+struct KeepRows {
+    rows: Option<query::StatementResult>,
+    warnings: Vec<String>,
+}
+
+impl query::Printer for KeepRows {
+    type Error = Error;
+
+    async fn print(&mut self, result: query::StatementStream) -> Result<()> {
+        self.rows = Some(result.collect().await?);
+        Ok(())
+    }
+
+    fn ran_without_rows(&mut self) {
+        self.rows = None;
+    }
+
+    fn warnings(&mut self, engine: &Engine) -> Result<()> {
+        self.warnings.extend(engine.take_warnings());
+        Ok(())
+    }
 }
 
 /// The HTML of one result shown as `view`; figures are also kept for `--figures`.

@@ -27,3 +27,50 @@ async fn a_report_reads_pfs_by_ebv_status_as_arrow() {
     assert_eq!(pfs_5y.null_count(), 0);
     assert!(engine.take_warnings().is_empty());
 }
+
+/// The one statement loop (`-c`, `-f`, the shell, the report and `query::run` all run through
+/// it): each statement is planned, run and handed to the printer in order; after each, run or
+/// failed, the printer sees its warnings; the first failure stops it.
+#[tokio::test]
+async fn one_statement_loop_hands_each_result_to_the_printer() {
+    use npcql::query::{Printer, StatementStream, exec_and_print};
+
+    #[derive(Default)]
+    struct Record(Vec<String>);
+    impl Printer for Record {
+        type Error = npcql::Error;
+        async fn print(&mut self, result: StatementStream) -> npcql::Result<()> {
+            let rows = result.collect().await?.row_count();
+            self.0.push(format!("rows {rows}"));
+            Ok(())
+        }
+        fn ran_without_rows(&mut self) {
+            self.0.push("acted".into());
+        }
+        fn warnings(&mut self, engine: &Engine) -> npcql::Result<()> {
+            self.0.push(format!("warnings {}", engine.take_warnings().len()));
+            Ok(())
+        }
+        fn finished(&mut self, _: std::time::Duration) {
+            self.0.push("finished".into());
+        }
+    }
+    let engine = Engine::open(&crate::support::data_sample(), false).expect("dataset opens");
+    let mut record = Record::default();
+    let sql = "CREATE VIEW ids AS SELECT patient_id FROM patients; SELECT * FROM ids; \
+               SELECT nope FROM ids; SELECT 1";
+    let error = exec_and_print(&engine, sql, &mut record).await.unwrap_err();
+    assert!(error.to_string().contains("nope"), "{error}");
+    assert_eq!(
+        record.0,
+        [
+            "acted",
+            "warnings 0",
+            "finished",
+            "rows 48",
+            "warnings 0",
+            "finished",
+            "warnings 0"
+        ]
+    );
+}
