@@ -337,3 +337,100 @@ fn sql_piped_into_the_shell_runs_and_fails_loudly() {
     assert_eq!(stdout(&out), "x\n1\n");
     assert!(stderr(&out).contains("nowhere"), "{}", stderr(&out));
 }
+
+/// The dataset flags are one group, shared by the main command and `report`: each goes before
+/// or after the subcommand (`npcql -d X report f.sql` was refused), and `report --help` lists
+/// them all.
+#[test]
+fn dataset_flags_go_before_or_after_the_subcommand() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("r.sql");
+    std::fs::write(
+        &report,
+        "-- # Flags\nSELECT count(*) AS n, $label AS label FROM patients;\n",
+    )
+    .unwrap();
+    let html = dir.path().join("r.html");
+    let (report, html_arg) = (report.to_str().unwrap(), html.to_str().unwrap());
+    let sample = sample_arg();
+    let orders: [&[&str]; 3] = [
+        &[
+            "-d",
+            &sample,
+            "--param",
+            "label=before",
+            "report",
+            report,
+            "-o",
+            html_arg,
+        ],
+        &[
+            "report",
+            report,
+            "--out",
+            html_arg,
+            "-d",
+            &sample,
+            "--param",
+            "label=after",
+            "-m",
+            "1g",
+        ],
+        &[
+            "--strict",
+            "--param",
+            "label=both",
+            "report",
+            report,
+            "--output",
+            html_arg,
+            "-d",
+            &sample,
+        ],
+    ];
+    for args in orders {
+        let _ = std::fs::remove_file(&html);
+        let out = npcql(args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        let page = std::fs::read_to_string(&html).unwrap();
+        let label = args.iter().find_map(|a| a.strip_prefix("label=")).unwrap();
+        assert!(page.contains(">48<") && page.contains(label), "{args:?}: {page}");
+    }
+    let help = stdout(&npcql(&["report", "--help"]));
+    for flag in [
+        "-d, --data",
+        "--param",
+        "--strict",
+        "-m, --memory-limit",
+        "--no-external-files",
+        "-p, --predictions",
+        "--workers",
+        "-o, --out",
+    ] {
+        assert!(help.contains(flag), "report --help lacks {flag}: {help}");
+    }
+    // The main command's own flags before a subcommand are a usage error, not dropped.
+    let out = npcql(&["-d", &sample, "-c", "SELECT 1", "report", report, "-o", html_arg]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("-c before 'report'"), "{}", stderr(&out));
+    // `sample` writes a dataset: a dataset flag there is a mistake, said so.
+    let out = npcql(&["-d", &sample, "sample", "-o", dir.path().join("s").to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("npcql sample writes a dataset: -d"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// `-o`, `--out` and `--output` name the same file for the main command.
+#[test]
+fn o_and_out_are_aliases() {
+    let dir = tempfile::tempdir().unwrap();
+    for flag in ["-o", "--out", "--output"] {
+        let file = dir.path().join(format!("{}.csv", flag.trim_start_matches('-')));
+        let out = npcql(&["-d", &sample_arg(), flag, file.to_str().unwrap(), "-c", "SELECT 7 AS n"]);
+        assert!(out.status.success(), "{flag}: {}", stderr(&out));
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "n\n7\n", "{flag}");
+    }
+}

@@ -3,15 +3,16 @@
 
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
+use npcql::Engine;
 use npcql::output::{Format, ResultWriter, TableOptions};
 use npcql::query::diagnostics::describe;
-use npcql::query::{self, Params, bind, parse_param};
-use npcql::{Engine, EngineOptions};
+use npcql::query::{self, Params, bind};
 
+use crate::dataset_flags::DatasetArgs;
 use crate::warnings::print_warnings;
 
 /// SQL over the nasopharyngeal-carcinoma MRI dataset: patients, scans, masks, tumour morphology
@@ -20,15 +21,10 @@ use crate::warnings::print_warnings;
 #[command(
     name = "npcql",
     version,
-    args_conflicts_with_subcommands = true,
     after_help = "Without -c or -f, npcql opens the interactive shell (.help lists its commands).\n\
                   Tables: patients, scans, masks, morphology, dataset_issues. Examples: queries/*.sql"
 )]
 pub struct Args {
-    /// Dataset folder (archive root, ROOT/data, or MRI-Segments). Default: $NPCQL_DATA, else the
-    /// bundled data-sample.
-    #[arg(short = 'd', long = "data", value_name = "DIR")]
-    pub data: Option<PathBuf>,
     /// Run SQL (repeatable; runs in the order given with -f).
     #[arg(short = 'c', long = "command", value_name = "SQL")]
     pub commands: Vec<String>,
@@ -39,30 +35,10 @@ pub struct Args {
     #[arg(long, value_name = "F", value_parser = format_parser())]
     pub format: Option<Format>,
     /// Write results to this file instead of standard output.
-    #[arg(short = 'o', long = "output", value_name = "OUT")]
+    #[arg(short = 'o', long = "out", visible_alias = "output", value_name = "OUT")]
     pub output: Option<PathBuf>,
-    /// Bind $NAME in the SQL to VALUE (repeatable).
-    #[arg(long = "param", value_name = "NAME=VALUE")]
-    pub params: Vec<String>,
-    /// Fail on the first unreadable file or bad clinical value instead of warning.
-    #[arg(long)]
-    pub strict: bool,
-    /// Memory queries may hold (e.g. 512m, 2g), as datafusion-cli's: a sort, join or aggregate
-    /// that needs more fails with "resources exhausted". Default: no limit.
-    #[arg(short = 'm', long, value_name = "SIZE", value_parser = |s: &str| npcql::catalog::parse_size(s).map_err(|e| e.to_string()))]
-    pub memory_limit: Option<usize>,
-    /// Refuse files outside the dataset: quoted paths (FROM '/x.csv'), CREATE EXTERNAL TABLE,
-    /// COPY … TO, and the morphology functions on other files. For services embedding npcql.
-    #[arg(long)]
-    pub no_external_files: bool,
-    /// Run on these workers (started with `npcql worker` on the same dataset path).
-    /// Needs npcql built with `--features distributed`.
-    #[arg(long, value_name = "HOST:PORT,...", value_delimiter = ',')]
-    pub workers: Vec<String>,
-    /// Model outputs for the `predictions` table: one subfolder per model, in the dataset's
-    /// layout or nnU-Net's. Default: npcql.toml's [predictions] dir, else DATA/predictions.
-    #[arg(short = 'p', long, value_name = "DIR")]
-    pub predictions: Option<PathBuf>,
+    #[command(flatten)]
+    pub dataset: DatasetArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -86,6 +62,18 @@ pub enum Command {
     Worker(crate::worker::WorkerArgs),
 }
 
+impl Command {
+    /// The subcommand as the user types it.
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Sample(_) => "sample",
+            Command::Report(_) => "report",
+            #[cfg(feature = "distributed")]
+            Command::Worker(_) => "worker",
+        }
+    }
+}
+
 /// One unit of SQL from the command line, in the order the user gave it.
 #[derive(Debug, Clone)]
 enum Source {
@@ -97,27 +85,19 @@ enum Source {
 pub fn main_with_args(argv: Vec<String>) -> Result<()> {
     let matches = Args::command().try_get_matches_from(&argv).unwrap_or_else(|e| e.exit());
     let args = Args::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
-    match &args.command {
-        Some(Command::Sample(sample)) => return crate::sample::run(sample),
-        Some(Command::Report(report)) => return crate::report::run(report),
-        #[cfg(feature = "distributed")]
-        Some(Command::Worker(worker)) => return crate::worker::run(worker),
-        None => {}
+    if let Some(command) = &args.command {
+        refuse_main_flags_with(command, &args);
+        return match command {
+            Command::Sample(sample) => crate::sample::run(sample, &args.dataset),
+            Command::Report(report) => crate::report::run(report, &args.dataset),
+            #[cfg(feature = "distributed")]
+            Command::Worker(worker) => crate::worker::run(worker, &args.dataset),
+        };
     }
-    let params: Params = args
-        .params
-        .iter()
-        .map(|p| parse_param(p))
-        .collect::<npcql::Result<_>>()?;
-    let data_dir = resolve_data_dir(args.data.as_deref())?;
+    let params = args.dataset.params()?;
+    let data_dir = args.dataset.data_dir()?;
     let sources = sources_in_order(&matches, &args);
-    let options = EngineOptions {
-        strict: args.strict,
-        memory_limit: args.memory_limit,
-        no_external_files: args.no_external_files,
-        workers: args.workers.clone(),
-        predictions: args.predictions.clone(),
-    };
+    let options = args.dataset.engine_options();
     if sources.is_empty() {
         return crate::shell::run(&data_dir, &options, params);
     }
@@ -126,19 +106,31 @@ pub fn main_with_args(argv: Vec<String>) -> Result<()> {
     runtime.block_on(run_sources(&engine, &sources, &params, &args))
 }
 
-/// `-d`, else `$NPCQL_DATA`, else `./data-sample`, else the data-sample this binary was built with.
-pub fn resolve_data_dir(flag: Option<&Path>) -> Result<PathBuf> {
-    if let Some(dir) = flag {
-        return Ok(dir.to_path_buf());
+/// `-c`, `-f`, `--format` and `-o` before a subcommand are the main command's, which does not
+/// run: a usage error (exit 2), as clap's own, rather than flags silently dropped. (The
+/// dataset flags are the subcommand's too.)
+fn refuse_main_flags_with(command: &Command, args: &Args) {
+    let given = [
+        ("-c", !args.commands.is_empty()),
+        ("-f", !args.files.is_empty()),
+        ("--format", args.format.is_some()),
+        ("-o", args.output.is_some()),
+    ];
+    let given: Vec<&str> = given.iter().filter(|(_, set)| *set).map(|(flag, _)| *flag).collect();
+    if given.is_empty() {
+        return;
     }
-    if let Some(dir) = npcql::dataset::default_dir() {
-        return Ok(dir);
-    }
-    let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join("data-sample");
-    if bundled.is_dir() {
-        return Ok(bundled);
-    }
-    bail!("no dataset: pass -d DIR or set NPCQL_DATA")
+    let name = command.name();
+    Args::command()
+        .error(
+            clap::error::ErrorKind::ArgumentConflict,
+            format!(
+                "{} before '{name}' belong{} to npcql without a subcommand; 'npcql {name} --help' lists what {name} takes",
+                given.join(", "),
+                if given.len() == 1 { "s" } else { "" }
+            ),
+        )
+        .exit()
 }
 
 fn sources_in_order(matches: &ArgMatches, args: &Args) -> Vec<Source> {
@@ -216,7 +208,7 @@ async fn run_sources(engine: &Engine, sources: &[Source], params: &Params, args:
                 Ok(true)
             };
             let outcome: npcql::Result<bool> = streamed.await;
-            report_warnings(engine, args.strict)?;
+            report_warnings(engine, args.dataset.strict)?;
             if outcome.map_err(|e| in_source(user_error(e, &sql)))? {
                 results_written += 1;
             }

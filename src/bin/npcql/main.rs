@@ -2,6 +2,7 @@
 //! the only place that uses `anyhow`: library errors arrive typed and leave as one line.
 
 mod cli;
+mod dataset_flags;
 mod report;
 mod sample;
 mod shell;

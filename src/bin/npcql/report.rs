@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 use npcql::Engine;
-use npcql::query::{Params, parse_param};
 
+use crate::dataset_flags::DatasetArgs;
 use crate::warnings::print_warnings;
 
 /// How comment lines shape the report (shown by `npcql report --help`).
@@ -22,15 +22,16 @@ statements give it shape:
                               with 95% band, censor marks, medians, log-rank p and the
                               number-at-risk table; UNIT labels the time axis (default months)
        forest                 hazard ratios: columns label, hr, hr_lower, hr_upper, p
-                              (optional n, events), as cox_ph returns them
+                              (optional n, events), as cox_ph returns them (c.hr, ... too)
        table1 BY column       patient characteristics per value of column and overall:
                               median (IQR) or n (%), missing counts, p-values
        box BY column          box plots of every numeric column per value of column
+                              (column is an SQL name: BY \"horTh\" keeps its case)
        histogram              a histogram of every numeric column
 The page is one self-contained HTML file (inline SVG and CSS, no script); every section
 unfolds its SQL; the footer names the dataset, the npcql version, the date and every warning.";
 
-/// `npcql report` flags.
+/// `npcql report` flags (and the dataset flags, [`DatasetArgs`]).
 #[derive(Debug, Args)]
 #[command(after_help = SYNTAX)]
 pub struct ReportArgs {
@@ -38,31 +39,17 @@ pub struct ReportArgs {
     #[arg(value_name = "FILE.sql")]
     file: PathBuf,
     /// Where to write the HTML page.
-    #[arg(short = 'o', long = "output", value_name = "OUT.html")]
+    #[arg(short = 'o', long = "out", visible_alias = "output", value_name = "OUT.html")]
     output: PathBuf,
-    /// Dataset folder (as for npcql -d). Default: $NPCQL_DATA, else the bundled data-sample.
-    #[arg(short = 'd', long = "data", value_name = "DIR")]
-    data: Option<PathBuf>,
-    /// Bind $NAME in the SQL to VALUE (repeatable).
-    #[arg(long = "param", value_name = "NAME=VALUE")]
-    params: Vec<String>,
     /// Also write each figure as its own .svg file into DIR (for a journal submission).
     #[arg(long, value_name = "DIR")]
     figures: Option<PathBuf>,
-    /// Fail on the first unreadable file or bad clinical value instead of warning.
-    #[arg(long)]
-    strict: bool,
 }
 
 /// Renders the report and writes the page (and the figures).
-pub fn run(args: &ReportArgs) -> Result<()> {
-    let params: Params = args
-        .params
-        .iter()
-        .map(|p| parse_param(p))
-        .collect::<npcql::Result<_>>()?;
-    let data_dir = crate::cli::resolve_data_dir(args.data.as_deref())?;
-    let engine = Engine::open(&data_dir, args.strict)?;
+pub fn run(args: &ReportArgs, dataset: &DatasetArgs) -> Result<()> {
+    let params = dataset.params()?;
+    let engine = Engine::open_with(&dataset.data_dir()?, &dataset.engine_options())?;
     let runtime = tokio::runtime::Runtime::new()?;
     let report = runtime.block_on(npcql::report::render(&engine, &args.file, &params))?;
     std::fs::write(&args.output, &report.html).with_context(|| format!("cannot write {}", args.output.display()))?;

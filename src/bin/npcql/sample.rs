@@ -2,14 +2,16 @@
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::dataset_flags::DatasetArgs;
 
 /// Flags of `npcql sample`.
 #[derive(Debug, clap::Args)]
 pub struct SampleArgs {
     /// Folder to write the cohort into (created; must be empty if it exists).
-    #[arg(long, value_name = "DIR")]
+    #[arg(short = 'o', long = "out", visible_alias = "output", value_name = "DIR")]
     pub out: PathBuf,
     /// Number of patients (default: 48, or 277 as in the real dataset with --full-size).
     #[arg(long)]
@@ -23,7 +25,15 @@ pub struct SampleArgs {
 }
 
 /// Writes the cohort, with a progress bar on stderr.
-pub fn run(args: &SampleArgs) -> Result<()> {
+pub fn run(args: &SampleArgs, dataset: &DatasetArgs) -> Result<()> {
+    let given = dataset.given_except(&[]);
+    if !given.is_empty() {
+        bail!(
+            "npcql sample writes a dataset: {} belong{} to the commands that read one",
+            given.join(", "),
+            if given.len() == 1 { "s" } else { "" }
+        );
+    }
     let count = args.patients.unwrap_or(if args.full_size { 277 } else { 48 });
     let progress = ProgressBar::new(count as u64).with_style(
         ProgressStyle::with_template("{msg} {wide_bar} {pos}/{len} patients, eta {eta}")

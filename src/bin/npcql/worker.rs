@@ -1,29 +1,34 @@
 //! `npcql worker`: serves the tasks of coordinators started with `--workers`.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Args;
 
+use crate::dataset_flags::DatasetArgs;
 use crate::warnings::print_warnings;
 
-/// `npcql worker` flags.
+/// `npcql worker` flags (and `-d`, from [`DatasetArgs`]).
 #[derive(Debug, Args)]
 pub struct WorkerArgs {
     /// Address to listen on, e.g. 0.0.0.0:50051 (port 0: any free port, printed at start).
     #[arg(long, value_name = "HOST:PORT")]
     listen: String,
-    /// Dataset folder, at the same path the coordinator uses (shared storage). Default:
-    /// $NPCQL_DATA, else the bundled data-sample.
-    #[arg(short = 'd', long = "data", value_name = "DIR")]
-    data: Option<PathBuf>,
 }
 
-/// Serves until killed, reporting its work on stderr.
-pub fn run(args: &WorkerArgs) -> Result<()> {
-    let data_dir = crate::cli::resolve_data_dir(args.data.as_deref())?;
-    let worker = npcql::distributed::Worker::new(&data_dir)?;
+/// Serves until killed, reporting its work on stderr. Of the dataset flags a worker takes `-d`,
+/// at the same path the coordinator uses (shared storage); the others are the coordinator's,
+/// which sends them with each task.
+pub fn run(args: &WorkerArgs, dataset: &DatasetArgs) -> Result<()> {
+    let coordinators = dataset.given_except(&["-d"]);
+    if !coordinators.is_empty() {
+        bail!(
+            "npcql worker takes -d only: {} belong{} to the coordinator (npcql --workers …), which sends them with each task",
+            coordinators.join(", "),
+            if coordinators.len() == 1 { "s" } else { "" }
+        );
+    }
+    let worker = npcql::distributed::Worker::new(&dataset.data_dir()?)?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(&args.listen)
