@@ -180,6 +180,23 @@ fn output_and_once_write_files() {
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "a\n1\n");
 }
 
+/// `.once` sends the next *result* to its file: a statement that returns no rows before it
+/// (a CREATE VIEW on the same line) does not use it up, as one line runs through one loop.
+#[test]
+fn once_waits_for_a_result() {
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("once.csv");
+    let mut s = shell(home.path());
+    run(&mut s, ".mode csv");
+    run(&mut s, &format!(".once {}", file.display()));
+    let out = run(&mut s, "CREATE VIEW seven AS SELECT 7 AS n; SELECT n FROM seven;");
+    assert!(!out.contains("n\r\n7"), "the result went to the file: {out}");
+    let out = run(&mut s, "SELECT n + 1 AS m FROM seven;");
+    assert!(out.contains("m\r\n8"), "back on screen after .once: {out}");
+    quit(s);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "n\n7\n");
+}
+
 #[test]
 fn errors_leave_the_session_running() {
     let home = tempfile::tempdir().unwrap();

@@ -162,7 +162,7 @@ async fn run_sources(engine: &Engine, sources: &[Source], params: &Params, args:
         } else {
             Format::Csv
         });
-    let mut out: Box<dyn Write + Send> = match &args.output {
+    let out: Box<dyn Write + Send> = match &args.output {
         Some(path) => Box::new(BufWriter::new(
             File::create(path).with_context(|| format!("cannot create output file {}", path.display()))?,
         )),
@@ -173,7 +173,12 @@ async fn run_sources(engine: &Engine, sources: &[Source], params: &Params, args:
             Box::new(BufWriter::new(std::io::stdout()))
         }
     };
-    let mut results_written = 0;
+    let mut printer = Printer {
+        out,
+        format,
+        results_written: 0,
+        strict: args.dataset.strict,
+    };
     for source in sources {
         let (label, text) = match source {
             Source::Command(sql) => (String::new(), sql.clone()),
@@ -184,55 +189,61 @@ async fn run_sources(engine: &Engine, sources: &[Source], params: &Params, args:
         };
         // Errors in a file name the file; errors in -c speak for themselves.
         let in_source = |e: anyhow::Error| if label.is_empty() { e } else { e.context(label.clone()) };
-        let sql = bind(&text, params).map_err(|e| in_source(user_error(e, &text)))?;
-        let statements = query::parse_statements(&sql).map_err(|e| in_source(user_error(e, &sql)))?;
-        for statement in statements {
-            let streamed = async {
-                let result = query::execute_stream(engine.ctx(), statement).await?;
-                if !result.has_columns() {
-                    // DDL: run it to the end; it has nothing to show.
-                    result.run_to_end().await?;
-                    return Ok(false);
-                }
-                if format.is_binary() && results_written > 0 {
-                    return Err(npcql::Error::Param(format!(
-                        "{format:?} output holds one result, but the SQL has several statements that return rows"
-                    )));
-                }
-                // Markdown tables written back to back would render as one table.
-                if results_written > 0 && matches!(format, Format::Markdown | Format::Table | Format::Line) {
-                    writeln!(out)?;
-                }
-                let writer = ResultWriter::new(&mut *out, format, result.schema.clone(), TableOptions::default())?;
-                result.write_to(writer).await?;
-                Ok(true)
-            };
-            let outcome: npcql::Result<bool> = streamed.await;
-            report_warnings(engine, args.dataset.strict)?;
-            if outcome.map_err(|e| in_source(user_error(e, &sql)))? {
-                results_written += 1;
-            }
+        let sql = bind(&text, params).map_err(|e| in_source(user_error(e.into(), &text)))?;
+        query::exec_and_print(engine, &sql, &mut printer)
+            .await
+            .map_err(|e| in_source(user_error(e, &sql)))?;
+    }
+    printer.out.flush()?;
+    Ok(())
+}
+
+/// `-c` and `-f`'s results, one after the other into standard output or `-o FILE`.
+struct Printer {
+    out: Box<dyn Write + Send>,
+    format: Format,
+    results_written: usize,
+    /// `--strict`: a warning fails the run.
+    strict: bool,
+}
+
+impl query::Printer for Printer {
+    type Error = anyhow::Error;
+
+    async fn print(&mut self, result: query::StatementStream) -> Result<()> {
+        let format = self.format;
+        if format.is_binary() && self.results_written > 0 {
+            bail!("{format:?} output holds one result, but the SQL has several statements that return rows");
         }
+        // Markdown tables written back to back would render as one table.
+        if self.results_written > 0 && matches!(format, Format::Markdown | Format::Table | Format::Line) {
+            writeln!(self.out)?;
+        }
+        let writer = ResultWriter::new(&mut *self.out, format, result.schema.clone(), TableOptions::default())?;
+        result.write_to(writer).await?;
+        self.results_written += 1;
+        Ok(())
     }
-    out.flush()?;
-    Ok(())
+
+    /// Prints the statement's warnings to stderr (or fails under --strict).
+    fn warnings(&mut self, engine: &Engine) -> Result<()> {
+        let warnings = engine.take_warnings();
+        if self.strict
+            && let Some(first) = warnings.first()
+        {
+            bail!("{first}");
+        }
+        print_warnings(&warnings);
+        Ok(())
+    }
 }
 
-/// A library error for the user: SQL errors as one line with their position in `sql`; the
+/// An error for the user: npcql's SQL errors as one line with their position in `sql`; the
 /// rest (a closed pipe among them) kept as they are.
-fn user_error(error: npcql::Error, sql: &str) -> anyhow::Error {
-    match error {
-        npcql::Error::Sql(_) => anyhow!(describe(&error, sql)),
-        other => other.into(),
+fn user_error(error: anyhow::Error, sql: &str) -> anyhow::Error {
+    match error.downcast::<npcql::Error>() {
+        Ok(error @ npcql::Error::Sql(_)) => anyhow!(describe(&error, sql)),
+        Ok(other) => other.into(),
+        Err(other) => other,
     }
-}
-
-/// Prints the warnings of the last statement to stderr (or fails under --strict).
-fn report_warnings(engine: &Engine, strict: bool) -> Result<()> {
-    let warnings = engine.take_warnings();
-    if strict && let Some(first) = warnings.first() {
-        bail!("{first}");
-    }
-    print_warnings(&warnings);
-    Ok(())
 }

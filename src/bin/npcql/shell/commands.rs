@@ -135,7 +135,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     command("open", &[], "DIR", "switch to the dataset at DIR", |shell, dir| {
         match Engine::open_with(Path::new(dir), &shell.engine.options().clone()) {
             Ok(engine) => {
-                shell.engine = engine;
+                shell.engine = std::sync::Arc::new(engine);
                 shell.refresh_catalog();
                 shell.print_banner();
                 shell.start_header_check();

@@ -9,7 +9,6 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::Instant;
 
 use anyhow::Result;
 use datafusion::execution::FunctionRegistry;
@@ -46,7 +45,7 @@ struct Settings {
 
 /// A running shell.
 struct Shell {
-    engine: Engine,
+    engine: Arc<Engine>,
     runtime: tokio::runtime::Runtime,
     editor: Editor<SqlInput, FileHistory>,
     catalog: Arc<RwLock<CompletionCatalog>>,
@@ -104,7 +103,7 @@ pub fn run(data_dir: &Path, options: &EngineOptions, params: Params) -> Result<(
         Format::Csv
     };
     let mut shell = Shell {
-        engine,
+        engine: Arc::new(engine),
         runtime: tokio::runtime::Runtime::new()?,
         editor,
         catalog,
@@ -230,64 +229,53 @@ impl Shell {
         Ok(())
     }
 
-    /// Runs every statement of `sql`, printing results, warnings and errors; never fails.
+    /// Runs every statement of `sql` through the statement loop, printing results, warnings
+    /// and errors; never fails.
     fn run_sql(&mut self, sql: &str) {
-        let statements = match query::bind(sql, &self.params).and_then(|bound| {
-            let statements = query::parse_statements(&bound)?;
-            Ok((bound, statements))
-        }) {
-            Ok(statements) => statements,
+        let bound = match query::bind(sql, &self.params) {
+            Ok(bound) => bound,
             Err(e) => {
                 self.failed = true;
                 return eprintln!("error: {}", describe(&e, sql));
             }
         };
-        let (sql, statements) = statements;
-        for statement in statements {
-            let started = Instant::now();
-            let outcome = self.execute_cancellable(statement, &sql);
-            print_warnings(&self.engine.take_warnings());
-            match outcome {
-                Some(Ok(())) => {}
-                Some(Err(e)) => {
-                    self.failed = true;
-                    eprintln!("error: {e}");
-                    break;
-                }
-                None => {
-                    eprintln!("query cancelled");
-                    break;
-                }
+        match self.execute_cancellable(&bound) {
+            Some(Ok(())) => {}
+            Some(Err(e)) => {
+                self.failed = true;
+                eprintln!("error: {e}");
             }
-            if self.settings.timer {
-                eprintln!("Run Time: {:.3} s", started.elapsed().as_secs_f64());
+            None => {
+                print_warnings(&self.engine.take_warnings());
+                eprintln!("query cancelled");
             }
         }
         self.refresh_catalog();
     }
 
-    /// Runs one statement and prints its rows as they arrive; `None` when Ctrl-C cancelled it,
-    /// else the error as the user reads it. A panic inside a function is caught and reported
-    /// as an error, and the session goes on.
-    fn execute_cancellable(
-        &mut self,
-        statement: datafusion::sql::parser::Statement,
-        sql: &str,
-    ) -> Option<Result<(), String>> {
+    /// Runs the statements of `sql` and prints their rows as they arrive; `None` when Ctrl-C
+    /// cancelled one (those after it do not run), else the error as the user reads it. A panic
+    /// inside a function is caught and reported as an error, and the session goes on.
+    fn execute_cancellable(&mut self, sql: &str) -> Option<Result<(), String>> {
         self.interrupted.flag.store(false, Ordering::SeqCst);
         let interrupted = self.interrupted.clone();
-        let ctx = self.engine.ctx().clone();
-        let target = match self.result_target() {
-            Ok(target) => target,
-            Err(e) => return Some(Err(e)),
+        let engine = self.engine.clone();
+        let mut printer = ShellPrinter {
+            mode: self.settings.mode,
+            max_rows: self.settings.max_rows,
+            once: self.settings.once.take(),
+            output: self.settings.output.clone(),
+            timer: self.settings.timer,
         };
         let functions = self.engine.functions().clone();
         let _progress = progress::MaskProgress::start(functions.clone());
-        // The query runs as its own task so the prompt comes back at Ctrl-C even while an
+        let owned_sql = sql.to_string();
+        // The statements run as their own task so the prompt comes back at Ctrl-C even while an
         // operator is busy; aborting drops the task at its next yield point (between batches).
         let run = std::panic::AssertUnwindSafe(|| {
             self.runtime.block_on(async move {
-                let mut task = tokio::spawn(async move { print_statement(&ctx, statement, target).await });
+                let mut task =
+                    tokio::spawn(async move { query::exec_and_print(&engine, &owned_sql, &mut printer).await });
                 // Woken by the signal handler, not a timer: timers stall while every
                 // worker thread is busy with the query.
                 let cancel = async {
@@ -334,34 +322,6 @@ impl Shell {
         }
     }
 
-    /// Where the next result goes and how it is shown (`.once` is used up here).
-    fn result_target(&mut self) -> Result<ResultTarget, String> {
-        let format = self.settings.mode;
-        Ok(
-            match self.settings.once.take().or_else(|| self.settings.output.clone()) {
-                // Files get every row.
-                Some(path) => ResultTarget {
-                    out: Box::new(
-                        std::fs::OpenOptions::new()
-                            .create(true)
-                            .append(true)
-                            .open(&path)
-                            .map_err(|e| format!("cannot write {}: {e}", path.display()))?,
-                    ),
-                    format,
-                    table: TableOptions::default(),
-                },
-                None => ResultTarget {
-                    out: Box::new(std::io::stdout()),
-                    format,
-                    table: TableOptions {
-                        max_rows: self.settings.max_rows,
-                    },
-                },
-            },
-        )
-    }
-
     /// Table, column and function names for completion.
     fn refresh_catalog(&self) {
         let ctx = self.engine.ctx();
@@ -381,26 +341,58 @@ impl Shell {
     }
 }
 
-/// Where one statement's rows are written, and in what format.
-struct ResultTarget {
-    /// The screen, or a file appended to (`.output`, `.once`).
-    out: Box<dyn Write + Send>,
-    format: Format,
-    table: TableOptions,
+/// How the shell shows each result: the dot commands' settings when the statements started.
+struct ShellPrinter {
+    mode: Format,
+    max_rows: usize,
+    /// The next result only goes here (`.once`), then `output`.
+    once: Option<PathBuf>,
+    /// Results go here instead of the screen (`.output`).
+    output: Option<PathBuf>,
+    timer: bool,
 }
 
-/// Runs one statement and writes its rows to `target` batch by batch.
-async fn print_statement(
-    ctx: &datafusion::prelude::SessionContext,
-    statement: datafusion::sql::parser::Statement,
-    mut target: ResultTarget,
-) -> npcql::Result<()> {
-    let result = query::execute_stream(ctx, statement).await?;
-    if !result.has_columns() {
-        return result.run_to_end().await;
+impl query::Printer for ShellPrinter {
+    type Error = npcql::Error;
+
+    /// Writes the rows to the screen (cut at `.maxrows`) or appends every row to a file.
+    async fn print(&mut self, result: query::StatementStream) -> npcql::Result<()> {
+        let (mut out, table): (Box<dyn Write + Send>, _) = match self.once.take().or_else(|| self.output.clone()) {
+            Some(path) => {
+                let file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&path)
+                    .map_err(|source| npcql::Error::File {
+                        path: path.clone(),
+                        fault: npcql::FileFault::Io {
+                            action: "cannot write",
+                            source,
+                        },
+                    })?;
+                (Box::new(file), TableOptions::default())
+            }
+            None => (
+                Box::new(std::io::stdout()),
+                TableOptions {
+                    max_rows: self.max_rows,
+                },
+            ),
+        };
+        let writer = ResultWriter::new(&mut *out, self.mode, result.schema.clone(), table)?;
+        result.write_to(writer).await?;
+        out.flush()?;
+        Ok(())
     }
-    let writer = ResultWriter::new(&mut *target.out, target.format, result.schema.clone(), target.table)?;
-    result.write_to(writer).await?;
-    target.out.flush()?;
-    Ok(())
+
+    fn warnings(&mut self, engine: &Engine) -> npcql::Result<()> {
+        print_warnings(&engine.take_warnings());
+        Ok(())
+    }
+
+    fn finished(&mut self, elapsed: std::time::Duration) {
+        if self.timer {
+            eprintln!("Run Time: {:.3} s", elapsed.as_secs_f64());
+        }
+    }
 }
