@@ -214,3 +214,39 @@ fn workers_read_a_predictions_folder_outside_the_dataset_under_no_external_files
     let warnings: Vec<String> = workers.iter().flat_map(Worker::take_warnings).collect();
     assert!(warnings.is_empty(), "{warnings:?}");
 }
+
+/// The dataset flags go before `worker` as after it; a worker takes `-d` only, and names the
+/// flags that are the coordinator's instead of ignoring them.
+#[test]
+fn a_worker_takes_the_dataset_flag_before_or_after_and_refuses_the_coordinators() {
+    let data = copy_of_sample(2);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_npcql"))
+        .arg("-d")
+        .arg(data.path())
+        .args(["worker", "--listen", "127.0.0.1:0"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("npcql worker starts");
+    let mut line = String::new();
+    BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    child.kill().unwrap();
+    let _ = child.wait();
+    let root = data.path().canonicalize().unwrap();
+    assert!(
+        line.starts_with("npcql worker listening on") && line.contains(root.to_str().unwrap()),
+        "{line}"
+    );
+    let refused = Command::new(env!("CARGO_BIN_EXE_npcql"))
+        .args(["--strict", "worker", "--listen", "127.0.0.1:0", "-m", "1g", "-d"])
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("npcql worker takes -d only: --strict, --memory-limit belong to the coordinator"),
+        "{}",
+        stderr(&refused)
+    );
+}
