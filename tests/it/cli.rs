@@ -413,13 +413,25 @@ fn dataset_flags_go_before_or_after_the_subcommand() {
     let out = npcql(&["-d", &sample, "-c", "SELECT 1", "report", report, "-o", html_arg]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("-c before 'report'"), "{}", stderr(&out));
-    // `sample` writes a dataset: a dataset flag there is a mistake, said so.
+    // `sample` writes a dataset: a dataset flag there is a mistake, said so, and its help
+    // does not offer them.
     let out = npcql(&["-d", &sample, "sample", "-o", dir.path().join("s").to_str().unwrap()]);
     assert!(!out.status.success());
     assert!(
         stderr(&out).contains("npcql sample writes a dataset: -d"),
         "{}",
         stderr(&out)
+    );
+    let out = npcql(&["sample", "-o", dir.path().join("s").to_str().unwrap(), "--strict"]);
+    assert!(
+        stderr(&out).contains("npcql sample writes a dataset: --strict"),
+        "{}",
+        stderr(&out)
+    );
+    let help = stdout(&npcql(&["sample", "--help"]));
+    assert!(
+        help.contains("--seed") && !help.contains("--data") && !help.contains("--strict"),
+        "{help}"
     );
 }
 

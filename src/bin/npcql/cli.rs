@@ -83,7 +83,7 @@ enum Source {
 
 /// Parses the process arguments and runs npcql; the caller prints the error.
 pub fn main_with_args(argv: Vec<String>) -> Result<()> {
-    let matches = Args::command().try_get_matches_from(&argv).unwrap_or_else(|e| e.exit());
+    let matches = command().try_get_matches_from(&argv).unwrap_or_else(|e| e.exit());
     let args = Args::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     if let Some(command) = &args.command {
         refuse_main_flags_with(command, &args);
@@ -106,10 +106,26 @@ pub fn main_with_args(argv: Vec<String>) -> Result<()> {
     runtime.block_on(run_sources(&engine, &sources, &params, &args))
 }
 
+/// The command line as clap reads it. `sample` writes a dataset rather than reading one, so
+/// the dataset flags, global to every subcommand, are left out of its help (and refused).
+fn command() -> clap::Command {
+    use clap::Args as _;
+    let dataset = DatasetArgs::augment_args(clap::Command::new("dataset"));
+    let dataset_ids: Vec<_> = dataset.get_arguments().map(|arg| arg.get_id().clone()).collect();
+    let mut command = Args::command();
+    command.build();
+    command.mut_subcommand("sample", |sample| {
+        sample.mut_args(|arg| {
+            let hidden = dataset_ids.contains(arg.get_id());
+            arg.hide(hidden)
+        })
+    })
+}
+
 /// `-c`, `-f`, `--format` and `-o` before a subcommand are the main command's, which does not
 /// run: a usage error (exit 2), as clap's own, rather than flags silently dropped. (The
 /// dataset flags are the subcommand's too.)
-fn refuse_main_flags_with(command: &Command, args: &Args) {
+fn refuse_main_flags_with(subcommand: &Command, args: &Args) {
     let given = [
         ("-c", !args.commands.is_empty()),
         ("-f", !args.files.is_empty()),
@@ -120,8 +136,8 @@ fn refuse_main_flags_with(command: &Command, args: &Args) {
     if given.is_empty() {
         return;
     }
-    let name = command.name();
-    Args::command()
+    let name = subcommand.name();
+    command()
         .error(
             clap::error::ErrorKind::ArgumentConflict,
             format!(
