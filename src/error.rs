@@ -28,7 +28,7 @@ pub enum Error {
     Report {
         file: PathBuf,
         section: Option<String>,
-        fault: crate::report::ReportFault,
+        fault: ReportFault,
     },
     /// Writing results failed: a closed pipe, a full disk.
     #[error("cannot write the results ({0})")]
@@ -52,6 +52,35 @@ pub enum FileFault {
     /// The clinical sheet cannot be read as a table of patients.
     #[error("{0}")]
     Clinical(String),
+}
+
+/// What is wrong with a report or one of its statements' results.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReportFault {
+    /// A comment directive cannot be read.
+    #[error("line {line}: {message}")]
+    Directive { line: usize, message: String },
+    /// The view needs a column the statement does not return.
+    #[error("'show: {view}' needs a column named {column}; the statement returns {found}")]
+    MissingColumn {
+        view: &'static str,
+        column: String,
+        found: String,
+    },
+    /// A column holds values the view cannot use.
+    #[error("column {column} {problem}")]
+    BadColumn { column: String, problem: String },
+    /// The survival kernels refused the data (a negative time, say).
+    #[error("{0}")]
+    Survival(#[from] npcql_udfs::survival::SurvivalError),
+    /// The statement's rows could not be read.
+    #[error("{0}")]
+    Data(String),
+    /// The statement failed: its error as one line, with its position in the statement
+    /// (`query::diagnostics::describe`).
+    #[error("{message}")]
+    Statement { message: String },
 }
 
 /// The library's result type.
@@ -78,6 +107,23 @@ impl Error {
             _ => None,
         }
     }
+}
+
+/// DataFusion errors carry nested context ("Error during planning: ..."); keep them on one
+/// line, and point at the bracket form where DataFusion 55 rejects `f(x).field`.
+pub fn clean_error(message: &str) -> String {
+    let mut one_line = message.split_whitespace().collect::<Vec<_>>().join(" ");
+    // A function's own error (an unreadable mask under --strict) names its file already.
+    one_line = one_line.replacen("External error: ", "", 1);
+    for kind in ["ParserError", "TokenizerError"] {
+        if let Some(inner) = one_line.strip_prefix(&format!("SQL error: {kind}(\"")) {
+            one_line = format!("syntax error: {}", inner.trim_end_matches("\")").replace("\\\"", "\""));
+        }
+    }
+    if one_line.contains("Dot access not supported") {
+        return format!("{one_line} (read a STRUCT field with brackets: f(x)['field'])");
+    }
+    one_line
 }
 
 impl From<datafusion::arrow::error::ArrowError> for Error {

@@ -35,6 +35,7 @@ pub mod output;
 pub mod query;
 pub mod report;
 pub mod sample;
+mod tables;
 
 pub use catalog::{Engine, EngineOptions, HeaderSummary};
 pub use error::{Error, FileFault, Result};

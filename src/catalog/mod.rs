@@ -3,7 +3,6 @@
 //! `dataset_issues` list and the `morphology` view, with npcql's functions registered.
 
 mod lazy_table;
-pub(crate) mod tables;
 
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
@@ -17,11 +16,11 @@ use crate::dataset::clinical::{self, PatientsTable};
 use crate::dataset::scans::ScanRow;
 use crate::dataset::{Dataset, DatasetProblem};
 use crate::error::{Error, Result};
-use lazy_table::LazyTable;
-use tables::{
-    issues_batch, mask_jobs, masks_batch, masks_schema, predictions_batch, read_all_series, scans_batch, scans_schema,
-    series_jobs,
+use crate::tables::{
+    function_context, issues_batch, mask_jobs, masks_batch, masks_schema, predictions_batch, read_all_series,
+    scans_batch, scans_schema, series_jobs,
 };
+use lazy_table::LazyTable;
 
 /// An open dataset and the DataFusion session that queries it.
 pub struct Engine {
@@ -283,29 +282,6 @@ impl Engine {
     }
 }
 
-/// The context of the path functions, on the coordinator and on each worker: `strict`, and
-/// under `no_external_files` reading only the dataset and the model outputs (which may lie
-/// elsewhere, `-p`: comparing them is what they are for).
-pub(crate) fn function_context(
-    strict: bool,
-    no_external_files: bool,
-    dataset_root: &Path,
-    predictions: Option<&Path>,
-) -> Result<FunctionContext> {
-    let mut functions = FunctionContext::new(strict);
-    if no_external_files {
-        functions = functions
-            .reading_only_under(dataset_root)
-            .map_err(|e| Error::io(dataset_root, "cannot resolve the dataset folder", e))?;
-        if let Some(folder) = predictions {
-            functions = functions
-                .reading_only_under(folder)
-                .map_err(|e| Error::io(folder, "cannot resolve the predictions folder", e))?;
-        }
-    }
-    Ok(functions)
-}
-
 /// `ctx` running its queries on `options.workers`, if any.
 fn on_workers(
     ctx: SessionContext,
@@ -324,7 +300,12 @@ fn on_workers(
             .map_err(|e| crate::Error::io(&dataset.root, "cannot resolve the dataset folder", e))?;
         // Workers see the model outputs at the same path, as they see the dataset.
         let predictions = predictions_dir.canonicalize().ok();
-        crate::distributed::coordinate(ctx, &root, predictions.as_deref(), options)
+        let task_options = crate::distributed::ClusterOptions {
+            strict: options.strict,
+            no_external_files: options.no_external_files,
+            predictions_folder: predictions.map(|p| p.display().to_string()).unwrap_or_default(),
+        };
+        crate::distributed::coordinate(ctx, &root, &options.workers, task_options)
     }
     #[cfg(not(feature = "distributed"))]
     {

@@ -8,6 +8,7 @@ pub(crate) mod canonical;
 pub(crate) mod clinical;
 pub(crate) mod config;
 mod layout;
+pub(crate) mod modality;
 pub(crate) mod nifti;
 pub(crate) mod predictions;
 pub(crate) mod scans;
@@ -23,4 +24,5 @@ pub fn default_dir() -> Option<std::path::PathBuf> {
     let local = std::path::PathBuf::from("data-sample");
     local.join("MRI-Segments").is_dir().then_some(local)
 }
-pub use layout::{Dataset, DatasetProblem, Modality, PatientFolder};
+pub use layout::{Dataset, DatasetProblem, PatientFolder};
+pub use modality::Modality;

@@ -8,45 +8,11 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-
 use super::clinical::normalise_patient_id;
-use super::layout::{DatasetProblem, Modality, PatientFolder, read_dir_sorted};
+use super::config::PredictionsConfig;
+use super::layout::{DatasetProblem, PatientFolder, read_dir_sorted};
+use super::modality::Modality;
 use crate::error::{Error, Result};
-
-/// The `[predictions]` section of `npcql.toml`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PredictionsConfig {
-    /// The folder of model subfolders, relative to the dataset root; `None`: `predictions`,
-    /// if there is one (a folder named here must exist).
-    #[serde(default)]
-    pub dir: Option<PathBuf>,
-    /// File names of nnU-Net-style outputs; `{patient}` stands for the case id.
-    #[serde(default = "default_pattern")]
-    pub pattern: String,
-    /// The sequence nnU-Net-style outputs were predicted on.
-    #[serde(default = "default_modality")]
-    pub modality: String,
-}
-
-impl Default for PredictionsConfig {
-    fn default() -> Self {
-        PredictionsConfig {
-            dir: None,
-            pattern: default_pattern(),
-            modality: default_modality(),
-        }
-    }
-}
-
-fn default_pattern() -> String {
-    "NPC_{patient}.nii.gz".into()
-}
-
-fn default_modality() -> String {
-    "T2".into()
-}
 
 /// One row of `predictions`.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,33 +24,6 @@ pub struct Prediction {
     pub path: PathBuf,
     /// Why there is no prediction at `path`, when there is none.
     pub error: Option<String>,
-}
-
-impl PredictionsConfig {
-    /// Whether the pattern and the modality can be used (checked when npcql.toml is read).
-    pub fn check(&self) -> std::result::Result<(), String> {
-        self.affixes()?;
-        self.predicted_modality()?;
-        Ok(())
-    }
-
-    /// The pattern's text before and after `{patient}`.
-    fn affixes(&self) -> std::result::Result<(&str, &str), String> {
-        (self.pattern.split_once("{patient}"))
-            .ok_or_else(|| format!("[predictions] pattern '{}' has no {{patient}}", self.pattern))
-    }
-
-    /// The sequence nnU-Net-style outputs were predicted on.
-    fn predicted_modality(&self) -> std::result::Result<Modality, String> {
-        (Modality::ALL.into_iter())
-            .find(|m| m.name().eq_ignore_ascii_case(&self.modality))
-            .ok_or_else(|| format!("[predictions] modality '{}' is not T1, T2 or CE-T1", self.modality))
-    }
-
-    /// The folder of model subfolders for the dataset at `root`.
-    pub fn folder(&self, root: &Path) -> PathBuf {
-        root.join(self.dir.as_deref().unwrap_or(Path::new("predictions")))
-    }
 }
 
 /// The predictions under `dir` for the dataset's `patients`, and what is wrong with the

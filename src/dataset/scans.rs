@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use npcql_imaging::dicom::SeriesInfo;
 
-use super::layout::Modality;
+use super::modality::Modality;
 
 /// One row of `scans`.
 #[derive(Debug, Clone)]

@@ -12,8 +12,8 @@ use datafusion_proto::protobuf::proto_error;
 use prost::Message;
 
 use super::header_scan::{HeaderScanExec, Jobs};
-use crate::catalog::tables::{MaskJob, SeriesJob};
 use crate::dataset::Modality;
+use crate::tables::{MaskJob, SeriesJob};
 
 /// Encodes and decodes npcql's own plan nodes; coordinator and workers both register it.
 #[derive(Debug, Clone, Copy)]

@@ -25,11 +25,11 @@ use datafusion_distributed::{
 use url::Url;
 
 use super::header_cache::HeaderCache;
-use crate::catalog::tables::{
+use crate::dataset::Dataset;
+use crate::tables::{
     MaskJob, SeriesJob, mask_jobs, masks_batch, masks_batch_with, masks_schema, read_all_series, read_all_series_with,
     scans_batch, scans_schema, series_jobs,
 };
-use crate::dataset::Dataset;
 
 /// What a [`HeaderScanExec`] reads: series folders (`scans`) or mask files (`masks`).
 #[derive(Debug, Clone, PartialEq)]

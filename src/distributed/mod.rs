@@ -39,7 +39,6 @@ use header_cache::HeaderCache;
 use npcql_udfs::sql::FunctionContext;
 use url::Url;
 
-use crate::EngineOptions;
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 pub(crate) use header_scan::HeaderTable;
@@ -81,20 +80,16 @@ pub fn worker_url(address: &str) -> Result<Url> {
     }
 }
 
-/// The session of a coordinator: `ctx` with the distributed planner, the workers, npcql's codec
-/// and the options every task carries. Checks first that each worker answers and serves
+/// The session of a coordinator: `ctx` with the distributed planner, the `workers`, npcql's
+/// codec and the options every task carries (`task_options`). Checks first that each worker answers and serves
 /// `dataset_root`.
 pub(crate) fn coordinate(
     ctx: SessionContext,
     dataset_root: &Path,
-    predictions_folder: Option<&Path>,
-    options: &EngineOptions,
+    workers: &[String],
+    task_options: ClusterOptions,
 ) -> Result<SessionContext> {
-    let workers = options
-        .workers
-        .iter()
-        .map(|w| worker_url(w))
-        .collect::<Result<Vec<_>>>()?;
+    let workers = workers.iter().map(|w| worker_url(w)).collect::<Result<Vec<_>>>()?;
     check_workers(&workers, dataset_root)?;
     let session_id = ctx.session_id();
     let mut state = ctx
@@ -104,11 +99,7 @@ pub(crate) fn coordinate(
         .with_distributed_channel_resolver(NamedChannels::default())
         .with_distributed_planner()
         .with_distributed_user_codec(codec::NpcqlCodec)
-        .with_distributed_option_extension(ClusterOptions {
-            strict: options.strict,
-            no_external_files: options.no_external_files,
-            predictions_folder: predictions_folder.map(|p| p.display().to_string()).unwrap_or_default(),
-        })
+        .with_distributed_option_extension(task_options)
         .with_distributed_desired_task_count_handler(header_scan::desired_task_count)
         .with_distributed_scale_up_leaf_node_handler(header_scan::scale_up)
         .with_distributed_route_tasks_handler(header_scan::route_to_same_workers(workers))
@@ -160,7 +151,7 @@ fn check_workers(workers: &[Url], dataset_root: &Path) -> Result<()> {
         let worker = worker_name(&url);
         match answer {
             Err(_) => return Err(Error::Param(format!("worker {worker} did not answer within 10 s"))),
-            Ok(Err(e)) => return Err(Error::Param(crate::query::diagnostics::clean_error(&e.to_string()))),
+            Ok(Err(e)) => return Err(Error::Param(crate::error::clean_error(&e.to_string()))),
             Ok(Ok(info)) if info.version != expected => {
                 let served = info
                     .version
@@ -221,7 +212,7 @@ impl WorkerSessions {
             return Ok(functions.clone());
         }
         let predictions = &options.predictions_folder;
-        let functions = crate::catalog::function_context(
+        let functions = crate::tables::function_context(
             options.strict,
             options.no_external_files,
             &self.dataset_root,

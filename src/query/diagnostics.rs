@@ -3,6 +3,7 @@
 use datafusion::error::DataFusionError;
 
 use crate::error::Error;
+pub use crate::error::clean_error;
 
 /// The error as one line, with "(at line L, column C)" when its place in `sql` is known:
 /// from DataFusion's diagnostic span, else from where the name it quotes first appears.
@@ -22,23 +23,6 @@ pub fn describe(error: &Error, sql: &str) -> String {
 fn diagnostic_position(error: &DataFusionError) -> Option<String> {
     let span = error.diagnostic()?.span?;
     (span.start.line > 0).then(|| format!("line {}, column {}", span.start.line, span.start.column))
-}
-
-/// DataFusion errors carry nested context ("Error during planning: ..."); keep them on one
-/// line, and point at the bracket form where DataFusion 55 rejects `f(x).field`.
-pub fn clean_error(message: &str) -> String {
-    let mut one_line = message.split_whitespace().collect::<Vec<_>>().join(" ");
-    // A function's own error (an unreadable mask under --strict) names its file already.
-    one_line = one_line.replacen("External error: ", "", 1);
-    for kind in ["ParserError", "TokenizerError"] {
-        if let Some(inner) = one_line.strip_prefix(&format!("SQL error: {kind}(\"")) {
-            one_line = format!("syntax error: {}", inner.trim_end_matches("\")").replace("\\\"", "\""));
-        }
-    }
-    if one_line.contains("Dot access not supported") {
-        return format!("{one_line} (read a STRUCT field with brackets: f(x)['field'])");
-    }
-    one_line
 }
 
 /// Where in `sql` the name an error complains about first appears, as "line L, column C"

@@ -15,40 +15,12 @@ pub mod table1;
 use std::path::Path;
 
 use crate::Engine;
+pub use crate::error::ReportFault;
 use crate::error::{Error, Result};
 use crate::query::{self, Params};
 use figures::{ForestRow, KmGroup};
 pub use parse::{Block, View, parse_report};
 pub use rows::{ColumnName, Rows};
-
-/// What is wrong with a report or one of its statements' results.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ReportFault {
-    /// A comment directive cannot be read.
-    #[error("line {line}: {message}")]
-    Directive { line: usize, message: String },
-    /// The view needs a column the statement does not return.
-    #[error("'show: {view}' needs a column named {column}; the statement returns {found}")]
-    MissingColumn {
-        view: &'static str,
-        column: String,
-        found: String,
-    },
-    /// A column holds values the view cannot use.
-    #[error("column {column} {problem}")]
-    BadColumn { column: String, problem: String },
-    /// The survival kernels refused the data (a negative time, say).
-    #[error("{0}")]
-    Survival(#[from] npcql_udfs::survival::SurvivalError),
-    /// The statement's rows could not be read.
-    #[error("{0}")]
-    Data(String),
-    /// The statement failed: the error as DataFusion gave it, told as the CLI's one line
-    /// with its position in the statement.
-    #[error("{}", query::diagnostics::describe(.source, .sql))]
-    Statement { sql: String, source: Box<Error> },
-}
 
 /// A rendered report: the page, and each figure on its own for `--figures`.
 #[derive(Debug, Clone)]
@@ -156,8 +128,7 @@ async fn run_statement(engine: &Engine, sql: &str, warnings: &mut Vec<String>) -
     let outcome = query::exec_and_print(engine, sql, &mut keep).await;
     warnings.append(&mut keep.warnings);
     outcome.map_err(|e| ReportFault::Statement {
-        sql: sql.to_string(),
-        source: Box::new(e),
+        message: query::diagnostics::describe(&e, sql),
     })?;
     match keep.rows {
         Some(result) => Rows::new(&result.schema, &result.batches).map(Some),

@@ -11,6 +11,7 @@ mod docs;
 mod embedding;
 mod fault_corpus;
 mod hardening;
+mod imports;
 mod pairing;
 mod reader_faults;
 mod repl;

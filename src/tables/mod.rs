@@ -1,4 +1,9 @@
-//! The rows of the `scans`, `masks` and `dataset_issues` tables as Arrow batches.
+//! What the catalog's tables and functions are made of, on one machine and on every worker
+//! alike: the rows of `scans`, `masks`, `predictions` and `dataset_issues` as Arrow batches, the
+//! jobs that read the headers, and the path functions' context ([`function_context`]). Below
+//! both the catalog and the distributed glue, so neither reaches into the other.
+
+mod functions;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -15,6 +20,8 @@ use crate::dataset::predictions::Prediction;
 use crate::dataset::scans::ScanRow;
 use crate::dataset::{Dataset, DatasetProblem, Modality};
 use npcql_udfs::parallel::parallel_map;
+
+pub(crate) use functions::function_context;
 
 /// One DICOM series to read: whose, which modality, and its folder.
 #[derive(Debug, Clone, PartialEq)]
