@@ -5,7 +5,15 @@ use std::path::PathBuf;
 
 use datafusion::error::DataFusionError;
 
-/// What went wrong opening a dataset or running SQL over it.
+/// What went wrong opening a dataset or running SQL over it. Each kind is one thing; the
+/// message names the file, the setting or the statement, and says no command-line flag (a front
+/// end that has flags adds them: the `npcql` binary prints `--no-external-files` after an
+/// [`Error::Access`]).
+///
+/// Kinds the next readers bring go here too: a series whose pixels cannot be decoded or whose
+/// geometry does not hold is a fault of that file ([`FileFault`], one variant each); a
+/// folder an export would write into is an [`Error::Export`]; a cache folder that cannot be
+/// used gets an `Error::Cache` of its own when the cache lands.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -15,13 +23,34 @@ pub enum Error {
     /// A file npcql reads or writes cannot be used; the fault says why.
     #[error("{}: {fault}", path.display())]
     File { path: PathBuf, fault: FileFault },
-    /// Bad SQL, an unknown table or function, a failed function: DataFusion's own error, kept
-    /// whole so that its diagnostics (source spans) reach the user.
-    #[error(transparent)]
-    Sql(#[from] DataFusionError),
-    /// A `$NAME` placeholder without a value, or a malformed `NAME=VALUE`.
+    /// `npcql.toml` (the message names it), or a setting npcql was given, cannot be used: a
+    /// predictions folder that does not exist, a size that is not one, an output format that
+    /// cannot hold what the SQL returns.
     #[error("{0}")]
-    Param(String),
+    Config(String),
+    /// Bad SQL, an unknown table or function, a failed function: DataFusion's own error, kept
+    /// whole so that its diagnostics (source spans) reach the user. A path function's
+    /// unreadable file under `strict` is one of these, its root an `External`
+    /// `npcql_udfs::morphology::MaskError` naming the file.
+    #[error(transparent)]
+    Sql(DataFusionError),
+    /// A `$NAME` placeholder has no value (`name` is its name), or a `NAME=VALUE` is not one
+    /// (`name` is `None`).
+    #[error("{message}")]
+    Param { name: Option<String>, message: String },
+    /// The engine keeps queries to the dataset ([`EngineOptions::no_external_files`]) and a
+    /// statement would read or write a file outside it, or change the runtime's settings.
+    ///
+    /// [`EngineOptions::no_external_files`]: crate::EngineOptions::no_external_files
+    #[error("{0}")]
+    Access(String),
+    /// A datafusion-distributed worker cannot be used: its address is not one, it does not
+    /// answer, it serves another dataset, or it stopped.
+    #[error("{0}")]
+    Worker(String),
+    /// A folder npcql writes a dataset into (`npcql sample`; the exports to come) cannot be used.
+    #[error("{0}")]
+    Export(String),
     /// A report cannot show a statement as its comments ask; the section and line say where
     /// (`None`: the comments themselves, whose fault names its line).
     #[error("report {}{}: {fault}", file.display(), section.as_ref().map_or(String::new(), |s| format!(", section {s}")))]
@@ -46,9 +75,6 @@ pub enum FileFault {
         #[source]
         source: std::io::Error,
     },
-    /// `npcql.toml` is not valid, or names what does not exist.
-    #[error("{0}")]
-    Config(String),
     /// The clinical sheet cannot be read as a table of patients.
     #[error("{0}")]
     Clinical(String),
@@ -124,6 +150,19 @@ pub fn clean_error(message: &str) -> String {
         return format!("{one_line} (read a STRUCT field with brackets: f(x)['field'])");
     }
     one_line
+}
+
+impl From<DataFusionError> for Error {
+    /// DataFusion's error, except a refusal raised inside DataFusion's planning (a quoted path
+    /// outside the dataset), which keeps its kind.
+    fn from(e: DataFusionError) -> Error {
+        if let DataFusionError::External(inner) = e.find_root()
+            && let Some(Error::Access(message)) = inner.downcast_ref::<Error>()
+        {
+            return Error::Access(message.clone());
+        }
+        Error::Sql(e)
+    }
 }
 
 impl From<datafusion::arrow::error::ArrowError> for Error {

@@ -74,10 +74,7 @@ impl fmt::Display for MaskFault {
                 "scl_slope {slope} and scl_inter {inter} leave no voxel at zero: the background would be tumour"
             ),
             MaskFault::OutsideDataset => {
-                write!(
-                    f,
-                    "outside the dataset folder, and reading outside it is turned off (--no-external-files)"
-                )
+                write!(f, "outside the dataset folder, and reading outside it is turned off")
             }
         }
     }

@@ -14,7 +14,12 @@ back without a copy::
 A result implements the Arrow PyCapsule interface (``__arrow_c_stream__``), so
 ``pyarrow.table(res)``, ``polars.DataFrame(res)`` and DuckDB's ``SELECT * FROM res`` read it
 directly. Errors are :class:`npcql.Error` and its subclasses, with the command line's one-line
-message. Queries release the GIL; Ctrl-C (KeyboardInterrupt) cancels a running query; one
+message: :class:`SqlError` (bad SQL, a missing ``$NAME`` value), :class:`DatasetError` (no
+dataset at the folder), :class:`FileError` (a file that cannot be read or written; under
+``strict``, also an unreadable mask inside a function such as ``tumor_volume(path)``),
+:class:`ConfigError` (``npcql.toml`` or a folder given to :func:`connect`),
+:class:`AccessError` (a file outside the dataset when the connection keeps to it) and
+:class:`ReportError` (a report's comments or rows). Queries release the GIL; Ctrl-C (KeyboardInterrupt) cancels a running query; one
 connection may be shared by several threads.
 """
 
@@ -30,7 +35,7 @@ import warnings as _warnings
 from typing import TYPE_CHECKING, Any, Mapping
 
 from . import _native
-from ._native import DatasetError, Error, FileError, ReportError, SqlError
+from ._native import AccessError, ConfigError, DatasetError, Error, FileError, ReportError, SqlError
 
 if TYPE_CHECKING:
     import pandas
@@ -50,6 +55,8 @@ __all__ = [
     "DatasetError",
     "FileError",
     "ReportError",
+    "ConfigError",
+    "AccessError",
     "NpcqlWarning",
 ]
 __version__: str = _native.__version__
@@ -78,20 +85,24 @@ def connect(
     sheet is read now; DICOM and NIfTI headers when a query first needs them.
 
     With ``strict=True`` a bad input (an unreadable mask, a clinical cell that cannot be read)
-    raises :class:`npcql.FileError` instead of giving NULL and a warning.
+    raises :class:`npcql.FileError` instead of giving NULL and a warning; so does a path
+    function (``tumor_volume(path)``, ``dice(a, b)``, …) given a file it cannot read.
 
     ``memory_limit`` (bytes, or a size such as ``"2g"``) bounds what queries may hold, as the
     command line's ``--memory-limit``. ``no_external_files=True`` refuses files outside the
     dataset (quoted paths, ``CREATE EXTERNAL TABLE``, ``COPY``, path functions on other
-    files), as ``--no-external-files``: for services that run their users' SQL.
+    files), as ``--no-external-files``: for services that run their users' SQL. A quoted path
+    inside the dataset (or the predictions folder), resolved through symlinks and ``..``, still
+    reads; one outside raises :class:`npcql.AccessError` naming the path and the folder.
 
     ``predictions`` is the folder of model outputs for the ``predictions`` table (one subfolder
     per model), as ``-p``; by default ``npcql.toml``'s ``[predictions] dir``, else
     ``predictions`` in the dataset folder.
 
     Raises :class:`npcql.DatasetError` when the folder is missing or not laid out as the
-    dataset is, :class:`npcql.FileError` when its clinical sheet or ``npcql.toml`` cannot be
-    used.
+    dataset is, :class:`npcql.FileError` when its clinical sheet cannot be read,
+    :class:`npcql.ConfigError` when ``npcql.toml`` cannot be used or ``predictions`` is not a
+    folder, ``ValueError`` when ``memory_limit`` is not a size.
     """
     return Connection(
         path, strict=strict, memory_limit=memory_limit, no_external_files=no_external_files, predictions=predictions
@@ -134,7 +145,10 @@ class Connection:
         DATE/TIMESTAMP.
 
         Raises :class:`npcql.SqlError` for bad SQL or a missing parameter (the message says
-        where), :class:`npcql.FileError` for an unreadable mask when the connection is strict.
+        where); when the connection is strict, :class:`npcql.FileError` for a file a function
+        cannot read (an unreadable mask inside ``tumor_volume(path)``); with
+        ``no_external_files=True``, :class:`npcql.AccessError` for a file outside the dataset
+        (a quoted path, ``COPY``, or under ``strict`` a path function's argument).
         Ctrl-C cancels the query and raises KeyboardInterrupt.
         """
         literals = None if params is None else _literals(params)

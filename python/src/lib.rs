@@ -25,6 +25,7 @@ use npcql::Engine;
 use npcql::output::{Format, TableOptions, write_result};
 use npcql::query::{self, diagnostics};
 use npcql::report::{self, Rows};
+use npcql_udfs::morphology::{MaskError, MaskFault};
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
@@ -40,7 +41,7 @@ create_exception!(
     npcql,
     SqlError,
     Error,
-    "Bad SQL, an unknown table or function, a missing $NAME value, a failed function."
+    "Bad SQL, an unknown table or function, a missing $NAME value, a function that failed on its values."
 );
 create_exception!(
     npcql,
@@ -52,7 +53,19 @@ create_exception!(
     npcql,
     FileError,
     Error,
-    "A file of the dataset (mask, clinical sheet, npcql.toml, report) cannot be used."
+    "A file cannot be read or written: a mask (under strict, also inside a function such as tumor_volume(path)), the clinical sheet, a report file, the results."
+);
+create_exception!(
+    npcql,
+    ConfigError,
+    Error,
+    "npcql.toml, or a folder given to connect() (predictions=), cannot be used."
+);
+create_exception!(
+    npcql,
+    AccessError,
+    Error,
+    "The connection keeps to the dataset (no_external_files=True) and the SQL names a file outside it."
 );
 create_exception!(
     npcql,
@@ -70,16 +83,28 @@ fn to_py(error: npcql::Error, sql: &str) -> PyErr {
     match &error {
         npcql::Error::Dataset(_) => DatasetError::new_err(message),
         npcql::Error::File { .. } | npcql::Error::Write(_) => FileError::new_err(message),
+        npcql::Error::Config(_) => ConfigError::new_err(message),
+        npcql::Error::Access(_) => AccessError::new_err(message),
         npcql::Error::Report { .. } => ReportError::new_err(message),
-        npcql::Error::Sql(e) if is_file_fault(e) => FileError::new_err(message),
-        _ => SqlError::new_err(message),
+        npcql::Error::Sql(e) => match mask_fault(e) {
+            Some(MaskFault::OutsideDataset) => AccessError::new_err(message),
+            Some(_) => FileError::new_err(message),
+            None => SqlError::new_err(message),
+        },
+        npcql::Error::Param { .. } => SqlError::new_err(message),
+        // Workers (npcql's distributed feature, which this module is built without) and the
+        // kinds to come.
+        _ => Error::new_err(message),
     }
 }
 
-/// Whether a query failed on a file (an unreadable mask under `strict`), not on its SQL.
-fn is_file_fault(error: &DataFusionError) -> bool {
-    matches!(error.find_root(), DataFusionError::External(e)
-        if e.downcast_ref::<npcql_udfs::morphology::MaskError>().is_some())
+/// The fault of the file a function failed on (an unreadable mask under `strict`), if the
+/// query failed on a file rather than on its SQL.
+fn mask_fault(error: &DataFusionError) -> Option<&MaskFault> {
+    match error.find_root() {
+        DataFusionError::External(e) => e.downcast_ref::<MaskError>().map(|e| &e.fault),
+        _ => None,
+    }
 }
 
 /// The runtime every query of every connection runs on.
@@ -388,6 +413,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("DatasetError", py.get_type::<DatasetError>())?;
     m.add("FileError", py.get_type::<FileError>())?;
     m.add("ReportError", py.get_type::<ReportError>())?;
+    m.add("ConfigError", py.get_type::<ConfigError>())?;
+    m.add("AccessError", py.get_type::<AccessError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

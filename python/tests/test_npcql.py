@@ -3,6 +3,7 @@ exceptions, parameters, Ctrl-C, threads, figures and reports."""
 
 from __future__ import annotations
 
+import shutil
 import signal
 import subprocess
 import sys
@@ -149,6 +150,55 @@ def test_unreadable_mask_is_null_with_a_warning_or_an_error_when_strict(broken_c
         strict.sql(f"SELECT tumor_volume('{mask}')")
 
 
+def test_each_exception_class_is_raised_by_its_own_fault(tmp_path, broken_copy):
+    """One real fault per class, each an npcql.Error; no message names a command-line flag."""
+    data, mask = broken_copy
+    outside = tmp_path / "outside.csv"
+    outside.write_text("a\n1\n")
+    bad_toml = tmp_path / "bad_toml"
+    shutil.copytree(DATA, bad_toml)
+    (bad_toml / "npcql.toml").write_text('[predictions]\nmodality = "PET"\n')
+    report = tmp_path / "r.sql"
+    report.write_text("-- show: km\nSELECT 1 AS x;\n")
+    guarded = npcql.connect(DATA, no_external_files=True)
+    faults = [
+        (npcql.SqlError, "syntax error", lambda: npcql.connect(DATA).sql("SELEC 1")),
+        (npcql.SqlError, r"no value for \$id", lambda: npcql.connect(DATA).sql("SELECT $id")),
+        (npcql.DatasetError, "nowhere", lambda: npcql.connect(tmp_path / "nowhere")),
+        # Under strict, a file a function cannot read: the mask inside tumor_volume(path).
+        (npcql.FileError, mask.name, lambda: npcql.connect(data, strict=True).sql(f"SELECT tumor_volume('{mask}')")),
+        (npcql.FileError, "cannot read the report", lambda: npcql.connect(DATA).report(tmp_path / "missing.sql")),
+        (npcql.ConfigError, "npcql.toml: \\[predictions\\] modality 'PET'", lambda: npcql.connect(bad_toml)),
+        (npcql.ConfigError, "predictions folder .* does not exist", lambda: npcql.connect(DATA, predictions=tmp_path / "none")),
+        (npcql.AccessError, f"{outside}: outside the dataset folder", lambda: guarded.sql(f"SELECT * FROM '{outside}'")),
+        (npcql.AccessError, "COPY", lambda: guarded.sql(f"COPY (SELECT 1) TO '{tmp_path / 'x.csv'}'")),
+        # Under strict, a path function given a file outside the dataset.
+        (
+            npcql.AccessError,
+            "outside the dataset folder",
+            lambda: npcql.connect(DATA, strict=True, no_external_files=True).sql(f"SELECT tumor_volume('{mask}')"),
+        ),
+        (npcql.ReportError, "needs a column named time", lambda: npcql.connect(DATA).report(report)),
+    ]
+    for cls, message, fault in faults:
+        with pytest.raises(cls, match=message) as caught:
+            fault()
+        assert type(caught.value) is cls and isinstance(caught.value, npcql.Error), (cls, caught.value)
+        assert "--" not in str(caught.value), caught.value
+    assert {cls for cls, _, _ in faults} == {c for c in vars(npcql).values() if isinstance(c, type) and issubclass(c, npcql.Error) and c is not npcql.Error}
+
+
+def test_quoted_paths_inside_the_dataset_read_when_files_outside_are_refused(tmp_path):
+    guarded = npcql.connect(DATA, no_external_files=True)
+    assert guarded.sql(f"SELECT count(*) FROM '{DATA / 'MRI-Segments' / '..' / 'clinical.csv'}'").fetchall() == [(48,)]
+    link = tmp_path / "data"
+    shutil.copytree(DATA, link)
+    (link / "escape.csv").symlink_to(tmp_path / "outside.csv")
+    (tmp_path / "outside.csv").write_text("a\n1\n")
+    with pytest.raises(npcql.AccessError, match=f"escape.csv resolves to {tmp_path / 'outside.csv'}, outside the dataset folder {link}"):
+        npcql.connect(link, no_external_files=True).sql(f"SELECT * FROM '{link / 'escape.csv'}'")
+
+
 @pytest.fixture
 def python_sigint_handler():
     """Python's own SIGINT handler, whatever the test process inherited: a runner started in
@@ -237,7 +287,7 @@ def test_memory_limit_and_no_external_files(tmp_path):
     outside.write_text("a\n1\n")
     assert npcql.connect(DATA).sql(f"SELECT * FROM '{outside}'").fetchall() == [(1,)]
     guarded = npcql.connect(DATA, no_external_files=True, memory_limit="1k")
-    with pytest.raises(npcql.SqlError, match="no-external-files"):
+    with pytest.raises(npcql.AccessError, match="outside the dataset"):
         guarded.sql(f"SELECT * FROM '{outside}'")
     with pytest.raises(npcql.SqlError, match="Resources exhausted"):
         guarded.sql("SELECT patient_id FROM patients ORDER BY pfs_months")

@@ -4,7 +4,7 @@
 
 mod lazy_table;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use datafusion::catalog::TableProvider;
@@ -50,9 +50,11 @@ pub struct EngineOptions {
     /// The most bytes queries may hold in DataFusion's memory pool (sorts, joins and
     /// aggregates beyond it fail with "resources exhausted"); `None`: no limit.
     pub memory_limit: Option<usize>,
-    /// Refuse whatever reads or writes files outside the dataset: quoted paths
-    /// (`FROM '/any/file.csv'`), `CREATE EXTERNAL TABLE`, `COPY … TO`, and the path functions
-    /// given a file outside the dataset folder. For services that embed npcql.
+    /// Refuse whatever reads or writes files outside the dataset: quoted paths that resolve
+    /// outside it (`FROM '/any/file.csv'`; one inside the dataset or the predictions folder,
+    /// after symlinks and `..`, reads), `CREATE EXTERNAL TABLE`, `COPY … TO`, and the path
+    /// functions given a file outside the dataset folder. For services that embed npcql; a
+    /// refusal is an [`Error::Access`](crate::Error::Access).
     pub no_external_files: bool,
     /// Run queries on these datafusion-distributed workers (`HOST:PORT`, each started with
     /// `npcql worker` on the same dataset path); empty: on this machine. Needs the cargo
@@ -91,14 +93,14 @@ impl datafusion::config::ExtensionOptions for FilePolicy {
         vec![datafusion::config::ConfigEntry {
             key: "npcql.no_external_files".into(),
             value: Some(self.no_external_files.to_string()),
-            description: "refuse files outside the dataset (--no-external-files)",
+            description: "refuse files outside the dataset (set when the engine opens)",
         }]
     }
 }
 
-/// The message when a statement would touch a file outside the dataset.
-pub(crate) const NO_EXTERNAL_FILES: &str =
-    "reading or writing files outside the dataset is turned off (--no-external-files)";
+/// The message when a statement would touch a file outside the dataset (the `npcql` binary
+/// adds its flag, `--no-external-files`).
+pub(crate) const NO_EXTERNAL_FILES: &str = "reading or writing files outside the dataset is turned off";
 
 /// A size such as `512m`, `2g`, `1.5GB` or `1048576` (bytes), as `--memory-limit` takes it.
 pub fn parse_size(text: &str) -> Result<usize> {
@@ -114,14 +116,14 @@ pub fn parse_size(text: &str) -> Result<usize> {
         "g" => 1024.0 * 1024.0 * 1024.0,
         "t" => 1024.0_f64.powi(4),
         _ => {
-            return Err(crate::Error::Param(format!(
+            return Err(crate::Error::Config(format!(
                 "{text}: not a size (say 512m, 2g or a number of bytes)"
             )));
         }
     };
     match number.parse::<f64>() {
         Ok(n) if n.is_finite() && n * scale >= 1.0 && n * scale < usize::MAX as f64 => Ok((n * scale) as usize),
-        _ => Err(crate::Error::Param(format!(
+        _ => Err(crate::Error::Config(format!(
             "{text}: not a size (say 512m, 2g or a number of bytes)"
         ))),
     }
@@ -146,7 +148,7 @@ impl Engine {
         let dataset = Arc::new(Dataset::discover(data_dir)?);
         let predictions_dir = match &options.predictions {
             Some(dir) if !dir.is_dir() => {
-                return Err(Error::Param(format!(
+                return Err(Error::Config(format!(
                     "the predictions folder {} does not exist",
                     dir.display()
                 )));
@@ -177,7 +179,11 @@ impl Engine {
         }
         let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
         let ctx = on_workers(ctx, &dataset, &predictions_dir, options)?;
-        let ctx = with_quoted_files(ctx, !options.no_external_files);
+        let readable = match options.no_external_files {
+            true => Some(readable_folders(&dataset.root, &predictions_dir)?),
+            false => None,
+        };
+        let ctx = with_quoted_files(ctx, readable);
         npcql_udfs::sql::register_all(&ctx, functions.clone())?;
 
         let patients = load_patients(&dataset, strict)?;
@@ -310,8 +316,8 @@ fn on_workers(
     #[cfg(not(feature = "distributed"))]
     {
         let _ = (ctx, dataset, predictions_dir);
-        Err(crate::Error::Param(
-            "--workers needs npcql built with distributed execution (cargo build --features distributed)".into(),
+        Err(crate::Error::Worker(
+            "running on workers needs npcql built with distributed execution (the cargo feature `distributed`)".into(),
         ))
     }
 }
@@ -340,15 +346,16 @@ fn header_tables(
 /// reads it, except JSON: DataFusion reads one object per line unless told otherwise, so a
 /// `.json` file that opens with `[` (what `npcql -o r.json`, DuckDB and pandas write) is read as
 /// an array, and `.ndjson` / `.jsonl` (which DataFusion does not know) as one object per line.
-/// With `allowed` false, a quoted path is refused with [`NO_EXTERNAL_FILES`].
-fn with_quoted_files(ctx: SessionContext, allowed: bool) -> SessionContext {
+/// With `readable` folders, a quoted path reads only when it resolves inside one of them (see
+/// [`check_quoted_path`]).
+fn with_quoted_files(ctx: SessionContext, readable: Option<Vec<PathBuf>>) -> SessionContext {
     use datafusion::catalog::DynamicFileCatalog;
     let state = Arc::new(OnceLock::new());
     let catalogs = DynamicFileCatalog::new(
         ctx.state().catalog_list().clone(),
         Arc::new(QuotedFiles {
             state: state.clone(),
-            allowed,
+            readable,
         }),
     );
     let session_id = ctx.session_id();
@@ -369,7 +376,8 @@ type CurrentState = Box<dyn Fn() -> Option<datafusion::execution::context::Sessi
 /// Makes a table of a quoted file path (see [`with_quoted_files`]).
 struct QuotedFiles {
     state: Arc<OnceLock<CurrentState>>,
-    allowed: bool,
+    /// `None`: any path reads; else only what resolves inside these folders (canonical).
+    readable: Option<Vec<PathBuf>>,
 }
 
 impl std::fmt::Debug for QuotedFiles {
@@ -388,12 +396,14 @@ impl datafusion::catalog::UrlTableFactory for QuotedFiles {
         use datafusion::datasource::listing::{
             ListingOptions, ListingTable, ListingTableConfig, ListingTableConfigExt, ListingTableUrl,
         };
-        if !self.allowed {
+        if let Some(folders) = &self.readable {
             // Only names that look like files: an unknown table stays "not found".
-            if url.contains(['/', '\\', '.', ':']) {
-                return datafusion::common::plan_err!("{url}: {NO_EXTERNAL_FILES}");
+            if !url.contains(['/', '\\', '.', ':']) {
+                return Ok(None);
             }
-            return Ok(None);
+            // Raised as npcql's own error, which keeps its kind through DataFusion's planning.
+            check_quoted_path(url, folders)
+                .map_err(|message| datafusion::error::DataFusionError::External(Box::new(Error::Access(message))))?;
         }
         let Ok(table_url) = ListingTableUrl::parse(url) else {
             return Ok(None);
@@ -421,6 +431,69 @@ impl datafusion::catalog::UrlTableFactory for QuotedFiles {
             .await?;
         Ok(Some(Arc::new(ListingTable::try_new(config)?)))
     }
+}
+
+/// The dataset folder and, when there is one, the predictions folder (canonical): what a quoted
+/// path may name when the engine keeps queries to the dataset, as the path functions may read.
+fn readable_folders(root: &Path, predictions: &Path) -> Result<Vec<PathBuf>> {
+    let root = root
+        .canonicalize()
+        .map_err(|e| Error::io(root, "cannot resolve the dataset folder", e))?;
+    let predictions = predictions.canonicalize().ok().filter(|p| !p.starts_with(&root));
+    Ok(std::iter::once(root).chain(predictions).collect())
+}
+
+/// Whether the quoted path `url` may be read when only `folders` may (the first is the dataset
+/// folder): a file, or a folder whose every file, resolved through symlinks and `..`, lies inside
+/// one of them. The error names the path, what it resolves to, and the folders.
+fn check_quoted_path(url: &str, folders: &[PathBuf]) -> std::result::Result<(), String> {
+    let allowed = || {
+        let mut names = format!("the dataset folder {}", folders[0].display());
+        for other in &folders[1..] {
+            names.push_str(&format!(" and the predictions folder {}", other.display()));
+        }
+        names
+    };
+    // `what` ends in its punctuation: "x.csv:" or "x.csv resolves to /y.csv,".
+    let outside = |what: String| format!("{what} outside {}; {NO_EXTERNAL_FILES}", allowed());
+    if url.contains("://") || url.contains(['*', '?', '[']) {
+        return Err(outside(format!("{url}: a URL or a pattern, which may lead")));
+    }
+    let resolved = Path::new(url).canonicalize().map_err(|e| {
+        format!(
+            "{url}: cannot be resolved ({e}); only files inside {} can be read",
+            allowed()
+        )
+    })?;
+    let inside = |path: &Path| folders.iter().any(|folder| path.starts_with(folder));
+    if !inside(&resolved) {
+        let written = std::path::absolute(url).unwrap_or_else(|_| PathBuf::from(url));
+        return Err(outside(match written == resolved {
+            true => format!("{url}:"),
+            false => format!("{url} resolves to {},", resolved.display()),
+        }));
+    }
+    // A folder is read whole: none of its files may lead out through a symlink.
+    let mut pending = vec![resolved];
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let target = entry.path().canonicalize().unwrap_or_else(|_| entry.path());
+            if !inside(&target) {
+                return Err(outside(format!(
+                    "{url}: {} resolves to {},",
+                    entry.path().display(),
+                    target.display()
+                )));
+            }
+            if target.is_dir() {
+                pending.push(target);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// For a JSON file DataFusion would misread: whether it is newline-delimited, and its

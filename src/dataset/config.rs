@@ -26,7 +26,7 @@ use serde::Deserialize;
 
 use super::canonical::CANONICAL_COLUMNS;
 use super::modality::Modality;
-use crate::error::{Error, FileFault, Result};
+use crate::error::{Error, Result};
 
 /// The name of the settings file at the dataset root.
 pub const CONFIG_FILE: &str = "npcql.toml";
@@ -67,7 +67,7 @@ impl DatasetConfig {
             return Ok(DatasetConfig::default());
         }
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, "cannot read", e))?;
-        let invalid = |message: String| Error::file(&path, FileFault::Config(message));
+        let invalid = |message: String| Error::Config(format!("{}: {message}", path.display()));
         let config: DatasetConfig = toml::from_str(&text).map_err(|e| invalid(e.message().to_string()))?;
         let known = |name: &str| CANONICAL_COLUMNS.iter().any(|(canonical, _)| *canonical == name);
         if let Some(unknown) = config.clinical.columns.keys().find(|name| !known(name)) {

@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use super::clinical::normalise_patient_id;
-use super::config::PredictionsConfig;
+use super::config::{CONFIG_FILE, PredictionsConfig};
 use super::layout::{DatasetProblem, PatientFolder, read_dir_sorted};
 use super::modality::Modality;
 use crate::error::{Error, Result};
@@ -137,7 +137,7 @@ fn nnunet_style(
     config: &PredictionsConfig,
     patients: &[PatientFolder],
 ) -> Result<Vec<Prediction>> {
-    let in_config = |message: String| Error::Param(format!("npcql.toml: {message}"));
+    let in_config = |message: String| Error::Config(format!("{CONFIG_FILE}: {message}"));
     let (prefix, suffix) = config.affixes().map_err(in_config)?;
     let modality = config.predicted_modality().map_err(in_config)?;
     // Case ids as the files spell them ("001", "1"), matched to the dataset's ("001").

@@ -76,7 +76,9 @@ pub fn worker_url(address: &str) -> Result<Url> {
     };
     match Url::parse(&with_scheme) {
         Ok(url) if url.host().is_some() && url.port_or_known_default().is_some() => Ok(url),
-        _ => Err(Error::Param(format!("{address}: not a worker address (say HOST:PORT)"))),
+        _ => Err(Error::Worker(format!(
+            "{address}: not a worker address (say HOST:PORT)"
+        ))),
     }
 }
 
@@ -145,21 +147,21 @@ fn check_workers(workers: &[Url], dataset_root: &Path) -> Result<()> {
         }))
     })
     .join()
-    .map_err(|_| Error::Param("checking the workers failed".into()))?
-    .map_err(|e| Error::Param(format!("cannot start the worker check: {e}")))?;
+    .map_err(|_| Error::Worker("checking the workers failed".into()))?
+    .map_err(|e| Error::Worker(format!("cannot start the worker check: {e}")))?;
     for (url, answer) in answers {
         let worker = worker_name(&url);
         match answer {
-            Err(_) => return Err(Error::Param(format!("worker {worker} did not answer within 10 s"))),
-            Ok(Err(e)) => return Err(Error::Param(crate::error::clean_error(&e.to_string()))),
+            Err(_) => return Err(Error::Worker(format!("worker {worker} did not answer within 10 s"))),
+            Ok(Err(e)) => return Err(Error::Worker(crate::error::clean_error(&e.to_string()))),
             Ok(Ok(info)) if info.version != expected => {
                 let served = info
                     .version
                     .split_once(" serving ")
                     .map_or(info.version.as_str(), |(_, p)| p);
-                return Err(Error::Param(format!(
-                    "worker {worker} serves {served}, not this dataset ({}); start every worker with \
-                     -d on the same path (shared storage) and the same npcql version",
+                return Err(Error::Worker(format!(
+                    "worker {worker} serves {served}, not this dataset ({}); every worker must serve \
+                     the same dataset path (shared storage) with the same npcql version",
                     dataset_root.display()
                 )));
             }
@@ -300,6 +302,6 @@ impl Worker {
             .add_service(service.into_worker_server())
             .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener))
             .await
-            .map_err(|e| Error::Param(format!("the worker stopped: {e}")))
+            .map_err(|e| Error::Worker(format!("the worker stopped: {e}")))
     }
 }

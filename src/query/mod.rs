@@ -237,8 +237,8 @@ async fn plan(ctx: &SessionContext, statement: Statement) -> Result<(SchemaRef, 
     Ok((SchemaRef::new(frame.schema().as_arrow().clone()), frame))
 }
 
-/// Under `--no-external-files`, refuses the statements that read or write files by name:
-/// `CREATE EXTERNAL TABLE` and `COPY … TO` (quoted paths are refused where they are resolved),
+/// When the engine keeps queries to the dataset, refuses the statements that read or write files
+/// by name: `CREATE EXTERNAL TABLE` and `COPY … TO` (quoted paths are checked where they are resolved),
 /// and `SET datafusion.runtime.*`, which would let a query raise the service's memory limit or
 /// spill into a folder of its choosing.
 fn refuse_external_files(
@@ -258,15 +258,15 @@ fn refuse_external_files(
         LogicalPlan::Statement(datafusion::logical_expr::Statement::SetVariable(set))
             if set.variable.to_ascii_lowercase().starts_with("datafusion.runtime.") =>
         {
-            return Err(crate::Error::Param(format!(
+            return Err(crate::Error::Access(format!(
                 "SET {}: runtime settings (the memory limit, the spill folder) belong to the program \
-                 that runs npcql with --no-external-files",
+                 that runs npcql, when it keeps queries to the dataset",
                 set.variable
             )));
         }
         _ => return Ok(()),
     };
-    Err(crate::Error::Param(format!(
+    Err(crate::Error::Access(format!(
         "{what}: {}",
         crate::catalog::NO_EXTERNAL_FILES
     )))

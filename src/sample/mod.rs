@@ -21,11 +21,13 @@ pub fn write_sample(
     on_patient: impl Fn() + Sync,
 ) -> Result<()> {
     if patients == 0 || patients > 999 {
-        return Err(Error::Param("--patients must be between 1 and 999".into()));
+        return Err(Error::Config(format!(
+            "{patients} patients: a sample holds between 1 and 999"
+        )));
     }
     if out.exists() && std::fs::read_dir(out).map(|mut d| d.next().is_some()).unwrap_or(true) {
-        return Err(Error::Dataset(format!(
-            "{} exists and is not empty; npcql sample writes only into a new or empty folder",
+        return Err(Error::Export(format!(
+            "{} exists and is not empty; a sample is written only into a new or empty folder",
             out.display()
         )));
     }

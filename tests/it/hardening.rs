@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use crate::support::{data_sample, npcql, stderr, stdout};
+use std::process::Command;
+
+use crate::support::{copy_of_sample, data_sample, npcql, stderr, stdout};
 
 const REFUSED: &str = "reading or writing files outside the dataset is turned off (--no-external-files)";
 
@@ -78,6 +80,85 @@ fn no_external_files_refuses_every_way_to_a_file_outside_the_dataset() {
     // Without the policy, datafusion-cli's habit: the query may raise it.
     let run = npcql(&["-d", data, "-m", "1k", "-c", &set]);
     assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+}
+
+/// Under `--no-external-files` a quoted path inside the dataset reads (through `..` that stays
+/// inside, and from the working folder), and one that leads out (by its name, by `..`, by a
+/// symlink, or a folder holding such a symlink) is refused naming the path and the dataset folder.
+#[test]
+fn no_external_files_reads_quoted_paths_inside_the_dataset_only() {
+    let scratch = tempfile::tempdir().unwrap();
+    let data = copy_of_sample(2);
+    let root = data.path().canonicalize().unwrap();
+    let outside = scratch.path().join("outside.csv");
+    std::fs::write(&outside, "a\n1\n").unwrap();
+    std::fs::create_dir(data.path().join("extra")).unwrap();
+    std::fs::write(data.path().join("extra/notes.csv"), "n\n7\n").unwrap();
+    std::os::unix::fs::symlink(&outside, data.path().join("link.csv")).unwrap();
+    std::fs::create_dir(data.path().join("leaky")).unwrap();
+    std::os::unix::fs::symlink(&outside, data.path().join("leaky/out.csv")).unwrap();
+    let d = data.path().to_str().unwrap();
+    let run = |sql: &str| {
+        let run = npcql(&["-d", d, "--no-external-files", "-c", sql]);
+        (run.status.code(), stdout(&run), stderr(&run))
+    };
+    for (inside, rows) in [
+        (format!("{d}/clinical.csv"), 2),
+        (format!("{d}/MRI-Segments/../clinical.csv"), 2),
+        (format!("{d}/extra/notes.csv"), 1),
+    ] {
+        let (code, out, err) = run(&format!("SELECT count(*) AS n FROM '{inside}'"));
+        assert_eq!((code, out), (Some(0), format!("n\n{rows}\n")), "{inside}: {err}");
+    }
+    let (code, out, err) = run(&format!("SELECT n FROM '{d}/extra'"));
+    assert_eq!((code, out.as_str()), (Some(0), "n\n7\n"), "{err}");
+    // From the working folder, as a user types it.
+    let relative = Command::new(env!("CARGO_BIN_EXE_npcql"))
+        .current_dir(data.path())
+        .args([
+            "-d",
+            ".",
+            "--no-external-files",
+            "-c",
+            "SELECT count(*) AS n FROM 'clinical.csv'",
+        ])
+        .env_remove("NPCQL_DATA")
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&relative), "n\n2\n", "{}", stderr(&relative));
+
+    let outside = outside.canonicalize().unwrap();
+    // Beside the dataset's folder, reached from inside it by `..`.
+    let beside = format!("npcql-beside-{}.csv", std::process::id());
+    let beside_path = data.path().parent().unwrap().join(&beside);
+    std::fs::copy(&outside, &beside_path).unwrap();
+    let escape = format!("{d}/MRI-Segments/../../{beside}");
+    let refused = [
+        (outside.display().to_string(), format!("{}: outside", outside.display())),
+        (escape.clone(), format!("{escape} resolves to ")),
+        (
+            format!("{d}/link.csv"),
+            format!("{d}/link.csv resolves to {}, outside", outside.display()),
+        ),
+        (
+            format!("{d}/leaky"),
+            format!(
+                "{d}/leaky: {d}/leaky/out.csv resolves to {}, outside",
+                outside.display()
+            ),
+        ),
+    ];
+    for (path, named) in refused {
+        let (code, out, err) = run(&format!("SELECT * FROM '{path}'"));
+        assert_eq!((code, out.as_str()), (Some(1), ""), "{path}: {err}");
+        assert!(err.contains(&named), "{path}: {err}");
+        assert!(
+            err.contains(&format!("outside the dataset folder {}; {REFUSED}\n", root.display()))
+                && err.lines().count() == 1,
+            "{path}: {err}"
+        );
+    }
+    std::fs::remove_file(beside_path).unwrap();
 }
 
 #[test]
