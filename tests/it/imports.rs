@@ -1,8 +1,9 @@
-//! One import direction: no cycle among the rooms of the library (`src/`), of `udfs/src` and of
-//! the binary (`src/bin/npcql`). Every file is parsed (syn), and every path into the crate is
-//! followed: `use crate::{a, b::{c}}`, inline `crate::report::X` in code and types, `super::`
-//! and `self::` chains from the file's module, a child module named by itself, and paths inside
-//! macro calls; `pub use` re-exports are followed to where the item lives.
+//! One import direction: no cycle among the rooms of the library (`src/`), of `udfs/src`, of the
+//! imaging room (`imaging/src`) and of the binary (`src/bin/npcql`). Every file is parsed (syn),
+//! and every path into the crate is followed: `use crate::{a, b::{c}}`, inline
+//! `crate::report::X` in code and types, `super::` and `self::` chains from the file's module, a
+//! child module named by itself, and paths inside macro calls; `pub use` re-exports are followed
+//! to where the item lives.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -43,6 +44,19 @@ fn the_functions_crate_has_one_import_direction() {
     assert!(files.len() > 30, "found only {} files", files.len());
     let cycles = Crate::parse(&files).cycles(top_level);
     assert!(cycles.is_empty(), "import cycles in udfs/src:\n{}", cycles.join("\n"));
+}
+
+#[test]
+fn the_imaging_room_has_one_import_direction() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let files = read_tree(&root.join("imaging/src"), "lib.rs", &[]);
+    assert!(files.len() > 5, "found only {} files", files.len());
+    let cycles = Crate::parse(&files).cycles(top_level);
+    assert!(
+        cycles.is_empty(),
+        "import cycles in imaging/src:\n{}",
+        cycles.join("\n")
+    );
 }
 
 /// The binary's `cli.rs` ↔ `report.rs`/`worker.rs` cycle (over `resolve_data_dir`), which the
