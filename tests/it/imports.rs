@@ -59,27 +59,12 @@ fn the_imaging_room_has_one_import_direction() {
     );
 }
 
-/// The binary's `cli.rs` ↔ `report.rs`/`worker.rs` cycle (over `resolve_data_dir`), which the
-/// branch that reworks `src/bin` breaks: tolerated, and only it, until that branch lands.
-/// Delete this list then.
-const BINARY_CYCLE_UNTIL_THE_CLI_BRANCH_LANDS: &[&str] = &["cli", "report", "worker"];
-
 #[test]
 fn the_binary_has_one_import_direction() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let files = read_tree(&root.join("src/bin/npcql"), "main.rs", &[]);
     assert!(files.len() > 5, "found only {} files", files.len());
-    let parsed = Crate::parse(&files);
-    let tolerated: BTreeSet<Module> = BINARY_CYCLE_UNTIL_THE_CLI_BRANCH_LANDS
-        .iter()
-        .map(|room| vec![room.to_string()])
-        .collect();
-    let cycles: Vec<String> = parsed
-        .rooms_in_cycles(top_level)
-        .into_iter()
-        .filter(|rooms| !rooms.is_subset(&tolerated))
-        .map(|rooms| parsed.describe_cycle(&rooms, top_level))
-        .collect();
+    let cycles = Crate::parse(&files).cycles(top_level);
     assert!(
         cycles.is_empty(),
         "import cycles in src/bin/npcql:\n{}",
