@@ -1,6 +1,6 @@
 //! Reading the dataset's files into typed rows: where the pieces are ([`layout`]), a series'
 //! row ([`scans`]; the imaging room reads the DICOM), what a mask header says for `masks`
-//! ([`nifti`]; the imaging room reads the NIfTI), the clinical sheet
+//! ([`masks`]; the imaging room reads the NIfTI), the clinical sheet
 //! ([`clinical`]) and the optional `npcql.toml` ([`config`]). Nothing here knows of SQL;
 //! the catalog turns these rows into tables.
 
@@ -8,8 +8,8 @@ pub(crate) mod canonical;
 pub(crate) mod clinical;
 pub(crate) mod config;
 mod layout;
+pub(crate) mod masks;
 pub(crate) mod modality;
-pub(crate) mod nifti;
 pub(crate) mod predictions;
 pub(crate) mod scans;
 

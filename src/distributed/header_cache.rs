@@ -14,7 +14,7 @@ use std::time::SystemTime;
 
 use npcql_imaging::dicom::{SeriesInfo, read_series};
 
-use crate::dataset::nifti::{MaskInfo, read_mask_info};
+use crate::dataset::masks::{MaskInfo, read_mask_info};
 
 /// What a file or folder is now: for a folder its files' names, sizes and modification times.
 type Stamp = Vec<(OsString, u64, Option<SystemTime>)>;
@@ -109,6 +109,11 @@ mod tests {
         std::fs::write(&path, b"a longer file, still not a mask").unwrap();
         let second = cache.mask(&path, None);
         assert_ne!(second, first, "{second:?}");
-        assert!(second.error.unwrap().contains("truncated"));
+        assert!(
+            second
+                .error
+                .unwrap()
+                .contains("neither 348 (NIfTI-1) nor 540 (NIfTI-2)")
+        );
     }
 }

@@ -15,7 +15,7 @@ use datafusion::common::Result;
 
 use npcql_imaging::dicom::{SeriesInfo, read_series};
 
-use crate::dataset::nifti::{MaskInfo, read_mask_info};
+use crate::dataset::masks::{MaskInfo, read_mask_info};
 use crate::dataset::predictions::Prediction;
 use crate::dataset::scans::ScanRow;
 use crate::dataset::{Dataset, DatasetProblem, Modality};

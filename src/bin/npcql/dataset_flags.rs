@@ -101,3 +101,23 @@ impl DatasetArgs {
             .collect()
     }
 }
+
+/// The flag behind a library error, which the library does not name (its users may not have
+/// typed one): the command line and the shell print it after the message.
+pub fn flag_hint(error: &npcql::Error) -> Option<String> {
+    match error {
+        npcql::Error::Access(_) => Some("--no-external-files".into()),
+        npcql::Error::Param { name: Some(name), .. } => Some(format!("pass --param {name}=VALUE")),
+        npcql::Error::Param { name: None, .. } => Some("--param NAME=VALUE".into()),
+        _ => None,
+    }
+}
+
+/// `describe(error, sql)` and the flag behind the error, as the shell prints a failed statement.
+pub fn describe_with_hint(error: &npcql::Error, sql: &str) -> String {
+    let message = npcql::query::diagnostics::describe(error, sql);
+    match flag_hint(error) {
+        Some(hint) => format!("{message} ({hint})"),
+        None => message,
+    }
+}

@@ -25,21 +25,15 @@ fn main() -> ExitCode {
         Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             let message = format!("{error:#}").split_whitespace().collect::<Vec<_>>().join(" ");
-            let hint = flag_hint(&error).map(|h| format!(" ({h})")).unwrap_or_default();
+            let hint = error
+                .chain()
+                .find_map(|e| e.downcast_ref::<npcql::Error>())
+                .and_then(dataset_flags::flag_hint)
+                .map(|h| format!(" ({h})"))
+                .unwrap_or_default();
             let _ = writeln!(std::io::stderr(), "npcql: error: {message}{hint}");
             ExitCode::FAILURE
         }
-    }
-}
-
-/// The flag behind a library error, which the library does not name (its users may not have
-/// typed one).
-fn flag_hint(error: &anyhow::Error) -> Option<String> {
-    match error.chain().find_map(|e| e.downcast_ref::<npcql::Error>())? {
-        npcql::Error::Access(_) => Some("--no-external-files".into()),
-        npcql::Error::Param { name: Some(name), .. } => Some(format!("pass --param {name}=VALUE")),
-        npcql::Error::Param { name: None, .. } => Some("--param NAME=VALUE".into()),
-        _ => None,
     }
 }
 

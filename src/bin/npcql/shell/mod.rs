@@ -13,13 +13,13 @@ use std::sync::{Arc, RwLock};
 use anyhow::Result;
 use datafusion::execution::FunctionRegistry;
 use npcql::output::{Format, ResultWriter, TableOptions};
-use npcql::query::diagnostics::describe;
 use npcql::query::{self, Params};
 use npcql::{Engine, EngineOptions, HeaderSummary};
 use rustyline::error::ReadlineError;
 use rustyline::history::FileHistory;
 use rustyline::{CompletionType, Config, Editor};
 
+use crate::dataset_flags::describe_with_hint;
 use crate::warnings::print_warnings;
 use input::{CompletionCatalog, SqlInput};
 
@@ -236,7 +236,7 @@ impl Shell {
             Ok(bound) => bound,
             Err(e) => {
                 self.failed = true;
-                return eprintln!("error: {}", describe(&e, sql));
+                return eprintln!("error: {}", describe_with_hint(&e, sql));
             }
         };
         match self.execute_cancellable(&bound) {
@@ -296,7 +296,7 @@ impl Shell {
             })
         });
         let outcome = match std::panic::catch_unwind(run) {
-            Ok(Some(Ok(result))) => Ok(Some(result.map_err(|e| describe(&e, sql)))),
+            Ok(Some(Ok(result))) => Ok(Some(result.map_err(|e| describe_with_hint(&e, sql)))),
             Ok(Some(Err(join_error))) if join_error.is_panic() => Err(join_error.into_panic()),
             Ok(Some(Err(join_error))) => Ok(Some(Err(format!("query task failed: {join_error}")))),
             Ok(None) => {
