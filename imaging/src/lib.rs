@@ -2,7 +2,8 @@
 //! file and every question of where its voxels are in the scanner goes through here.
 //!
 //! - [`dicom`]: a DICOM series' headers (behind a length guard, stopping before the pixels),
-//!   its slices ordered along the normal, and its [`geometry::SeriesGeometry`];
+//!   its slices ordered along the normal, and its [`geometry::SeriesGeometry`]; apart, its
+//!   pixels as a volume in real units ([`dicom::pixels`]);
 //! - [`mask`]: a NIfTI-1 or NIfTI-2 tumour mask, header checked before a voxel is read;
 //! - [`geometry`]: voxel ↔ scanner (LPS) for a series and a mask, and the one pairing rule;
 //! - [`resample`]: one mask onto another's grid, and the misalignment measure between two masks;

@@ -12,7 +12,7 @@
 //! ends the walk and leaves the verdict to dicom-rs.
 
 use std::fs::File;
-use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use dicom_core::Tag;
@@ -59,8 +59,12 @@ pub(crate) fn check_element_lengths(path: &Path) -> Result<(), SliceFault> {
     }
 }
 
-struct Walker {
-    reader: BufReader<File>,
+/// Largest data set a deflated file may inflate to (a 1024 × 1024 16-bit slice is 2 MiB): a
+/// deflate stream of a few kilobytes can inflate to gigabytes.
+const MAX_INFLATED_BYTES: u64 = 64 << 20;
+
+struct Walker<R> {
+    reader: R,
     size: u64,
     /// Explicit VR (the file meta group always is; the data set by its transfer syntax).
     explicit: bool,
@@ -68,7 +72,7 @@ struct Walker {
     big_endian: bool,
 }
 
-impl Walker {
+impl<R: Read + Seek> Walker<R> {
     fn position(&mut self) -> Option<u64> {
         self.reader.stream_position().ok()
     }
@@ -181,12 +185,35 @@ impl Walker {
             // Explicit VR big endian (retired, still written by old scanners; the fuzzer found
             // dicom-rs reserving 4 GiB in one).
             "1.2.840.10008.1.2.2" => self.big_endian = true,
-            // A deflated data set: its lengths are inside the compressed stream. Leave it to
-            // dicom-rs (no MR scanner writes it).
-            "1.2.840.10008.1.2.1.99" => return Stop::Done,
+            // A deflated data set (raw deflate, PS3.5 A.5): its lengths are inside the
+            // compressed stream, so it is inflated (bounded) and walked there.
+            "1.2.840.10008.1.2.1.99" => return self.walk_deflated(),
             _ => {}
         }
         self.walk_elements(0, None)
+    }
+
+    /// Inflates the rest of the file (at most [`MAX_INFLATED_BYTES`]) and walks it as an
+    /// explicit VR little endian data set.
+    fn walk_deflated(&mut self) -> Stop {
+        let mut inflated = Vec::new();
+        let mut decoder = flate2::read::DeflateDecoder::new(&mut self.reader).take(MAX_INFLATED_BYTES + 1);
+        if decoder.read_to_end(&mut inflated).is_err() {
+            return Stop::Done; // not a deflate stream: dicom-rs refuses it
+        }
+        if inflated.len() as u64 > MAX_INFLATED_BYTES {
+            return Stop::Fault(SliceFault::NotDicom(format!(
+                "its deflated data set inflates to more than {} MiB",
+                MAX_INFLATED_BYTES >> 20
+            )));
+        }
+        let mut walker = Walker {
+            size: inflated.len() as u64,
+            reader: Cursor::new(inflated),
+            explicit: true,
+            big_endian: false,
+        };
+        walker.walk_elements(0, None)
     }
 
     /// Walks elements until `end` (the end of a defined-length item), an item delimiter (inside
@@ -264,8 +291,9 @@ impl Walker {
         }
     }
 
-    /// The pixel data's declared length must fit in the file (an undefined length means
-    /// encapsulated, compressed frames: nothing to check).
+    /// The pixel data's declared length must fit in the file; an undefined length means
+    /// encapsulated (compressed) fragments, each of which must fit (dicom-rs reads them whole
+    /// when the pixels are read).
     fn check_pixel_data(&mut self) -> Stop {
         let len = if self.explicit {
             self.explicit_header().map(|(_, len)| len)
@@ -275,14 +303,44 @@ impl Walker {
         let (Some(len), Some(at)) = (len, self.position()) else {
             return Stop::Done;
         };
+        if len == UNDEFINED {
+            return self.check_fragments();
+        }
         let needed = at + u64::from(len);
-        if len != UNDEFINED && needed > self.size {
+        if needed > self.size {
             return Stop::Fault(SliceFault::PixelDataTruncated {
                 needed,
                 size: self.size,
             });
         }
         Stop::Done
+    }
+
+    /// The items of encapsulated pixel data (the offset table, then the fragments) up to the
+    /// sequence delimiter: each item's length must fit in the file.
+    fn check_fragments(&mut self) -> Stop {
+        loop {
+            let (Some(tag), Some(len)) = (self.tag(), self.u32()) else {
+                return Stop::Done; // dicom-rs finds the pixel data cut short
+            };
+            match tag {
+                SEQUENCE_END => return Stop::Done,
+                ITEM if len == UNDEFINED => {
+                    return Stop::Fault(SliceFault::NotDicom(
+                        "a pixel data fragment declares an undefined length".to_string(),
+                    ));
+                }
+                ITEM => {
+                    if let Some(fault) = self.too_long(ITEM, len, None) {
+                        return Stop::Fault(fault);
+                    }
+                    if self.skip(len).is_none() {
+                        return Stop::Done;
+                    }
+                }
+                _ => return Stop::Done,
+            }
+        }
     }
 
     /// Walks the items of sequence `parent`: up to `end` when its length is defined, else up
@@ -720,5 +778,60 @@ mod tests {
         bytes.truncate(bytes.len() - 18); // two bytes into the transfer syntax's value
         let fault = check(&bytes).unwrap_err();
         assert!(fault.contains("element (0002,0010)"), "{fault}");
+    }
+
+    fn with_syntax(syntax: &[u8; 22]) -> Vec<u8> {
+        let mut bytes = vec![0u8; 128];
+        bytes.extend_from_slice(b"DICM");
+        bytes.extend_from_slice(&[0x02, 0x00, 0x00, 0x00, b'U', b'L', 4, 0]);
+        bytes.extend_from_slice(&(8u32 + 22).to_le_bytes());
+        bytes.extend_from_slice(&[0x02, 0x00, 0x10, 0x00, b'U', b'I', 22, 0]);
+        bytes.extend_from_slice(syntax);
+        bytes
+    }
+
+    /// Encapsulated pixel data: each fragment's length must fit, since dicom-rs reads the
+    /// fragments whole when the pixels are read.
+    #[test]
+    fn a_pixel_data_fragment_longer_than_the_file_is_damage() {
+        let mut bytes = with_syntax(b"1.2.840.10008.1.2.5\0\0\0");
+        bytes.extend_from_slice(&[0xE0, 0x7F, 0x10, 0x00, b'O', b'B', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF]);
+        bytes.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0, 0, 0, 0, 0]); // empty offset table
+        bytes.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0, 0x00, 0x00, 0x00, 0xF0]);
+        bytes.extend_from_slice(&[0u8; 64]);
+        let fault = check(&bytes).unwrap_err();
+        assert!(
+            fault.contains("element (FFFE,E000)") && fault.contains("declares"),
+            "{fault}"
+        );
+        // Whole fragments and the delimiter pass.
+        let mut fine = with_syntax(b"1.2.840.10008.1.2.5\0\0\0");
+        fine.extend_from_slice(&[0xE0, 0x7F, 0x10, 0x00, b'O', b'B', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF]);
+        fine.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0, 0, 0, 0, 0]);
+        fine.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0, 4, 0, 0, 0, 1, 2, 3, 4]);
+        fine.extend_from_slice(&[0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0]);
+        assert_eq!(check(&fine), Ok(()));
+    }
+
+    /// A deflated data set is inflated and walked: an element declaring more than the inflated
+    /// data set holds is damage, and a stream inflating past the bound is refused unread.
+    #[test]
+    fn a_deflated_data_set_is_walked_too() {
+        use std::io::Write;
+        let deflate = |data: &[u8]| {
+            let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+            encoder.write_all(data).unwrap();
+            encoder.finish().unwrap()
+        };
+        let mut data_set = Vec::new();
+        short(&mut data_set, 0x0010, 0x0010, b"PN", b"A^B ");
+        data_set.extend_from_slice(&[0x10, 0x00, 0x20, 0x00, b'U', b'N', 0, 0, 0, 0, 0, 0x40]);
+        let mut bytes = with_syntax(b"1.2.840.10008.1.2.1.99");
+        bytes.extend_from_slice(&deflate(&data_set));
+        let fault = check(&bytes).unwrap_err();
+        assert!(fault.contains("element (0010,0020)"), "{fault}");
+        let mut bomb = with_syntax(b"1.2.840.10008.1.2.1.99");
+        bomb.extend_from_slice(&deflate(&vec![0u8; (MAX_INFLATED_BYTES + 1) as usize]));
+        assert!(check(&bomb).unwrap_err().contains("inflates to more than"));
     }
 }

@@ -2,6 +2,7 @@
 //! before the pixel data), with its faults in words, and the series' geometry in the scanner.
 
 mod guard;
+pub mod pixels;
 
 use std::path::{Path, PathBuf};
 

@@ -1,0 +1,362 @@
+//! A DICOM series' pixels as a volume in real units: the slices in [`SeriesGeometry`]'s order
+//! (position along the normal), each decoded by dicom-rs's `dicom-pixeldata` (uncompressed
+//! little and big endian, deflate, RLE, the JPEG family; pure Rust), stored values masked to
+//! BitsStored and sign-extended when PixelRepresentation says so, then the Modality LUT applied:
+//! value = stored · RescaleSlope + RescaleIntercept (PS3.3 C.11.1.1.2; 1 and 0 when absent),
+//! per slice, in f64, as SimpleITK (GDCM) and PyRadiomics read them. Philips' private scale
+//! (2005,100E)/(2005,100D) is not applied (dcm2niix applies it; SimpleITK does not).
+//!
+//! Each file passes the header reader's length guard before dicom-rs reads it; a slice larger
+//! than [`MAX_SLICE_PIXELS`] is refused before anything is decoded.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use dicom_dictionary_std::tags;
+use dicom_object::{DefaultDicomObject, OpenFileOptions};
+use dicom_pixeldata::PixelDecoder;
+
+use super::{SliceFault, guard, int, text};
+use crate::geometry::SeriesGeometry;
+
+/// Largest slice read (pixels): 4096 × 4096, four times the largest MR matrix; a corrupt
+/// Rows × Columns (up to 65535²) would otherwise ask for 32 GiB.
+pub const MAX_SLICE_PIXELS: usize = 4096 * 4096;
+
+/// How a renderer shows the values: MONOCHROME1 draws low values white. The values themselves
+/// are never inverted (features need the real ones).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Photometric {
+    Monochrome1,
+    Monochrome2,
+}
+
+/// Slices of a series as one volume of real values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PixelVolume {
+    /// Columns × rows × slices read: a mask's axes 0, 1, 2 under the dataset's convention.
+    pub dims: [usize; 3],
+    /// The series slice (in position order) that is slice 0 here.
+    pub first_slice: usize,
+    /// Real values (Modality LUT applied), column fastest, then row, then slice.
+    pub values: Vec<f64>,
+    /// The series' PhotometricInterpretation.
+    pub photometric: Photometric,
+}
+
+impl PixelVolume {
+    /// The value at column `i`, row `j`, slice `k` of this volume (not of the series).
+    pub fn get(&self, i: usize, j: usize, k: usize) -> f64 {
+        self.values[(k * self.dims[1] + j) * self.dims[0] + i]
+    }
+}
+
+/// Why a series' pixels cannot be read: the file (or the series folder) and the fault.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}: {fault}", file.display())]
+pub struct PixelError {
+    pub file: PathBuf,
+    pub fault: PixelFault,
+}
+
+/// What is wrong with a slice's pixels, or the series as a whole.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PixelFault {
+    /// The series' headers give no grid (the header reader's fault, or no positions).
+    #[error("no series geometry ({0})")]
+    NoGeometry(String),
+    /// The slice range asked for is not inside the series.
+    #[error("slices {start}..{end} asked for, the series has {count}")]
+    SliceRange { start: usize, end: usize, count: usize },
+    /// The header reader's fault (the length guard, an unreadable file).
+    #[error("{0}")]
+    Slice(SliceFault),
+    /// A transfer syntax with no decoder here.
+    #[error("unsupported transfer syntax {name} ({uid})")]
+    UnsupportedTransferSyntax { uid: String, name: &'static str },
+    #[error("no {0}")]
+    Missing(&'static str),
+    #[error("BitsAllocated {0}, only 8 and 16 are read")]
+    BitsAllocated(i64),
+    #[error("BitsStored {stored} with BitsAllocated {allocated}")]
+    BitsStored { stored: i64, allocated: i64 },
+    #[error("SamplesPerPixel {0}, only 1 (greyscale) is read")]
+    SamplesPerPixel(i64),
+    #[error("PhotometricInterpretation {0}, only MONOCHROME1 and MONOCHROME2 are read")]
+    PhotometricInterpretation(String),
+    #[error("PhotometricInterpretation {found} differs from the series' {series}")]
+    MixedPhotometric { found: String, series: String },
+    #[error("NumberOfFrames {0}, only single-frame slices are read")]
+    MultiFrame(i64),
+    /// Rows/Columns differ from the series' grid.
+    #[error("{rows} rows × {columns} columns where the series has {series_rows} × {series_columns}")]
+    Grid {
+        rows: i64,
+        columns: i64,
+        series_rows: u32,
+        series_columns: u32,
+    },
+    #[error("{rows} rows × {columns} columns is more than the {max} pixels a slice may have")]
+    TooLarge { rows: i64, columns: i64, max: usize },
+    #[error("RescaleSlope {slope} / RescaleIntercept {intercept} is not a finite linear map")]
+    Rescale { slope: f64, intercept: f64 },
+    /// Fewer decoded bytes than Rows × Columns × BitsAllocated / 8.
+    #[error("truncated pixel data: {found} bytes where {needed} are needed")]
+    Truncated { needed: usize, found: usize },
+    /// dicom-rs could not decode the pixel data.
+    #[error("pixel data not decodable ({0})")]
+    Decode(String),
+}
+
+/// The series' geometry from its headers, or the fault that keeps its pixels unreadable.
+pub fn series_geometry(dir: &Path) -> Result<SeriesGeometry, PixelError> {
+    let info = super::read_series(dir);
+    info.geometry.ok_or_else(|| PixelError {
+        file: dir.to_path_buf(),
+        fault: PixelFault::NoGeometry(
+            info.error
+                .unwrap_or_else(|| "a slice lacks its position, orientation or spacing".to_string()),
+        ),
+    })
+}
+
+/// Every slice of the series.
+pub fn read_volume(geometry: &SeriesGeometry) -> Result<PixelVolume, PixelError> {
+    read_slices(geometry, 0..geometry.slices.len())
+}
+
+/// Only the slices `slices` (indices in position order): the others are not opened.
+pub fn read_slices(geometry: &SeriesGeometry, slices: Range<usize>) -> Result<PixelVolume, PixelError> {
+    let count = geometry.slices.len();
+    let range_fault = || PixelError {
+        file: geometry
+            .slices
+            .first()
+            .and_then(|s| s.file.parent())
+            .map_or_else(PathBuf::new, Path::to_path_buf),
+        fault: PixelFault::SliceRange {
+            start: slices.start,
+            end: slices.end,
+            count,
+        },
+    };
+    if slices.start >= slices.end || slices.end > count {
+        return Err(range_fault());
+    }
+    let (columns, rows) = (geometry.columns as usize, geometry.rows as usize);
+    let plane = columns * rows;
+    let first_file = &geometry.slices[slices.start].file;
+    if plane > MAX_SLICE_PIXELS {
+        return Err(PixelError {
+            file: first_file.clone(),
+            fault: PixelFault::TooLarge {
+                rows: rows as i64,
+                columns: columns as i64,
+                max: MAX_SLICE_PIXELS,
+            },
+        });
+    }
+    let mut values = Vec::new();
+    let mut photometric = None;
+    for slice in &geometry.slices[slices.clone()] {
+        let fault = |fault| PixelError {
+            file: slice.file.clone(),
+            fault,
+        };
+        let decoded = read_slice(&slice.file, geometry).map_err(fault)?;
+        match photometric {
+            None => photometric = Some(decoded.photometric),
+            Some(series) if series != decoded.photometric => {
+                return Err(fault(PixelFault::MixedPhotometric {
+                    found: name(decoded.photometric).to_string(),
+                    series: name(series).to_string(),
+                }));
+            }
+            Some(_) => {}
+        }
+        if values.is_empty() {
+            values.reserve_exact(plane * slices.len());
+        }
+        values.extend_from_slice(&decoded.values);
+    }
+    Ok(PixelVolume {
+        dims: [columns, rows, slices.len()],
+        first_slice: slices.start,
+        values,
+        photometric: photometric.unwrap_or(Photometric::Monochrome2),
+    })
+}
+
+fn name(p: Photometric) -> &'static str {
+    match p {
+        Photometric::Monochrome1 => "MONOCHROME1",
+        Photometric::Monochrome2 => "MONOCHROME2",
+    }
+}
+
+struct DecodedSlice {
+    values: Vec<f64>,
+    photometric: Photometric,
+}
+
+/// One slice's real values, row by row, after checking it against the series' grid.
+fn read_slice(file: &Path, geometry: &SeriesGeometry) -> Result<DecodedSlice, PixelFault> {
+    guard::check_element_lengths(file).map_err(PixelFault::Slice)?;
+    let obj = OpenFileOptions::new()
+        .open_file(file)
+        .map_err(|e| PixelFault::Slice(SliceFault::NotDicom(e.to_string())))?;
+    let uid = obj.meta().transfer_syntax().trim_end_matches(['\0', ' ']).to_string();
+    if let Err(name) = decodable(&uid) {
+        return Err(PixelFault::UnsupportedTransferSyntax { uid, name });
+    }
+    let attribute = |tag, what| int(&obj, tag).ok_or(PixelFault::Missing(what));
+    let samples = int(&obj, tags::SAMPLES_PER_PIXEL).unwrap_or(1);
+    if samples != 1 {
+        return Err(PixelFault::SamplesPerPixel(samples));
+    }
+    let allocated = attribute(tags::BITS_ALLOCATED, "BitsAllocated")?;
+    if allocated != 8 && allocated != 16 {
+        return Err(PixelFault::BitsAllocated(allocated));
+    }
+    let stored = int(&obj, tags::BITS_STORED).unwrap_or(allocated);
+    if !(1..=allocated).contains(&stored) {
+        return Err(PixelFault::BitsStored { stored, allocated });
+    }
+    let photometric = match text(&obj, tags::PHOTOMETRIC_INTERPRETATION).as_deref() {
+        Some("MONOCHROME2") => Photometric::Monochrome2,
+        Some("MONOCHROME1") => Photometric::Monochrome1,
+        Some(other) => return Err(PixelFault::PhotometricInterpretation(other.to_string())),
+        None => return Err(PixelFault::Missing("PhotometricInterpretation")),
+    };
+    let frames = int(&obj, tags::NUMBER_OF_FRAMES).unwrap_or(1);
+    if frames != 1 {
+        return Err(PixelFault::MultiFrame(frames));
+    }
+    let (rows, columns) = (attribute(tags::ROWS, "Rows")?, attribute(tags::COLUMNS, "Columns")?);
+    if (rows, columns) != (i64::from(geometry.rows), i64::from(geometry.columns)) {
+        return Err(PixelFault::Grid {
+            rows,
+            columns,
+            series_rows: geometry.rows,
+            series_columns: geometry.columns,
+        });
+    }
+    let pixels = geometry.rows as usize * geometry.columns as usize;
+    if pixels > MAX_SLICE_PIXELS {
+        return Err(PixelFault::TooLarge {
+            rows,
+            columns,
+            max: MAX_SLICE_PIXELS,
+        });
+    }
+    let signed = int(&obj, tags::PIXEL_REPRESENTATION).unwrap_or(0) == 1;
+    let (slope, intercept) = rescale(&obj);
+    if !(slope.is_finite() && intercept.is_finite()) {
+        return Err(PixelFault::Rescale { slope, intercept });
+    }
+    if obj.element_opt(tags::PIXEL_DATA).ok().flatten().is_none() {
+        return Err(PixelFault::Missing("PixelData"));
+    }
+    let decoded = obj.decode_pixel_data().map_err(|e| PixelFault::Decode(e.to_string()))?;
+    let bytes = decoded.data();
+    let width = allocated as usize / 8;
+    let needed = pixels * width;
+    if bytes.len() < needed {
+        return Err(PixelFault::Truncated {
+            needed,
+            found: bytes.len(),
+        });
+    }
+    let stored_value = StoredValue::new(stored as u32, signed);
+    let values = if width == 1 {
+        bytes[..needed]
+            .iter()
+            .map(|&b| stored_value.real(u32::from(b), slope, intercept))
+            .collect()
+    } else {
+        // dicom-rs hands 16-bit samples over in the machine's byte order, whatever the file's.
+        bytes[..needed]
+            .chunks_exact(2)
+            .map(|b| stored_value.real(u32::from(u16::from_ne_bytes([b[0], b[1]])), slope, intercept))
+            .collect()
+    };
+    Ok(DecodedSlice { values, photometric })
+}
+
+/// RescaleSlope and RescaleIntercept (the first value of each), 1 and 0 when absent.
+fn rescale(obj: &DefaultDicomObject) -> (f64, f64) {
+    let value = |tag| {
+        obj.element_opt(tag)
+            .ok()
+            .flatten()
+            .map(|e| e.value().to_float64().unwrap_or(f64::NAN))
+    };
+    (
+        value(tags::RESCALE_SLOPE).unwrap_or(1.0),
+        value(tags::RESCALE_INTERCEPT).unwrap_or(0.0),
+    )
+}
+
+/// A stored sample as a number: its low BitsStored bits, two's complement when signed
+/// (PS3.5 8.1.1; the bits above are overlay or padding).
+#[derive(Clone, Copy)]
+struct StoredValue {
+    mask: u32,
+    sign_bit: u32,
+    signed: bool,
+}
+
+impl StoredValue {
+    fn new(bits_stored: u32, signed: bool) -> Self {
+        StoredValue {
+            mask: (1u32 << bits_stored) - 1,
+            sign_bit: 1u32 << (bits_stored - 1),
+            signed,
+        }
+    }
+
+    fn real(self, raw: u32, slope: f64, intercept: f64) -> f64 {
+        let v = raw & self.mask;
+        let stored = if self.signed && v & self.sign_bit != 0 {
+            i64::from(v) - i64::from(self.mask) - 1
+        } else {
+            i64::from(v)
+        };
+        stored as f64 * slope + intercept
+    }
+}
+
+/// Whether the pixel data of `uid` can be decoded here; `Err` gives its name when not.
+fn decodable(uid: &str) -> Result<(), &'static str> {
+    match uid {
+        "1.2.840.10008.1.2"           // Implicit VR Little Endian
+        | "1.2.840.10008.1.2.1"       // Explicit VR Little Endian
+        | "1.2.840.10008.1.2.2"       // Explicit VR Big Endian (retired)
+        | "1.2.840.10008.1.2.1.99"    // Deflated Explicit VR Little Endian
+        | "1.2.840.10008.1.2.5"       // RLE Lossless
+        | "1.2.840.10008.1.2.4.50"    // JPEG Baseline (Process 1)
+        | "1.2.840.10008.1.2.4.51"    // JPEG Extended (Process 2 & 4)
+        | "1.2.840.10008.1.2.4.57"    // JPEG Lossless (Process 14)
+        | "1.2.840.10008.1.2.4.70" => Ok(()), // JPEG Lossless SV1
+        "1.2.840.10008.1.2.4.80" => Err("JPEG-LS Lossless"),
+        "1.2.840.10008.1.2.4.81" => Err("JPEG-LS Near-Lossless"),
+        "1.2.840.10008.1.2.4.90" => Err("JPEG 2000 Lossless"),
+        "1.2.840.10008.1.2.4.91" => Err("JPEG 2000"),
+        "1.2.840.10008.1.2.4.92" => Err("JPEG 2000 Part 2 Multi-component Lossless"),
+        "1.2.840.10008.1.2.4.93" => Err("JPEG 2000 Part 2 Multi-component"),
+        "1.2.840.10008.1.2.4.201" => Err("HTJ2K Lossless"),
+        "1.2.840.10008.1.2.4.202" => Err("HTJ2K Lossless RPCL"),
+        "1.2.840.10008.1.2.4.203" => Err("HTJ2K"),
+        "1.2.840.10008.1.2.4.110" => Err("JPEG XL Lossless"),
+        "1.2.840.10008.1.2.4.111" => Err("JPEG XL JPEG Recompression"),
+        "1.2.840.10008.1.2.4.112" => Err("JPEG XL"),
+        "1.2.840.10008.1.2.4.100" | "1.2.840.10008.1.2.4.101" => Err("MPEG2"),
+        "1.2.840.10008.1.2.4.102" | "1.2.840.10008.1.2.4.103" => Err("MPEG-4 AVC/H.264"),
+        _ => Err("(not known here)"),
+    }
+}
+
+#[cfg(test)]
+#[path = "pixels_tests.rs"]
+mod tests;

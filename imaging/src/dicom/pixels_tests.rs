@@ -1,0 +1,331 @@
+//! The pixel reader against SimpleITK's ImageSeriesReader on the sample's T2WI series and on
+//! the same slices re-encoded by pydicom (tests/reference/pixels, with its script), and each
+//! fault on damaged copies of the sample.
+
+use std::path::{Path, PathBuf};
+
+use dicom_core::{DataElement, PrimitiveValue, Tag, VR};
+use dicom_dictionary_std::tags;
+
+use super::*;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn t2wi() -> PathBuf {
+    root().join("data-sample/MRI-Segments/001/T2WI")
+}
+
+fn reference() -> serde_json::Value {
+    let text = std::fs::read_to_string(root().join("tests/reference/pixels/t2wi.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn slice_sums(volume: &PixelVolume) -> Vec<f64> {
+    let plane = volume.dims[0] * volume.dims[1];
+    volume.values.chunks(plane).map(|s| s.iter().sum()).collect()
+}
+
+fn numbers(value: &serde_json::Value) -> Vec<f64> {
+    value.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect()
+}
+
+#[test]
+fn the_sample_series_matches_simpleitk() {
+    let reference = reference();
+    let geometry = series_geometry(&t2wi()).unwrap();
+    let volume = read_volume(&geometry).unwrap();
+    let shape: Vec<usize> = numbers(&reference["shape_xyz"]).iter().map(|&v| v as usize).collect();
+    assert_eq!(volume.dims.to_vec(), shape);
+    assert_eq!(volume.values.len(), shape.iter().product::<usize>());
+    assert_eq!(volume.first_slice, 0);
+    assert_eq!(volume.photometric, Photometric::Monochrome2);
+    // Integer-valued data: every figure exact.
+    assert_eq!(volume.values.iter().sum::<f64>(), reference["sum"].as_f64().unwrap());
+    assert_eq!(slice_sums(&volume), numbers(&reference["slice_sums"]));
+    let files: Vec<String> = geometry
+        .slices
+        .iter()
+        .map(|s| s.file.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    let sitk_files: Vec<String> = reference["slice_files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(files, sitk_files, "slice order differs from GDCM's");
+    for voxel in reference["voxels_ijk_value"].as_array().unwrap() {
+        let v = numbers(voxel);
+        let (i, j, k) = (v[0] as usize, v[1] as usize, v[2] as usize);
+        assert_eq!(volume.get(i, j, k), v[3], "voxel ({i}, {j}, {k})");
+    }
+}
+
+#[test]
+fn a_slice_range_is_the_volume_s_slices_and_opens_no_other_file() {
+    let whole = read_volume(&series_geometry(&t2wi()).unwrap()).unwrap();
+    let dir = copy_of_t2wi();
+    let geometry = series_geometry(dir.path()).unwrap();
+    // Damage every slice outside 8..11 after the headers were read: the range must not open them.
+    for (k, slice) in geometry.slices.iter().enumerate() {
+        if !(8..11).contains(&k) {
+            std::fs::write(&slice.file, b"not DICOM").unwrap();
+        }
+    }
+    let part = read_slices(&geometry, 8..11).unwrap();
+    assert_eq!(part.dims, [120, 120, 3]);
+    assert_eq!(part.first_slice, 8);
+    let plane = 120 * 120;
+    assert_eq!(part.values, whole.values[8 * plane..11 * plane]);
+    assert_eq!(part.get(60, 50, 1), whole.get(60, 50, 9));
+    let fault = read_volume(&geometry).unwrap_err();
+    assert_eq!(fault.file, geometry.slices[0].file);
+    assert!(matches!(fault.fault, PixelFault::Slice(_)), "{fault}");
+}
+
+#[test]
+fn every_encoding_gives_the_same_real_values() {
+    let reference = reference();
+    let whole = read_volume(&series_geometry(&t2wi()).unwrap()).unwrap();
+    let first = reference["variants"]["first_slice"].as_u64().unwrap() as usize;
+    let count = reference["variants"]["count"].as_u64().unwrap() as usize;
+    let plane = 120 * 120;
+    let expected = &whole.values[first * plane..(first + count) * plane];
+    for encoding in ["rle", "deflated", "big_endian", "rescaled"] {
+        let dir = root().join("tests/reference/pixels/variants").join(encoding);
+        let geometry = series_geometry(&dir).unwrap();
+        // The file names run against the positions: the order is the geometry's.
+        assert!(geometry.slices[0].file.ends_with("IM3.dcm"), "{encoding}");
+        let volume = read_volume(&geometry).unwrap();
+        assert_eq!(volume.dims, [120, 120, count], "{encoding}");
+        assert!(
+            volume.values == expected,
+            "{encoding}: values differ from the original's"
+        );
+        assert_eq!(
+            slice_sums(&volume),
+            numbers(&reference["variants"][encoding]["slice_sums"]),
+            "{encoding}"
+        );
+    }
+}
+
+/// A temporary copy of the sample's T2WI series.
+fn copy_of_t2wi() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(t2wi()).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+    }
+    dir
+}
+
+/// Rewrites one slice file with `change` applied.
+fn rewrite(file: &Path, change: impl FnOnce(&mut dicom_object::DefaultDicomObject)) {
+    let mut obj = dicom_object::open_file(file).unwrap();
+    change(&mut obj);
+    obj.write_to_file(file).unwrap();
+}
+
+fn put_us(obj: &mut dicom_object::DefaultDicomObject, tag: Tag, value: u16) {
+    obj.put(DataElement::new(tag, VR::US, PrimitiveValue::from(value)));
+}
+
+/// The fault of reading the whole series after `change` to its slice `k` (position order).
+fn fault_after(k: usize, change: impl FnOnce(&mut dicom_object::DefaultDicomObject)) -> (PathBuf, PixelError) {
+    let dir = copy_of_t2wi();
+    let geometry = series_geometry(dir.path()).unwrap();
+    let file = geometry.slices[k].file.clone();
+    rewrite(&file, change);
+    let fault = read_volume(&geometry).unwrap_err();
+    let line = fault.to_string();
+    assert!(
+        !line.contains('\n') && line.contains(&file.display().to_string()),
+        "{line}"
+    );
+    assert_eq!(fault.file, file);
+    (file, fault)
+}
+
+#[test]
+fn bits_allocated_other_than_8_or_16_is_a_fault() {
+    let (_, fault) = fault_after(3, |obj| put_us(obj, tags::BITS_ALLOCATED, 32));
+    assert_eq!(fault.fault, PixelFault::BitsAllocated(32));
+    assert!(fault.to_string().contains("BitsAllocated 32"), "{fault}");
+}
+
+#[test]
+fn more_than_one_sample_per_pixel_is_a_fault() {
+    let (_, fault) = fault_after(0, |obj| put_us(obj, tags::SAMPLES_PER_PIXEL, 3));
+    assert_eq!(fault.fault, PixelFault::SamplesPerPixel(3));
+}
+
+#[test]
+fn short_pixel_data_is_truncated() {
+    let (_, fault) = fault_after(5, |obj| {
+        obj.put(DataElement::new(
+            tags::PIXEL_DATA,
+            VR::OW,
+            PrimitiveValue::from(vec![0u8; 1000]),
+        ));
+    });
+    assert_eq!(
+        fault.fault,
+        PixelFault::Truncated {
+            needed: 120 * 120 * 2,
+            found: 1000
+        }
+    );
+}
+
+#[test]
+fn a_file_cut_inside_its_pixels_is_a_fault_not_a_short_volume() {
+    let dir = copy_of_t2wi();
+    let geometry = series_geometry(dir.path()).unwrap();
+    let file = &geometry.slices[2].file;
+    let bytes = std::fs::read(file).unwrap();
+    std::fs::write(file, &bytes[..bytes.len() - 100]).unwrap();
+    let fault = read_volume(&geometry).unwrap_err();
+    assert!(
+        matches!(fault.fault, PixelFault::Slice(SliceFault::PixelDataTruncated { .. })),
+        "{fault}"
+    );
+}
+
+#[test]
+fn an_unsupported_transfer_syntax_is_named() {
+    for (uid, name) in [
+        ("1.2.840.10008.1.2.4.90", "JPEG 2000 Lossless"),
+        ("1.2.840.10008.1.2.4.80", "JPEG-LS Lossless"),
+    ] {
+        let (_, fault) = fault_after(1, |obj| obj.meta_mut().transfer_syntax = uid.to_string());
+        assert_eq!(
+            fault.fault,
+            PixelFault::UnsupportedTransferSyntax {
+                uid: uid.to_string(),
+                name
+            }
+        );
+        assert!(fault.to_string().contains(name), "{fault}");
+    }
+}
+
+#[test]
+fn a_slice_off_the_series_grid_is_a_fault() {
+    // The headers were read before the slice changed: the pixel reader checks again.
+    let (_, fault) = fault_after(7, |obj| put_us(obj, tags::ROWS, 60));
+    assert_eq!(
+        fault.fault,
+        PixelFault::Grid {
+            rows: 60,
+            columns: 120,
+            series_rows: 120,
+            series_columns: 120
+        }
+    );
+}
+
+#[test]
+fn a_series_whose_slices_differ_in_size_has_no_geometry() {
+    let dir = copy_of_t2wi();
+    let file = dir.path().join("IM4.dcm");
+    rewrite(&file, |obj| put_us(obj, tags::COLUMNS, 60));
+    let fault = series_geometry(dir.path()).unwrap_err();
+    assert_eq!(fault.file, dir.path());
+    let line = fault.to_string();
+    assert!(
+        line.contains("no series geometry") && line.contains("IM4.dcm"),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_slice_without_position_leaves_no_geometry() {
+    let dir = copy_of_t2wi();
+    rewrite(&dir.path().join("IM9.dcm"), |obj| {
+        obj.remove_element(tags::IMAGE_POSITION_PATIENT);
+    });
+    let fault = series_geometry(dir.path()).unwrap_err();
+    assert!(matches!(fault.fault, PixelFault::NoGeometry(_)), "{fault}");
+}
+
+#[test]
+fn monochrome1_keeps_its_values_and_says_so() {
+    let whole = read_volume(&series_geometry(&t2wi()).unwrap()).unwrap();
+    let dir = copy_of_t2wi();
+    let geometry = series_geometry(dir.path()).unwrap();
+    let monochrome1 = |obj: &mut dicom_object::DefaultDicomObject| {
+        obj.put(DataElement::new(
+            tags::PHOTOMETRIC_INTERPRETATION,
+            VR::CS,
+            PrimitiveValue::from("MONOCHROME1"),
+        ));
+    };
+    rewrite(&geometry.slices[0].file, monochrome1);
+    let fault = read_volume(&geometry).unwrap_err();
+    assert!(matches!(fault.fault, PixelFault::MixedPhotometric { .. }), "{fault}");
+    for slice in &geometry.slices[1..] {
+        rewrite(&slice.file, monochrome1);
+    }
+    let volume = read_volume(&geometry).unwrap();
+    assert_eq!(volume.photometric, Photometric::Monochrome1);
+    assert!(volume.values == whole.values);
+}
+
+#[test]
+fn a_fractional_rescale_is_applied_in_f64() {
+    let whole = read_volume(&series_geometry(&t2wi()).unwrap()).unwrap();
+    let dir = copy_of_t2wi();
+    let geometry = series_geometry(dir.path()).unwrap();
+    rewrite(&geometry.slices[4].file, |obj| {
+        obj.put(DataElement::new(
+            tags::RESCALE_SLOPE,
+            VR::DS,
+            PrimitiveValue::from("0.3"),
+        ));
+        obj.put(DataElement::new(
+            tags::RESCALE_INTERCEPT,
+            VR::DS,
+            PrimitiveValue::from("-7.25"),
+        ));
+    });
+    let volume = read_slices(&geometry, 3..6).unwrap();
+    let plane = 120 * 120;
+    for p in 0..plane {
+        assert_eq!(volume.values[p], whole.values[3 * plane + p]);
+        assert_eq!(volume.values[plane + p], whole.values[4 * plane + p] * 0.3 - 7.25);
+    }
+}
+
+#[test]
+fn a_slice_range_outside_the_series_is_a_fault() {
+    let geometry = series_geometry(&t2wi()).unwrap();
+    for range in [18..21, 5..5] {
+        let fault = read_slices(&geometry, range.clone()).unwrap_err();
+        assert_eq!(
+            fault.fault,
+            PixelFault::SliceRange {
+                start: range.start,
+                end: range.end,
+                count: 20
+            }
+        );
+    }
+}
+
+#[test]
+fn stored_values_are_masked_to_bits_stored_and_sign_extended() {
+    let unsigned = StoredValue::new(12, false);
+    assert_eq!(unsigned.real(0xF001, 1.0, 0.0), 1.0);
+    assert_eq!(unsigned.real(0x0FFF, 2.0, -1.0), 8189.0);
+    let signed = StoredValue::new(12, true);
+    assert_eq!(signed.real(0x0FFF, 1.0, 0.0), -1.0);
+    assert_eq!(signed.real(0x0800, 1.0, 0.0), -2048.0);
+    assert_eq!(signed.real(0x07FF, 1.0, 0.0), 2047.0);
+    let signed16 = StoredValue::new(16, true);
+    assert_eq!(signed16.real(0x8000, 1.0, 0.0), -32768.0);
+    let byte = StoredValue::new(8, true);
+    assert_eq!(byte.real(0xFF, 1.0, 0.0), -1.0);
+}
