@@ -1,7 +1,7 @@
 //! A DICOM series' pixels as a volume in real units: the slices in [`SeriesGeometry`]'s order
 //! (position along the normal), each decoded by dicom-rs's `dicom-pixeldata` (uncompressed
-//! little and big endian, deflate, RLE, the JPEG family; pure Rust), stored values masked to
-//! BitsStored and sign-extended when PixelRepresentation says so, then the Modality LUT applied:
+//! little and big endian, deflate, the JPEG family; pure Rust) or, for RLE, here; stored values
+//! masked to BitsStored and sign-extended when PixelRepresentation says so, then the Modality LUT applied:
 //! value = stored · RescaleSlope + RescaleIntercept (PS3.3 C.11.1.1.2; 1 and 0 when absent),
 //! per slice, in f64, as SimpleITK (GDCM) and PyRadiomics read them. Philips' private scale
 //! (2005,100E)/(2005,100D) is not applied (dcm2niix applies it; SimpleITK does not).
@@ -258,30 +258,114 @@ fn read_slice(file: &Path, geometry: &SeriesGeometry) -> Result<DecodedSlice, Pi
     if obj.element_opt(tags::PIXEL_DATA).ok().flatten().is_none() {
         return Err(PixelFault::Missing("PixelData"));
     }
-    let decoded = obj.decode_pixel_data().map_err(|e| PixelFault::Decode(e.to_string()))?;
-    let bytes = decoded.data();
     let width = allocated as usize / 8;
-    let needed = pixels * width;
-    if bytes.len() < needed {
-        return Err(PixelFault::Truncated {
-            needed,
-            found: bytes.len(),
-        });
-    }
     let stored_value = StoredValue::new(stored as u32, signed);
-    let values = if width == 1 {
-        bytes[..needed]
-            .iter()
-            .map(|&b| stored_value.real(u32::from(b), slope, intercept))
-            .collect()
+    let real = |raw: u32| stored_value.real(raw, slope, intercept);
+    let values = if uid == RLE_LOSSLESS {
+        decode_rle(&obj, pixels, width)?.into_iter().map(real).collect()
     } else {
-        // dicom-rs hands 16-bit samples over in the machine's byte order, whatever the file's.
-        bytes[..needed]
-            .chunks_exact(2)
-            .map(|b| stored_value.real(u32::from(u16::from_ne_bytes([b[0], b[1]])), slope, intercept))
-            .collect()
+        let decoded = obj.decode_pixel_data().map_err(|e| PixelFault::Decode(e.to_string()))?;
+        let bytes = decoded.data();
+        let needed = pixels * width;
+        if bytes.len() < needed {
+            return Err(PixelFault::Truncated {
+                needed,
+                found: bytes.len(),
+            });
+        }
+        if width == 1 {
+            bytes[..needed].iter().map(|&b| real(u32::from(b))).collect()
+        } else {
+            // dicom-rs hands 16-bit samples over in the machine's byte order, whatever the file's.
+            bytes[..needed]
+                .chunks_exact(2)
+                .map(|b| real(u32::from(u16::from_ne_bytes([b[0], b[1]]))))
+                .collect()
+        }
     };
     Ok(DecodedSlice { values, photometric })
+}
+
+const RLE_LOSSLESS: &str = "1.2.840.10008.1.2.5";
+
+/// RLE Lossless (PS3.5 Annex G), decoded here rather than by dicom-rs, whose decoder panics on a
+/// segment that decodes short (found by the `dicom_pixels` fuzz target): one fragment for the
+/// frame, a 64-byte header (segment count, then up to 15 offsets), one PackBits segment per
+/// byte of the sample, most significant first. The stored samples, row by row.
+fn decode_rle(obj: &DefaultDicomObject, pixels: usize, width: usize) -> Result<Vec<u32>, PixelFault> {
+    let fault = |what: String| PixelFault::Decode(format!("RLE Lossless: {what}"));
+    let element = obj
+        .element(tags::PIXEL_DATA)
+        .map_err(|_| PixelFault::Missing("PixelData"))?;
+    let fragments = element
+        .value()
+        .fragments()
+        .ok_or_else(|| fault("the pixel data is not encapsulated".to_string()))?;
+    let [fragment] = fragments else {
+        return Err(fault(format!("{} fragments for one frame", fragments.len())));
+    };
+    let word = |at: usize| {
+        fragment
+            .get(at..at + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+    };
+    let count = word(0).ok_or_else(|| fault(format!("a {}-byte fragment has no header", fragment.len())))?;
+    if count != width {
+        return Err(fault(format!(
+            "{count} segments where {width}-byte samples need {width}"
+        )));
+    }
+    let mut samples = vec![0u32; pixels];
+    for segment in 0..width {
+        let start = word(4 + 4 * segment).unwrap_or(0);
+        let end = if segment + 1 < count {
+            word(8 + 4 * segment).unwrap_or(0)
+        } else {
+            fragment.len()
+        };
+        if start < 64 || start > end || end > fragment.len() {
+            return Err(fault(format!(
+                "segment {segment} at bytes {start}..{end} of a {}-byte fragment",
+                fragment.len()
+            )));
+        }
+        let bytes = unpack_bits(&fragment[start..end], pixels).map_err(|found| PixelFault::Truncated {
+            needed: pixels * width,
+            found: segment * pixels + found,
+        })?;
+        let shift = 8 * (width - 1 - segment);
+        for (sample, byte) in samples.iter_mut().zip(bytes) {
+            *sample |= u32::from(byte) << shift;
+        }
+    }
+    Ok(samples)
+}
+
+/// The first `n` bytes a PackBits segment decodes to (PS3.5 G.3.1: a header byte h ≥ 0 copies
+/// h + 1 literal bytes, −127 ≤ h ≤ −1 repeats the next byte 1 − h times, −128 does nothing);
+/// `Err` with the count decoded when the segment runs out first.
+fn unpack_bits(segment: &[u8], n: usize) -> Result<Vec<u8>, usize> {
+    let mut out = Vec::with_capacity(n);
+    let mut at = 0;
+    while out.len() < n && at < segment.len() {
+        let header = segment[at] as i8;
+        at += 1;
+        if header >= 0 {
+            let run = header as usize + 1;
+            let literal = segment.get(at..at + run).ok_or(out.len())?;
+            out.extend_from_slice(literal);
+            at += run;
+        } else if header != -128 {
+            let &byte = segment.get(at).ok_or(out.len())?;
+            out.resize(out.len() + (1 - isize::from(header)) as usize, byte);
+            at += 1;
+        }
+    }
+    if out.len() < n {
+        return Err(out.len());
+    }
+    out.truncate(n);
+    Ok(out)
 }
 
 /// RescaleSlope and RescaleIntercept (the first value of each), 1 and 0 when absent.

@@ -1,5 +1,5 @@
 //! The pixel reader against SimpleITK's ImageSeriesReader on the sample's T2WI series and on
-//! the same slices re-encoded by pydicom (tests/reference/pixels, with its script), and each
+//! the same slices re-encoded by pydicom and GDCM (tests/reference/pixels, with its script), and each
 //! fault on damaged copies of the sample.
 
 use std::path::{Path, PathBuf};
@@ -93,7 +93,7 @@ fn every_encoding_gives_the_same_real_values() {
     let count = reference["variants"]["count"].as_u64().unwrap() as usize;
     let plane = 120 * 120;
     let expected = &whole.values[first * plane..(first + count) * plane];
-    for encoding in ["rle", "deflated", "big_endian", "rescaled"] {
+    for encoding in ["rle", "deflated", "big_endian", "rescaled", "jpeg_lossless"] {
         let dir = root().join("tests/reference/pixels/variants").join(encoding);
         let geometry = series_geometry(&dir).unwrap();
         // The file names run against the positions: the order is the geometry's.
@@ -212,6 +212,27 @@ fn an_unsupported_transfer_syntax_is_named() {
     }
 }
 
+/// Real JPEG 2000 slices (written by GDCM): refused by name, naming the first slice read.
+#[test]
+fn jpeg_2000_is_refused_by_name() {
+    let dir = root().join("tests/reference/pixels/variants/jpeg2000_lossless");
+    let geometry = series_geometry(&dir).unwrap();
+    let fault = read_slices(&geometry, 1..3).unwrap_err();
+    assert_eq!(fault.file, geometry.slices[1].file);
+    assert_eq!(
+        fault.fault,
+        PixelFault::UnsupportedTransferSyntax {
+            uid: "1.2.840.10008.1.2.4.90".to_string(),
+            name: "JPEG 2000 Lossless"
+        }
+    );
+    assert!(
+        fault
+            .to_string()
+            .ends_with("unsupported transfer syntax JPEG 2000 Lossless (1.2.840.10008.1.2.4.90)")
+    );
+}
+
 #[test]
 fn a_slice_off_the_series_grid_is_a_fault() {
     // The headers were read before the slice changed: the pixel reader checks again.
@@ -328,4 +349,64 @@ fn stored_values_are_masked_to_bits_stored_and_sign_extended() {
     assert_eq!(signed16.real(0x8000, 1.0, 0.0), -32768.0);
     let byte = StoredValue::new(8, true);
     assert_eq!(byte.real(0xFF, 1.0, 0.0), -1.0);
+}
+
+/// The fuzz target's seeds (fuzz/make_dicom_pixels_seeds.py): one 16 × 16 slice in six
+/// encodings reads the same, and its signed 8-bit MONOCHROME1 copy with a fractional rescale
+/// reads as numpy computed it.
+#[test]
+fn the_fuzz_seeds_read_as_written() {
+    let seeds = root().join("fuzz/corpus/dicom_pixels");
+    let read = |name: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::copy(seeds.join(name), dir.path().join("IM1.dcm")).unwrap();
+        read_volume(&series_geometry(dir.path()).unwrap()).unwrap()
+    };
+    let explicit = read("explicit_le.dcm");
+    assert_eq!(explicit.dims, [16, 16, 1]);
+    assert!(explicit.values.iter().any(|&v| v > 0.0));
+    for name in [
+        "implicit_le.dcm",
+        "big_endian.dcm",
+        "deflated.dcm",
+        "rle.dcm",
+        "jpeg_lossless.dcm",
+    ] {
+        assert!(read(name).values == explicit.values, "{name}");
+    }
+    let signed = read("signed_8bit_monochrome1_rescaled.dcm");
+    assert_eq!(signed.photometric, Photometric::Monochrome1);
+    let expected: Vec<f64> = explicit
+        .values
+        .iter()
+        .map(|&v| ((v / 4.0).floor() - 180.0).clamp(-128.0, 127.0) * 1.5 - 3.0)
+        .collect();
+    assert!(signed.values == expected);
+    assert!(signed.values.iter().any(|&v| v < 0.0));
+}
+
+/// Found by the fuzzer (`dicom_pixels`, a panic in dicom-rs's RLE decoder: index out of
+/// bounds): an RLE segment that decodes to fewer bytes than the slice has pixels. RLE is now
+/// decoded here, and a short segment is truncated pixel data.
+#[test]
+fn an_rle_segment_decoding_short_is_truncated_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("IM1.dcm"),
+        include_bytes!("testdata/rle_segment_decoding_short.dcm"),
+    )
+    .unwrap();
+    let fault = read_volume(&series_geometry(dir.path()).unwrap()).unwrap_err();
+    assert!(matches!(fault.fault, PixelFault::Truncated { .. }), "{fault}");
+}
+
+#[test]
+fn packbits_runs_literals_and_no_ops() {
+    // A literal of 3, a run of 4 × 7, a no-op, a literal of 1.
+    let segment = [2, 10, 11, 12, (-3i8) as u8, 7, 0x80, 0, 99];
+    assert_eq!(unpack_bits(&segment, 8), Ok(vec![10, 11, 12, 7, 7, 7, 7, 99]));
+    assert_eq!(unpack_bits(&segment, 5), Ok(vec![10, 11, 12, 7, 7]));
+    assert_eq!(unpack_bits(&segment, 9), Err(8));
+    // A literal cut short by the segment's end.
+    assert_eq!(unpack_bits(&[5, 1, 2], 6), Err(0));
 }

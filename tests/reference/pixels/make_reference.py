@@ -7,16 +7,18 @@
    `variants/<encoding>/` with their file names reversed (IM1 is the last slice): RLE Lossless,
    Deflated Explicit VR Little Endian, Explicit VR Big Endian, and Explicit VR Little Endian
    with RescaleSlope 0.5 / RescaleIntercept -100 and stored values 2·v + 200 (the same real
-   values). Each variant read back by SimpleITK must equal the original slices; its sums go in
+   values); and by GDCM (python-gdcm) as JPEG Lossless SV1 and JPEG 2000 Lossless (the second
+   is for the reader to refuse by name: it has no pure-Rust decoder). Each variant read back by SimpleITK must equal the original slices; its sums go in
    `t2wi.json` too.
 
-    python3 tests/reference/pixels/make_reference.py    (pydicom 3.0.2, SimpleITK 2.5.x, numpy)
+    python3 tests/reference/pixels/make_reference.py    (pydicom 3.0.2, python-gdcm 3.2.6, SimpleITK 2.5.7, numpy)
 """
 
 import json
 import shutil
 from pathlib import Path
 
+import gdcm
 import numpy as np
 import pydicom
 import SimpleITK as sitk
@@ -98,6 +100,32 @@ def rescaled(ds):
 
 for encoding, change in [("rle", rle), ("deflated", deflated), ("big_endian", big_endian), ("rescaled", rescaled)]:
     write(encoding, change)
+
+
+
+def gdcm_encode(encoding, syntax):
+    folder = variants / encoding
+    folder.mkdir(parents=True)
+    for n, source in enumerate(chosen):
+        reader = gdcm.ImageReader()
+        reader.SetFileName(source)
+        assert reader.Read()
+        change = gdcm.ImageChangeTransferSyntax()
+        change.SetTransferSyntax(gdcm.TransferSyntax(syntax))
+        change.SetInput(reader.GetImage())
+        assert change.Change()
+        writer = gdcm.ImageWriter()
+        writer.SetFile(reader.GetFile())
+        writer.SetImage(change.GetOutput())
+        writer.SetFileName(str(folder / f"IM{COUNT - n}.dcm"))
+        assert writer.Write()
+    _, read_back, _ = read_sitk(folder)
+    assert np.array_equal(read_back, volume[FIRST : FIRST + COUNT]), encoding
+    reference["variants"][encoding] = summary(read_back)
+
+
+gdcm_encode("jpeg_lossless", gdcm.TransferSyntax.JPEGLosslessProcess14_1)
+gdcm_encode("jpeg2000_lossless", gdcm.TransferSyntax.JPEG2000Lossless)
 
 out = HERE / "t2wi.json"
 out.write_text(json.dumps(reference, indent=1) + "\n")
