@@ -198,9 +198,9 @@ impl<R: Read + Seek> Walker<R> {
     fn walk_deflated(&mut self) -> Stop {
         let mut inflated = Vec::new();
         let mut decoder = flate2::read::DeflateDecoder::new(&mut self.reader).take(MAX_INFLATED_BYTES + 1);
-        if decoder.read_to_end(&mut inflated).is_err() {
-            return Stop::Done; // not a deflate stream: dicom-rs refuses it
-        }
+        // A stream that breaks off still gives dicom-rs the bytes before the break (the
+        // fuzzer: an element there declaring gigabytes), and read_to_end keeps them: walk them.
+        let _ = decoder.read_to_end(&mut inflated);
         if inflated.len() as u64 > MAX_INFLATED_BYTES {
             return Stop::Fault(SliceFault::NotDicom(format!(
                 "its deflated data set inflates to more than {} MiB",
@@ -833,5 +833,27 @@ mod tests {
         let mut bomb = with_syntax(b"1.2.840.10008.1.2.1.99");
         bomb.extend_from_slice(&deflate(&vec![0u8; (MAX_INFLATED_BYTES + 1) as usize]));
         assert!(check(&bomb).unwrap_err().contains("inflates to more than"));
+    }
+
+    /// Found by the fuzzer (`dicom_pixels`, a timeout: dicom-rs zero-filling a value of about
+    /// 4 GiB): a deflated data set whose stream breaks off after an element declaring that
+    /// much. The walk gave up on the broken stream; it now walks what inflates before the break,
+    /// as dicom-rs reads it.
+    #[test]
+    fn a_deflated_stream_breaking_off_is_walked_up_to_the_break() {
+        use std::io::Write;
+        // Stored (uncompressed) deflate blocks, cut short: what precedes the cut inflates.
+        let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::none());
+        let mut data_set = Vec::new();
+        short(&mut data_set, 0x0010, 0x0010, b"PN", b"A^B ");
+        data_set.extend_from_slice(&[0x10, 0x00, 0x20, 0x00, b'O', b'B', 0, 0, 0xFF, 0xFF, 0xFF, 0xF0]);
+        data_set.extend_from_slice(&[7; 64]);
+        encoder.write_all(&data_set).unwrap();
+        let stream = encoder.finish().unwrap();
+        let mut bytes = with_syntax(b"1.2.840.10008.1.2.1.99");
+        bytes.extend_from_slice(&stream[..stream.len() - 32]);
+        assert!(check(&bytes).unwrap_err().contains("element (0010,0020)"));
+        let found = include_bytes!("testdata/deflated_stream_breaking_off.dcm");
+        assert!(check(found).is_err());
     }
 }
