@@ -2,7 +2,8 @@
 //! before dicom-rs reads it: dicom-rs reserves and zero-fills an element's declared length
 //! before reading it, so one corrupt length costs up to 4 GiB of memory and seconds of time.
 //! The walk ends at the image's Pixel Data element, whose declared length it checks too: a file
-//! cut short inside its pixels still has a whole header, and reading stops before the pixels.
+//! cut short inside its pixels still has a whole header, and reading stops before the pixels
+//! (for the pixel reader, which reads the whole file, it walks on to the end).
 //!
 //! Hand-written because no crate offers a header-only length check. The walk follows dicom-rs's
 //! reading (into sequences of either length, VRs from the dictionary in implicit VR) and refuses
@@ -42,6 +43,17 @@ enum Stop {
 /// Checks that no element up to and including the pixel data declares more bytes than the
 /// file (or the item holding it) has left, or a binary value of partial length.
 pub(crate) fn check_element_lengths(path: &Path) -> Result<(), SliceFault> {
+    check(path, false)
+}
+
+/// The same, for a reader of the whole file (the pixel reader): past the pixel data too, to the
+/// end of the file (elements after the pixels, dicom-rs reads them; the fuzzer found one
+/// declaring gigabytes there).
+pub(crate) fn check_whole_file(path: &Path) -> Result<(), SliceFault> {
+    check(path, true)
+}
+
+fn check(path: &Path, whole: bool) -> Result<(), SliceFault> {
     // dicom-rs would say only "Could not open file": say why.
     let file = File::open(path).map_err(|e| SliceFault::Unopenable(e.to_string()))?;
     let Ok(size) = file.metadata().map(|m| m.len()) else {
@@ -52,6 +64,7 @@ pub(crate) fn check_element_lengths(path: &Path) -> Result<(), SliceFault> {
         size,
         explicit: true,
         big_endian: false,
+        whole,
     };
     match walker.walk_file() {
         Stop::Fault(fault) => Err(fault),
@@ -70,6 +83,8 @@ struct Walker<R> {
     explicit: bool,
     /// Big-endian numbers (explicit VR big endian data sets; the meta group is little endian).
     big_endian: bool,
+    /// Walk on past the image's pixel data to the end of the file.
+    whole: bool,
 }
 
 impl<R: Read + Seek> Walker<R> {
@@ -224,6 +239,7 @@ impl<R: Read + Seek> Walker<R> {
             reader: Cursor::new(inflated),
             explicit: true,
             big_endian: false,
+            whole: self.whole,
         };
         walker.walk_elements(0, None)
     }
@@ -244,7 +260,10 @@ impl<R: Read + Seek> Walker<R> {
             // The image's own pixel data ends the walk, as it ends dicom-rs's reading; pixel
             // data inside an item (an icon image) is an element like any other.
             if tag == PIXEL_DATA && depth == 0 {
-                return self.check_pixel_data();
+                match self.check_pixel_data() {
+                    Stop::Closed => continue, // walking the whole file: on past the pixels
+                    other => return other,
+                }
             }
             if tag >> 16 == 0xFFFE {
                 // Delimiters carry no VR, only a 4-byte length (zero).
@@ -305,7 +324,7 @@ impl<R: Read + Seek> Walker<R> {
 
     /// The pixel data's declared length must fit in the file; an undefined length means
     /// encapsulated (compressed) fragments, each of which must fit (dicom-rs reads them whole
-    /// when the pixels are read).
+    /// when the pixels are read). Closed, placed after the pixels, when walking the whole file.
     fn check_pixel_data(&mut self) -> Stop {
         let len = if self.explicit {
             self.explicit_header().map(|(_, len)| len)
@@ -325,6 +344,9 @@ impl<R: Read + Seek> Walker<R> {
                 size: self.size,
             });
         }
+        if self.whole && self.skip(len).is_some() {
+            return Stop::Closed;
+        }
         Stop::Done
     }
 
@@ -336,6 +358,7 @@ impl<R: Read + Seek> Walker<R> {
                 return Stop::Done; // dicom-rs finds the pixel data cut short
             };
             match tag {
+                SEQUENCE_END if self.whole => return Stop::Closed,
                 SEQUENCE_END => return Stop::Done,
                 ITEM if len == UNDEFINED => {
                     return Stop::Fault(SliceFault::NotDicom(
@@ -873,5 +896,36 @@ mod tests {
         ] {
             assert!(check(found).is_err());
         }
+    }
+
+    /// Found by the fuzzer (`dicom_pixels`, a timeout): an element after the pixel data
+    /// declaring gigabytes. The header reader stops before the pixels and never meets it; the
+    /// pixel reader reads the whole file, so its walk goes on past the pixels.
+    #[test]
+    fn the_whole_file_walk_goes_past_the_pixel_data() {
+        let mut bytes = header();
+        bytes.extend_from_slice(&[0xE0, 0x7F, 0x10, 0x00, b'O', b'W', 0, 0, 4, 0, 0, 0, 1, 2, 3, 4]);
+        bytes.extend_from_slice(&[0xFC, 0xFF, 0xFC, 0xFF, b'O', b'B', 0, 0, 0, 0, 0, 0xF0]);
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), &bytes).unwrap();
+        assert_eq!(check_element_lengths(file.path()), Ok(()));
+        let fault = check_whole_file(file.path()).unwrap_err().to_string();
+        assert!(fault.contains("element (FFFC,FFFC)"), "{fault}");
+        // Encapsulated pixels are walked past too, up to their delimiter.
+        let mut bytes = header();
+        bytes.extend_from_slice(&[0xE0, 0x7F, 0x10, 0x00, b'O', b'B', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF]);
+        bytes.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0, 0, 0, 0, 0]);
+        bytes.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0, 2, 0, 0, 0, 1, 2]);
+        bytes.extend_from_slice(&[0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0]);
+        bytes.extend_from_slice(&[0xFC, 0xFF, 0xFC, 0xFF, b'O', b'B', 0, 0, 0, 0, 0, 0xF0]);
+        std::fs::write(file.path(), &bytes).unwrap();
+        assert!(check_whole_file(file.path()).is_err());
+        let found = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(
+            found.path(),
+            include_bytes!("testdata/element_after_pixel_data_too_long.dcm"),
+        )
+        .unwrap();
+        assert!(check_whole_file(found.path()).is_err());
     }
 }

@@ -202,7 +202,7 @@ struct DecodedSlice {
 
 /// One slice's real values, row by row, after checking it against the series' grid.
 fn read_slice(file: &Path, geometry: &SeriesGeometry) -> Result<DecodedSlice, PixelFault> {
-    guard::check_element_lengths(file).map_err(PixelFault::Slice)?;
+    guard::check_whole_file(file).map_err(PixelFault::Slice)?;
     let obj = OpenFileOptions::new()
         .open_file(file)
         .map_err(|e| PixelFault::Slice(SliceFault::NotDicom(e.to_string())))?;
