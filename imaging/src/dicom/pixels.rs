@@ -264,6 +264,9 @@ fn read_slice(file: &Path, geometry: &SeriesGeometry) -> Result<DecodedSlice, Pi
     let values = if uid == RLE_LOSSLESS {
         decode_rle(&obj, pixels, width)?.into_iter().map(real).collect()
     } else {
+        if JPEG.contains(&uid.as_str()) {
+            check_jpeg_frame(&obj, rows, columns, width)?;
+        }
         let decoded = obj.decode_pixel_data().map_err(|e| PixelFault::Decode(e.to_string()))?;
         let bytes = decoded.data();
         let needed = pixels * width;
@@ -287,6 +290,76 @@ fn read_slice(file: &Path, geometry: &SeriesGeometry) -> Result<DecodedSlice, Pi
 }
 
 const RLE_LOSSLESS: &str = "1.2.840.10008.1.2.5";
+const JPEG: [&str; 4] = [
+    "1.2.840.10008.1.2.4.50",
+    "1.2.840.10008.1.2.4.51",
+    "1.2.840.10008.1.2.4.57",
+    "1.2.840.10008.1.2.4.70",
+];
+
+/// The JPEG stream's frame header (ITU T.81 B.2.2) must agree with Rows, Columns,
+/// SamplesPerPixel and BitsAllocated: dicom-rs copies the decoded image into a buffer sized by
+/// the DICOM header, and panics when the JPEG is larger (found by the `dicom_pixels` fuzz target)
+/// or leaves zeros when it is smaller.
+fn check_jpeg_frame(obj: &DefaultDicomObject, rows: i64, columns: i64, width: usize) -> Result<(), PixelFault> {
+    let fault = |what: String| PixelFault::Decode(format!("JPEG: {what}"));
+    let element = obj
+        .element(tags::PIXEL_DATA)
+        .map_err(|_| PixelFault::Missing("PixelData"))?;
+    let fragments = element
+        .value()
+        .fragments()
+        .ok_or_else(|| fault("the pixel data is not encapsulated".to_string()))?;
+    let stream: Vec<u8> = fragments.iter().flatten().copied().collect();
+    let (precision, height, frame_width, components) =
+        jpeg_frame_header(&stream).ok_or_else(|| fault("no frame header (SOF) in the stream".to_string()))?;
+    let bytes = if precision > 8 { 2 } else { 1 };
+    if (i64::from(height), i64::from(frame_width), components, bytes) != (rows, columns, 1, width) {
+        return Err(fault(format!(
+            "its frame is {height} rows × {frame_width} columns × {components} components of {precision} bits, \
+             the DICOM header says {rows} × {columns} × 1 of {} bits",
+            8 * width
+        )));
+    }
+    Ok(())
+}
+
+/// The first frame header of a JPEG stream: (precision, lines, samples per line, components),
+/// walking the marker segments from SOI as a decoder does.
+fn jpeg_frame_header(stream: &[u8]) -> Option<(u8, u16, u16, u8)> {
+    if stream.get(..2)? != [0xFF, 0xD8] {
+        return None;
+    }
+    let mut at = 2;
+    loop {
+        // Fill bytes (0xFF) may precede a marker.
+        while *stream.get(at)? == 0xFF && *stream.get(at + 1)? == 0xFF {
+            at += 1;
+        }
+        if *stream.get(at)? != 0xFF {
+            return None;
+        }
+        let marker = *stream.get(at + 1)?;
+        at += 2;
+        if matches!(marker, 0x01 | 0xD0..=0xD7) {
+            continue; // no length
+        }
+        let length = usize::from(u16::from_be_bytes([*stream.get(at)?, *stream.get(at + 1)?]));
+        if matches!(marker, 0xC0..=0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF) {
+            let header = stream.get(at + 2..at + 8)?;
+            return Some((
+                header[0],
+                u16::from_be_bytes([header[1], header[2]]),
+                u16::from_be_bytes([header[3], header[4]]),
+                header[5],
+            ));
+        }
+        if marker == 0xDA || length < 2 {
+            return None; // scan data before any frame header
+        }
+        at += length;
+    }
+}
 
 /// RLE Lossless (PS3.5 Annex G), decoded here rather than by dicom-rs, whose decoder panics on a
 /// segment that decodes short (found by the `dicom_pixels` fuzz target): one fragment for the

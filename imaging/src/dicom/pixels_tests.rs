@@ -410,3 +410,29 @@ fn packbits_runs_literals_and_no_ops() {
     // A literal cut short by the segment's end.
     assert_eq!(unpack_bits(&[5, 1, 2], 6), Err(0));
 }
+
+/// Found by the fuzzer (`dicom_pixels`, a panic in dicom-rs's JPEG adapter: range end out of
+/// range): a JPEG frame larger than Rows × Columns. Its frame header is now checked first.
+#[test]
+fn a_jpeg_frame_of_another_size_is_a_fault_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("IM1.dcm"),
+        include_bytes!("testdata/jpeg_frame_larger_than_rows_columns.dcm"),
+    )
+    .unwrap();
+    let fault = read_volume(&series_geometry(dir.path()).unwrap()).unwrap_err();
+    assert!(fault.to_string().contains("JPEG: its frame is"), "{fault}");
+    // The real JPEG Lossless seed with its Columns changed: refused, not zero-filled.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("IM1.dcm");
+    std::fs::copy(root().join("fuzz/corpus/dicom_pixels/jpeg_lossless.dcm"), &file).unwrap();
+    rewrite(&file, |obj| put_us(obj, tags::COLUMNS, 8));
+    let fault = read_volume(&series_geometry(dir.path()).unwrap()).unwrap_err();
+    assert!(
+        fault
+            .to_string()
+            .contains("its frame is 16 rows × 16 columns × 1 components of 16 bits"),
+        "{fault}"
+    );
+}
