@@ -1,10 +1,9 @@
 //! Bad inputs each give a clear per-file error, and every other row still appears.
 
 use std::fs::OpenOptions;
-use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
 
-use crate::support::{copy_of_sample, npcql, stderr, stdout};
+use crate::support::{copy_of_sample, npcql, overwrite, stderr, stdout};
 
 fn query(dataset: &Path, sql: &str) -> (String, String, bool) {
     query_with(&[], dataset, sql)
@@ -19,12 +18,6 @@ fn query_with(flags: &[&str], dataset: &Path, sql: &str) -> (String, String, boo
 
 fn truncate(path: &Path, len: u64) {
     OpenOptions::new().write(true).open(path).unwrap().set_len(len).unwrap();
-}
-
-fn overwrite(path: &Path, offset: u64, bytes: &[u8]) {
-    let mut file = OpenOptions::new().write(true).open(path).unwrap();
-    file.seek(SeekFrom::Start(offset)).unwrap();
-    file.write_all(bytes).unwrap();
 }
 
 #[test]

@@ -2,18 +2,7 @@
 //! the scanner; one whose affine is absent or shifted (same dimensions) falls back to the
 //! dataset's convention, flagged with the offset; a mask on another grid is unpaired.
 
-use std::fs::OpenOptions;
-use std::io::{Seek, SeekFrom, Write};
-use std::path::Path;
-
-use crate::support::{copy_of_sample, npcql, stderr, stdout};
-
-/// Writes `value` at `offset` of the file at `path`.
-fn patch(path: &Path, offset: u64, value: &[u8]) {
-    let mut file = OpenOptions::new().write(true).open(path).unwrap();
-    file.seek(SeekFrom::Start(offset)).unwrap();
-    file.write_all(value).unwrap();
-}
+use crate::support::{copy_of_sample, npcql, overwrite, stderr, stdout};
 
 #[test]
 fn masks_show_how_each_mask_pairs_with_its_series() {
@@ -22,16 +11,16 @@ fn masks_show_how_each_mask_pairs_with_its_series() {
     // 001 T1: the sform's z translation (srow_z[3], byte 324) 2 mm further, the qform off.
     let t1 = segments.join("001/ROI-T1.nii");
     let z = f32::from_le_bytes(std::fs::read(&t1).unwrap()[324..328].try_into().unwrap());
-    patch(&t1, 324, &(z + 2.0).to_le_bytes());
-    patch(&t1, 252, &0i16.to_le_bytes());
+    overwrite(&t1, 324, &(z + 2.0).to_le_bytes());
+    overwrite(&t1, 252, &0i16.to_le_bytes());
     // 002 T2: no affine at all (qform_code and sform_code 0).
     let t2 = segments.join("002/ROI-T2.nii");
-    patch(&t2, 252, &0i16.to_le_bytes());
-    patch(&t2, 254, &0i16.to_le_bytes());
+    overwrite(&t2, 252, &0i16.to_le_bytes());
+    overwrite(&t2, 254, &0i16.to_le_bytes());
     // 003 CE-T1: one slice fewer than its series (dim[3] at byte 46), still a readable file.
     let ce = segments.join("003/ROI-CE-T1.nii");
     let slices = i16::from_le_bytes(std::fs::read(&ce).unwrap()[46..48].try_into().unwrap());
-    patch(&ce, 46, &(slices - 1).to_le_bytes());
+    overwrite(&ce, 46, &(slices - 1).to_le_bytes());
 
     let output = npcql(&[
         "-d",

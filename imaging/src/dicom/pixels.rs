@@ -303,13 +303,7 @@ const JPEG: [&str; 4] = [
 /// or leaves zeros when it is smaller.
 fn check_jpeg_frame(obj: &DefaultDicomObject, rows: i64, columns: i64, width: usize) -> Result<(), PixelFault> {
     let fault = |what: String| PixelFault::Decode(format!("JPEG: {what}"));
-    let element = obj
-        .element(tags::PIXEL_DATA)
-        .map_err(|_| PixelFault::Missing("PixelData"))?;
-    let fragments = element
-        .value()
-        .fragments()
-        .ok_or_else(|| fault("the pixel data is not encapsulated".to_string()))?;
+    let fragments = encapsulated_fragments(obj, "JPEG")?;
     let stream: Vec<u8> = fragments.iter().flatten().copied().collect();
     let (precision, height, frame_width, components) =
         jpeg_frame_header(&stream).ok_or_else(|| fault("no frame header (SOF) in the stream".to_string()))?;
@@ -322,6 +316,17 @@ fn check_jpeg_frame(obj: &DefaultDicomObject, rows: i64, columns: i64, width: us
         )));
     }
     Ok(())
+}
+
+/// The fragments of an encapsulated Pixel Data element, which a `codec` stream must have.
+fn encapsulated_fragments<'a>(obj: &'a DefaultDicomObject, codec: &str) -> Result<&'a [Vec<u8>], PixelFault> {
+    let element = obj
+        .element(tags::PIXEL_DATA)
+        .map_err(|_| PixelFault::Missing("PixelData"))?;
+    element
+        .value()
+        .fragments()
+        .ok_or_else(|| PixelFault::Decode(format!("{codec}: the pixel data is not encapsulated")))
 }
 
 /// The first frame header of a JPEG stream: (precision, lines, samples per line, components),
@@ -367,13 +372,7 @@ fn jpeg_frame_header(stream: &[u8]) -> Option<(u8, u16, u16, u8)> {
 /// byte of the sample, most significant first. The stored samples, row by row.
 fn decode_rle(obj: &DefaultDicomObject, pixels: usize, width: usize) -> Result<Vec<u32>, PixelFault> {
     let fault = |what: String| PixelFault::Decode(format!("RLE Lossless: {what}"));
-    let element = obj
-        .element(tags::PIXEL_DATA)
-        .map_err(|_| PixelFault::Missing("PixelData"))?;
-    let fragments = element
-        .value()
-        .fragments()
-        .ok_or_else(|| fault("the pixel data is not encapsulated".to_string()))?;
+    let fragments = encapsulated_fragments(obj, "RLE Lossless")?;
     let [fragment] = fragments else {
         return Err(fault(format!("{} fragments for one frame", fragments.len())));
     };
