@@ -18,8 +18,8 @@ pub mod glrlm;
 pub mod glszm;
 pub mod ivh;
 pub mod local_intensity;
-pub mod ngtdm;
 mod neighbours;
+pub mod ngtdm;
 
 #[cfg(test)]
 mod phantom;
@@ -85,7 +85,13 @@ pub struct Texture {
 
 impl Default for Texture {
     fn default() -> Self {
-        Texture { distances: vec![1], symmetrical_glcm: true, weighting: Weighting::None, gldm_a: 0.0, plane_normal: None }
+        Texture {
+            distances: vec![1],
+            symmetrical_glcm: true,
+            weighting: Weighting::None,
+            gldm_a: 0.0,
+            plane_normal: None,
+        }
     }
 }
 
@@ -117,7 +123,10 @@ mod tests {
     #[test]
     fn sql_names_are_pyradiomics_names_in_snake_case() {
         assert_eq!(sql_name("firstorder", "10Percentile"), "firstorder_10_percentile");
-        assert_eq!(sql_name("firstorder", "InterquartileRange"), "firstorder_interquartile_range");
+        assert_eq!(
+            sql_name("firstorder", "InterquartileRange"),
+            "firstorder_interquartile_range"
+        );
         assert_eq!(sql_name("glcm", "Idmn"), "glcm_idmn");
         assert_eq!(sql_name("glcm", "MCC"), "glcm_mcc");
         assert_eq!(sql_name("glcm", "Imc1"), "glcm_imc1");
@@ -125,8 +134,14 @@ mod tests {
             sql_name("glrlm", "RunLengthNonUniformityNormalized"),
             "glrlm_run_length_non_uniformity_normalized"
         );
-        assert_eq!(sql_name("gldm", "SmallDependenceEmphasis"), "gldm_small_dependence_emphasis");
+        assert_eq!(
+            sql_name("gldm", "SmallDependenceEmphasis"),
+            "gldm_small_dependence_emphasis"
+        );
         assert_eq!(sql_name("ngtdm", "Busyness"), "ngtdm_busyness");
-        assert_eq!(sql_name("gldzm", "small_distance_emphasis"), "gldzm_small_distance_emphasis");
+        assert_eq!(
+            sql_name("gldzm", "small_distance_emphasis"),
+            "gldzm_small_distance_emphasis"
+        );
     }
 }

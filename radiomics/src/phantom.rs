@@ -31,8 +31,19 @@ pub fn phantom() -> Roi {
             }
         }
     }
-    let levels = intensity.iter().zip(&mask).map(|(&v, &m)| if m { v as u32 } else { 0 }).collect();
-    Roi { dims: [5, 4, 4], spacing_mm: [2.0; 3], intensity, morphological: mask.clone(), mask, levels }
+    let levels = intensity
+        .iter()
+        .zip(&mask)
+        .map(|(&v, &m)| if m { v as u32 } else { 0 })
+        .collect();
+    Roi {
+        dims: [5, 4, 4],
+        spacing_mm: [2.0; 3],
+        intensity,
+        morphological: mask.clone(),
+        mask,
+        levels,
+    }
 }
 
 #[test]
