@@ -1,1 +1,89 @@
-//! TODO(helper): neighbours
+//! Which neighbours a texture family looks at: PyRadiomics' `generate_angles`
+//! (`radiomics/src/cmatrices.c`, 3.0.1), in its order, so directional matrices line up with
+//! PyRadiomics' and the averaged features agree to the last digit.
+
+#![allow(dead_code)] // until the texture families use it (removed with them)
+
+use crate::Roi;
+
+/// The bounding box of the ROI's intensity mask inside the box: (first voxel, size), both
+/// (x, y, z). PyRadiomics crops the image to this box before a texture family runs, and its
+/// size limits which offsets exist. `None` for an empty mask.
+pub(crate) fn mask_bounds(roi: &Roi) -> Option<([usize; 3], [usize; 3])> {
+    let mut low = roi.dims;
+    let mut high = [0usize; 3];
+    for z in 0..roi.dims[2] {
+        for y in 0..roi.dims[1] {
+            for x in 0..roi.dims[0] {
+                if roi.mask[roi.index(x, y, z)] {
+                    for (axis, v) in [x, y, z].into_iter().enumerate() {
+                        low[axis] = low[axis].min(v);
+                        high[axis] = high[axis].max(v);
+                    }
+                }
+            }
+        }
+    }
+    (low[0] <= high[0]).then(|| (low, [0, 1, 2].map(|a| high[a] - low[a] + 1)))
+}
+
+/// The offsets (dx, dy, dz) whose Chebyshev norm is one of `distances`, none as long as the
+/// ROI's bounding box `size` (x, y, z) in its axis, none leaving the plane normal to
+/// `plane_normal` (force2D). PyRadiomics' order: offsets in numpy's (z, y, x) order counting
+/// down from +max to −max, z slowest. Unless `bidirectional`, only the first half: one of each
+/// ± pair, the one whose first non-zero (z, y, x) component is positive.
+pub(crate) fn angles(
+    size: [usize; 3],
+    distances: &[usize],
+    plane_normal: Option<usize>,
+    bidirectional: bool,
+) -> Vec<[isize; 3]> {
+    let max = distances.iter().copied().max().unwrap_or(0) as isize;
+    let fits =
+        |offset: isize, axis: usize| offset.unsigned_abs() < size[axis] && (offset == 0 || plane_normal != Some(axis));
+    let mut out = Vec::new();
+    for dz in (-max..=max).rev() {
+        for dy in (-max..=max).rev() {
+            for dx in (-max..=max).rev() {
+                let norm = dx.abs().max(dy.abs()).max(dz.abs()) as usize;
+                if norm > 0 && distances.contains(&norm) && fits(dx, 0) && fits(dy, 1) && fits(dz, 2) {
+                    out.push([dx, dy, dz]);
+                }
+            }
+        }
+    }
+    if !bidirectional {
+        // The valid set is symmetric, and the order puts every positive half first.
+        out.truncate(out.len() / 2);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thirteen_directions_in_3d_and_four_in_a_plane() {
+        let all = angles([5, 5, 5], &[1], None, false);
+        assert_eq!(all.len(), 13);
+        assert_eq!(all[0], [1, 1, 1]);
+        assert!(all.iter().all(|a| !all.contains(&a.map(|v| -v))));
+        assert_eq!(angles([5, 5, 5], &[1], None, true).len(), 26);
+        let plane = angles([5, 5, 5], &[1], Some(2), false);
+        assert_eq!(plane, [[1, 1, 0], [0, 1, 0], [-1, 1, 0], [1, 0, 0]]);
+    }
+
+    #[test]
+    fn offsets_never_reach_past_the_box() {
+        // A single slice: no offset moves in z, as if force2D were set.
+        assert_eq!(
+            angles([5, 5, 1], &[1], None, false),
+            angles([5, 5, 5], &[1], Some(2), false)
+        );
+        // Distance 2 in a 2-voxel-wide box: only the axes that are long enough.
+        let far = angles([2, 5, 5], &[2], None, true);
+        assert!(far.iter().all(|a| a[0].abs() < 2 && a.iter().any(|v| v.abs() == 2)));
+        assert_eq!(angles([5, 5, 5], &[1, 2], None, true).len(), 124);
+    }
+}
