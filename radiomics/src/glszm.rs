@@ -464,6 +464,16 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn the_phantom_by_slice_matches_pyradiomics_force2d() {
+        // §3.4: PyRadiomics' force2D (axial, our z) gives SZE 0.36752 (5 digits), IBSI "2.5D" 0.368.
+        let axial = Texture {
+            plane_normal: Some(2),
+            ..Texture::default()
+        };
+        assert_close("SmallAreaEmphasis", features(&phantom(), &axial)[0], 0.36752, 0.5e-4);
+    }
+
+    #[test]
     fn phantom_zones_by_hand() {
         // Five zones: all 50 voxels of level 1, the lone 3, the 7 of level 6, and level 4's
         // 16 voxels split in two: x = 3, y = 2..3 of the first slice is cut off by 6s and 1s.

@@ -117,6 +117,16 @@ mod tests {
     }
 
     #[test]
+    fn the_phantom_by_slice_matches_pyradiomics_force2d() {
+        // §3.4: PyRadiomics' force2D (axial, our z) gives busyness 6.8042 (5 digits), IBSI "2.5D" 6.8.
+        let axial = Texture {
+            plane_normal: Some(2),
+            ..Texture::default()
+        };
+        assert_close("Busyness", features(&phantom(), &axial)[2], 6.8042, 0.5e-4);
+    }
+
+    #[test]
     fn two_voxels_by_hand() {
         // Levels 1 and 3 side by side: s_1 = s_3 = 2, p = ½ each, N_gp = 2.
         let roi = roi_from_levels([2, 1, 1], vec![1, 3], [1.0; 3]);
