@@ -5,7 +5,7 @@
 //! plane under force2D), as `calculate_glszm` in PyRadiomics 3.0.1's `cmatrices.c`. There is one
 //! matrix for all directions, so `weightingNorm` does not apply (PyRadiomics ignores it here).
 //!
-//! The module also holds what GLDM and GLDZM share with it: the neighbour walk, the zone
+//! The module also holds what GLDM, NGTDM and GLDZM share with it: the neighbour walk, the zone
 //! labelling and the algebra of a level × value count matrix.
 
 use crate::neighbours::{angles, mask_bounds};
