@@ -69,7 +69,8 @@ fn floor_mod(a: f64, b: f64) -> f64 {
 /// from its first two values, `start + i·delta` with `delta = (start + step) − start`.
 fn arange(start: f64, stop: f64, step: f64) -> Vec<f64> {
     let length = ((stop - start) / step).ceil();
-    if !(length > 0.0) {
+    // Also catches NaN (a NaN bound or width).
+    if length.is_nan() || length <= 0.0 {
         return Vec::new();
     }
     let length = length as usize;
