@@ -1,6 +1,7 @@
 """PyRadiomics 3.0.1 on the IBSI digital phantom: the reference values the kernels' tests quote.
 
-Run with PyRadiomics 3.0.1 (numpy 1.26.4 was used): `python pyradiomics_phantom.py`. Prints, per
+Run with PyRadiomics 3.0.1 (numpy 1.26.4 was used): `python pyradiomics_phantom.py >
+pyradiomics_phantom.txt` (read by the kernels' tests). Prints, per
 setting, every enabled-by-default feature of firstorder, glcm and glrlm at full precision (repr).
 The phantom is `radiomics/src/phantom.rs` (z, y, x = slice, row, column; 2 mm voxels).
 """

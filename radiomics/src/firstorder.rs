@@ -205,7 +205,7 @@ fn median(sorted: &[f64]) -> f64 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::phantom::phantom;
     use proptest::prelude::*;
@@ -317,6 +317,76 @@ mod tests {
         assert_eq!(percentile(&v, 75.0), 5.0);
         assert_eq!(median(&v), 3.0);
         assert_eq!(percentile(&[5.0], 90.0), 5.0);
+    }
+
+    /// Every value of `class` PyRadiomics 3.0.1 gives on the phantom under each setting of
+    /// `radiomics/reference/pyradiomics_phantom.py`: (spacing (x, y, z) in mm, setting, the
+    /// feature values by name).
+    pub(crate) fn pyradiomics_phantom(class: &str) -> Vec<([f64; 3], String, Vec<(String, f64)>)> {
+        let text = include_str!("../reference/pyradiomics_phantom.txt");
+        let mut out: Vec<([f64; 3], String, Vec<(String, f64)>)> = Vec::new();
+        for line in text.lines() {
+            if let Some(header) = line.strip_prefix("## (") {
+                let (spacing, setting) = header.split_once(") ").unwrap();
+                let spacing: Vec<f64> = spacing.split(", ").map(|v| v.parse().unwrap()).collect();
+                out.push(([spacing[0], spacing[1], spacing[2]], setting.to_string(), Vec::new()));
+            } else if let Some(rest) = line.strip_prefix(class).and_then(|r| r.strip_prefix(' ')) {
+                let (name, value) = rest.split_once(' ').unwrap();
+                out.last_mut()
+                    .unwrap()
+                    .2
+                    .push((name.to_string(), value.parse().unwrap()));
+            }
+        }
+        out
+    }
+
+    /// The [`crate::Texture`] of a setting name of the reference script.
+    pub(crate) fn texture_of(setting: &str) -> crate::Texture {
+        use crate::{Texture, Weighting};
+        let weighting = |weighting| Texture {
+            weighting,
+            ..Texture::default()
+        };
+        match setting {
+            "default" => Texture::default(),
+            "no_weighting" => weighting(Weighting::NoWeighting),
+            "euclidean" => weighting(Weighting::Euclidean),
+            "manhattan" => weighting(Weighting::Manhattan),
+            "infinity" => weighting(Weighting::Infinity),
+            "force2D" => Texture {
+                plane_normal: Some(2),
+                ..Texture::default()
+            },
+            "distances_1_2" => Texture {
+                distances: vec![1, 2],
+                ..Texture::default()
+            },
+            "asymmetrical" => Texture {
+                symmetrical_glcm: false,
+                ..Texture::default()
+            },
+            other => panic!("unknown setting {other}"),
+        }
+    }
+
+    #[test]
+    fn every_reference_value_matches_pyradiomics() {
+        let runs = pyradiomics_phantom("firstorder");
+        assert_eq!(runs.len(), 16);
+        for (spacing_mm, setting, values) in runs {
+            assert_eq!(values.len(), 18, "{setting}");
+            let f = features(
+                &Roi {
+                    spacing_mm,
+                    ..phantom()
+                },
+                0.0,
+            );
+            for (name, v) in values {
+                assert_close(value(&f, &name), v, 1e-12, &format!("{setting} {spacing_mm:?} {name}"));
+            }
+        }
     }
 
     proptest! {

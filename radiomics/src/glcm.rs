@@ -671,6 +671,26 @@ mod tests {
         );
     }
 
+    #[test]
+    fn every_reference_value_matches_pyradiomics() {
+        // All 8 settings × 2 spacings of radiomics/reference/pyradiomics_phantom.py.
+        use crate::firstorder::tests::{pyradiomics_phantom, texture_of};
+        let runs = pyradiomics_phantom("glcm");
+        assert_eq!(runs.len(), 16);
+        for (spacing_mm, setting, values) in runs {
+            assert_eq!(values.len(), 24, "{setting}");
+            let f = features(
+                &Roi {
+                    spacing_mm,
+                    ..phantom()
+                },
+                &texture_of(&setting),
+            );
+            let expected: Vec<(&str, f64)> = values.iter().map(|(n, v)| (n.as_str(), *v)).collect();
+            assert_features(&f, &expected, 1e-12, &format!("{setting} {spacing_mm:?}"));
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(16))]
 
