@@ -319,12 +319,15 @@ pub(crate) mod tests {
         assert_eq!(percentile(&[5.0], 90.0), 5.0);
     }
 
+    /// One PyRadiomics run on the phantom: spacing (x, y, z) in mm, setting, values by name.
+    pub(crate) type ReferenceRun = ([f64; 3], String, Vec<(String, f64)>);
+
     /// Every value of `class` PyRadiomics 3.0.1 gives on the phantom under each setting of
     /// `radiomics/reference/pyradiomics_phantom.py`: (spacing (x, y, z) in mm, setting, the
     /// feature values by name).
-    pub(crate) fn pyradiomics_phantom(class: &str) -> Vec<([f64; 3], String, Vec<(String, f64)>)> {
+    pub(crate) fn pyradiomics_phantom(class: &str) -> Vec<ReferenceRun> {
         let text = include_str!("../reference/pyradiomics_phantom.txt");
-        let mut out: Vec<([f64; 3], String, Vec<(String, f64)>)> = Vec::new();
+        let mut out: Vec<ReferenceRun> = Vec::new();
         for line in text.lines() {
             if let Some(header) = line.strip_prefix("## (") {
                 let (spacing, setting) = header.split_once(") ").unwrap();
