@@ -2,8 +2,6 @@
 //! (`radiomics/src/cmatrices.c`, 3.0.1), in its order, so directional matrices line up with
 //! PyRadiomics' and the averaged features agree to the last digit.
 
-#![allow(dead_code)] // until the texture families use it (removed with them)
-
 use crate::Roi;
 
 /// The bounding box of the ROI's intensity mask inside the box: (first voxel, size), both
