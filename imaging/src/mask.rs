@@ -270,8 +270,22 @@ fn diagonal_affine(s: [f64; 3]) -> [[f64; 4]; 3] {
 /// The header is checked before any voxel is read, and voxels are streamed in 1 MiB chunks,
 /// so memory is bounded by the tumour's bounding box whatever the header claims.
 pub fn read_mask(path: impl AsRef<Path>) -> Result<MaskVolume, MaskError> {
+    read_mask_selecting(path, MaskSelection::NonZero)
+}
+
+/// Which stored values are tumour.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MaskSelection {
+    /// Any non-zero value (the dataset's masks hold 1, 255 or 1.0).
+    NonZero,
+    /// Only voxels of this value (after scl_slope/scl_inter): one label of a multi-label mask.
+    Label(f64),
+}
+
+/// [`read_mask`] with the tumour chosen by `selection`.
+pub fn read_mask_selecting(path: impl AsRef<Path>, selection: MaskSelection) -> Result<MaskVolume, MaskError> {
     let path = path.as_ref();
-    read_mask_inner(path).map_err(|fault| MaskError {
+    read_mask_inner(path, selection).map_err(|fault| MaskError {
         path: path.to_path_buf(),
         fault,
     })
@@ -418,7 +432,7 @@ fn gzip_uncompressed_len(path: &Path) -> io::Result<u64> {
     Ok(u64::from(u32::from_le_bytes(trailer)))
 }
 
-fn read_mask_inner(path: &Path) -> Result<MaskVolume, MaskFault> {
+fn read_mask_inner(path: &Path, selection: MaskSelection) -> Result<MaskVolume, MaskFault> {
     let OpenMask {
         mut reader,
         header,
@@ -450,8 +464,8 @@ fn read_mask_inner(path: &Path) -> Result<MaskVolume, MaskFault> {
             found: header.size + skipped,
         });
     }
-    let runs =
-        read_runs(&mut reader, &layout).map_err(|(e, consumed)| stream_fault(e, layout.vox_offset + consumed))?;
+    let runs = read_runs(&mut reader, &layout, selection)
+        .map_err(|(e, consumed)| stream_fault(e, layout.vox_offset + consumed))?;
     // Scaling that leaves no voxel at zero (scl_inter 1 on a 0/1 mask, say) would measure the
     // whole grid as tumour without a word: refuse it.
     if layout.scaling.is_some() {
@@ -606,7 +620,7 @@ fn header_affine(h: &Header, s: [f64; 3]) -> Affine {
 
 /// Streams the voxel data in whole rows and returns the runs of tumour voxels.
 /// On failure, returns the error and how many voxel bytes were consumed.
-fn read_runs(reader: &mut dyn Read, layout: &Layout) -> Result<Vec<Run>, (io::Error, u64)> {
+fn read_runs(reader: &mut dyn Read, layout: &Layout, selection: MaskSelection) -> Result<Vec<Run>, (io::Error, u64)> {
     let [nx, ny, nz] = layout.dims;
     let bpv = voxel_bytes(layout.datatype);
     let row_bytes = nx * bpv;
@@ -623,7 +637,7 @@ fn read_runs(reader: &mut dyn Read, layout: &Layout) -> Result<Vec<Run>, (io::Er
         consumed += buf.len() as u64;
         for (r, row) in buf.chunks_exact(row_bytes).enumerate() {
             let (y, z) = ((row_index + r) % ny, (row_index + r) / ny);
-            scan_row(&mut runs, y, z, row, layout);
+            scan_row(&mut runs, y, z, row, layout, selection);
         }
         row_index += rows;
     }
@@ -631,10 +645,10 @@ fn read_runs(reader: &mut dyn Read, layout: &Layout) -> Result<Vec<Run>, (io::Er
 }
 
 /// Appends the tumour runs of one raw row.
-fn scan_row(runs: &mut Vec<Run>, y: usize, z: usize, row: &[u8], layout: &Layout) {
+fn scan_row(runs: &mut Vec<Run>, y: usize, z: usize, row: &[u8], layout: &Layout, selection: MaskSelection) {
     use NiftiType::*;
     let is_float = matches!(layout.datatype, Float32 | Float64);
-    if layout.scaling.is_none() && !is_float {
+    if layout.scaling.is_none() && !is_float && selection == MaskSelection::NonZero {
         // An unscaled integer is non-zero iff one of its bytes is: skip empty rows fast.
         if all_zero(row) {
             return;
@@ -648,7 +662,10 @@ fn scan_row(runs: &mut Vec<Run>, y: usize, z: usize, row: &[u8], layout: &Layout
             Some((slope, inter)) => v * slope + inter,
             None => v,
         };
-        v != 0.0 && !v.is_nan()
+        match selection {
+            MaskSelection::NonZero => v != 0.0 && !v.is_nan(),
+            MaskSelection::Label(label) => v == label,
+        }
     };
     let bpv = voxel_bytes(layout.datatype);
     let be = layout.big_endian;

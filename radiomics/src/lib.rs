@@ -10,6 +10,7 @@
 //! level present) and IBSI where it has not (GLDZM, IVH, local intensity).
 
 pub mod discretise;
+pub mod extract;
 pub mod firstorder;
 pub mod glcm;
 pub mod gldm;
@@ -20,6 +21,7 @@ pub mod ivh;
 pub mod local_intensity;
 mod neighbours;
 pub mod ngtdm;
+pub mod settings;
 
 #[cfg(test)]
 mod phantom;
