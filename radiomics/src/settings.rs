@@ -385,6 +385,10 @@ impl Settings {
                 classes.iter().cloned().collect::<Vec<_>>().join(", ")
             ));
         }
+        // Said too, so that diagnostics (and a cached extraction's) list them.
+        if !self.without_effect.is_empty() {
+            parts.push(format!("without effect here: [{}]", self.without_effect.join(", ")));
+        }
         parts.join(", ")
     }
 }

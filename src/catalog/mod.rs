@@ -222,6 +222,7 @@ impl Engine {
             )
         }));
         let (scans_table, masks_table) = header_tables(&dataset, options, &scans, &masks);
+        let scans_table_for_views = scans_table.clone();
         ctx.register_table("scans", scans_table)?;
         ctx.register_table("masks", masks_table.clone())?;
         let (predictions, problems) =
@@ -229,7 +230,8 @@ impl Engine {
         issues.extend(problems);
         ctx.register_batch("predictions", predictions_batch(&predictions)?)?;
         ctx.register_batch("dataset_issues", issues_batch(&issues)?)?;
-        register_morphology_view(&ctx, masks_table)?;
+        register_morphology_view(&ctx, masks_table.clone())?;
+        register_radiomics_views(&ctx, masks_table, scans_table_for_views)?;
         Ok(Engine {
             options: options.clone(),
             ctx,
@@ -537,6 +539,85 @@ fn register_morphology_view(ctx: &SessionContext, masks: Arc<dyn TableProvider>)
         .project(columns)?
         .build()?;
     ctx.register_table("morphology", Arc::new(ViewTable::new(plan, None)))?;
+    Ok(())
+}
+
+/// `radiomics`: every mask with its series' features at default settings, one column per
+/// feature; `radiomics_long`: the same as (patient_id, modality, class, feature, value) rows,
+/// for screens over every feature (DataFusion's planner has no UNPIVOT). Both are plans over
+/// `masks` joined to `scans`; the function's cache extracts each mask once for both.
+fn register_radiomics_views(
+    ctx: &SessionContext,
+    masks: Arc<dyn TableProvider>,
+    scans: Arc<dyn TableProvider>,
+) -> Result<()> {
+    use datafusion::common::JoinType;
+    use datafusion::datasource::{ViewTable, provider_as_source};
+    use datafusion::execution::FunctionRegistry;
+    use datafusion::functions::core::expr_fn::{get_field, named_struct};
+    use datafusion::functions_nested::expr_fn::make_array;
+    use datafusion::logical_expr::LogicalPlanBuilder;
+    use datafusion::prelude::{col, lit};
+
+    let series = LogicalPlanBuilder::scan("scans", provider_as_source(scans), None)?
+        .project(vec![
+            col("patient_id").alias("series_patient"),
+            col("modality").alias("series_modality"),
+            col("series_dir"),
+        ])?
+        .build()?;
+    let joined = || -> Result<LogicalPlanBuilder> {
+        Ok(
+            LogicalPlanBuilder::scan("masks", provider_as_source(masks.clone()), None)?.join(
+                series.clone(),
+                JoinType::Left,
+                (
+                    vec!["patient_id", "modality"],
+                    vec!["series_patient", "series_modality"],
+                ),
+                None,
+            )?,
+        )
+    };
+    let features = ctx.udf("radiomics")?.call(vec![col("series_dir"), col("path")]);
+    let names = npcql_udfs::sql::radiomics::feature_columns();
+    let mut columns = vec![col("patient_id"), col("modality"), col("series_dir"), col("path")];
+    for (_, _, column) in &names {
+        columns.push(get_field(features.clone(), column.as_str()).alias(column.as_str()));
+    }
+    columns.push(get_field(features.clone(), "diagnostics").alias("diagnostics"));
+    let wide = joined()?.project(columns)?.build()?;
+    ctx.register_table("radiomics", Arc::new(ViewTable::new(wide, None)))?;
+
+    let rows = names
+        .iter()
+        .map(|(class, feature, column)| {
+            named_struct(vec![
+                lit("class"),
+                lit(class.as_str()),
+                lit("feature"),
+                lit(feature.as_str()),
+                lit("value"),
+                get_field(features.clone(), column.as_str()),
+            ])
+        })
+        .collect();
+    let long = joined()?
+        .project(vec![
+            col("patient_id"),
+            col("modality"),
+            make_array(rows).alias("feature_row"),
+        ])?
+        .unnest_column("feature_row")?
+        .project(vec![
+            col("patient_id"),
+            col("modality"),
+            get_field(col("feature_row"), "class").alias("class"),
+            get_field(col("feature_row"), "feature").alias("feature"),
+            get_field(col("feature_row"), "value").alias("value"),
+        ])?
+        .build()?;
+    ctx.register_table("radiomics_long", Arc::new(ViewTable::new(long, None)))?;
     Ok(())
 }
 

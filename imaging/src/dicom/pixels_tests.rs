@@ -436,3 +436,28 @@ fn a_jpeg_frame_of_another_size_is_a_fault_not_a_panic() {
         "{fault}"
     );
 }
+
+/// Found by the fuzzer (`dicom_pixels`, a timeout): RLE pixel data declared with the VR AE (a
+/// 2-byte length) and followed by fragments. It must be a fault within a second, not seconds
+/// of zero-filling.
+#[test]
+fn pixel_data_with_a_short_vr_is_a_fault_not_a_hang() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("IM1.dcm"),
+        include_bytes!("testdata/pixel_data_with_short_vr.dcm"),
+    )
+    .unwrap();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let path = dir.path().to_path_buf();
+    std::thread::spawn(move || {
+        let started = std::time::Instant::now();
+        let read = series_geometry(&path).and_then(|g| read_volume(&g));
+        let _ = sender.send((read.map(|v| v.dims), started.elapsed()));
+    });
+    let (read, took) = receiver
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("the read hangs");
+    eprintln!("{read:?} in {took:?}");
+    assert!(read.is_err(), "{read:?}");
+}

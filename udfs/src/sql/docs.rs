@@ -21,6 +21,13 @@ pub const AGREEMENT: DocSection = DocSection {
     description: Some("Scalar functions of two NIfTI mask paths, the reference first."),
 };
 
+/// The section of the radiomics function.
+pub const RADIOMICS: DocSection = DocSection {
+    include: true,
+    label: "Radiomics",
+    description: Some("Scalar function of a DICOM series folder and a NIfTI mask path."),
+};
+
 /// The section of the survival and statistics aggregates.
 pub const SURVIVAL: DocSection = DocSection {
     include: true,
@@ -29,7 +36,7 @@ pub const SURVIVAL: DocSection = DocSection {
 };
 
 /// npcql's sections, in the order the README shows them.
-pub const SECTIONS: [DocSection; 3] = [MORPHOLOGY, AGREEMENT, SURVIVAL];
+pub const SECTIONS: [DocSection; 4] = [MORPHOLOGY, AGREEMENT, RADIOMICS, SURVIVAL];
 
 /// A function's documentation: its call syntax and what it returns (markdown).
 pub fn document(section: DocSection, syntax: &str, returns: &str) -> Documentation {

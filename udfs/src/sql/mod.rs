@@ -11,6 +11,7 @@ pub mod agreement;
 pub mod docs;
 pub mod morphology;
 mod path_udf;
+pub mod radiomics;
 pub mod survival;
 
 /// Session-wide settings and the warning sink shared by npcql's SQL functions.
@@ -137,6 +138,9 @@ pub fn register_all(ctx: &SessionContext, functions: Arc<FunctionContext>) -> Re
     for function in agreement::functions(&functions) {
         ctx.register_udf(function);
     }
+    for function in radiomics::functions(&functions) {
+        ctx.register_udf(function);
+    }
     for function in survival::aggregates() {
         ctx.register_udaf(function);
     }
@@ -149,6 +153,7 @@ pub fn documentation() -> Vec<Documentation> {
     let scalars = morphology::functions(&functions)
         .into_iter()
         .chain(agreement::functions(&functions))
+        .chain(radiomics::functions(&functions))
         .collect::<Vec<_>>();
     let scalar_docs = scalars.iter().filter_map(|f| f.documentation().cloned());
     let aggregate_docs = survival::aggregates()

@@ -1,0 +1,51 @@
+-- Which intensity and texture features predict progression, on which sequence?
+-- A univariable Cox model of 5-year PFS on every radiomics feature of every sequence (the
+-- `radiomics_long` view, PyRadiomics 3.0.1 default settings), the feature standardised so the
+-- hazard ratio is per standard deviation, with Harrell's concordance, and the Wald p-value
+-- adjusted over the whole screen (Benjamini–Hochberg, R's p.adjust(p, "BH")).
+-- Run: npcql -f queries/radiomics_cox_screen.sql
+
+-- Each feature standardised over the patients who have it (features constant over the cohort
+-- are left out: they have no hazard ratio).
+CREATE VIEW standardised AS
+SELECT modality, class, feature, pfs_months, pfs_event, (value - mean) / sd AS z
+FROM (
+    SELECT r.modality, r.class, r.feature, r.value, p.pfs_months, p.pfs_event,
+           avg(r.value) OVER (PARTITION BY r.modality, r.class, r.feature) AS mean,
+           stddev(r.value) OVER (PARTITION BY r.modality, r.class, r.feature) AS sd
+    FROM radiomics_long r
+    JOIN patients p USING (patient_id)
+    WHERE r.value IS NOT NULL AND p.pfs_months IS NOT NULL AND p.pfs_event IS NOT NULL
+)
+WHERE sd > 0;
+
+CREATE VIEW screen AS
+SELECT modality, class, feature, fit, c, p_adjust(fit.p, 'BH') OVER () AS p_bh
+FROM (
+    SELECT modality, class, feature,
+           cox_ph(pfs_months, pfs_event, z) AS fit,
+           c_index(pfs_months, pfs_event, z) AS c
+    FROM standardised
+    GROUP BY modality, class, feature
+);
+
+-- How many features predict PFS per sequence, before and after the adjustment.
+SELECT modality,
+       count(*) AS features,
+       count(*) FILTER (WHERE fit.p < 0.05) AS p_below_005,
+       count(*) FILTER (WHERE p_bh < 0.05) AS p_bh_below_005
+FROM screen
+GROUP BY modality
+ORDER BY modality;
+
+-- The 20 strongest, over all sequences.
+SELECT modality, class, feature,
+       round(fit.hr, 3)       AS hr_per_sd,
+       round(fit.hr_lower, 3) AS ci95_lower,
+       round(fit.hr_upper, 3) AS ci95_upper,
+       round(fit.p, 5)        AS p,
+       round(p_bh, 5)         AS p_bh,
+       round(c, 3)            AS c_index
+FROM screen
+ORDER BY fit.p, modality, class, feature
+LIMIT 20;
