@@ -12,9 +12,7 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::common::cast::as_float64_array;
 use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
-use datafusion::logical_expr::function::{
-    PartitionEvaluatorArgs, WindowFunctionSimplification, WindowUDFFieldArgs,
-};
+use datafusion::logical_expr::function::{PartitionEvaluatorArgs, WindowFunctionSimplification, WindowUDFFieldArgs};
 use datafusion::logical_expr::{
     Documentation, Expr, PartitionEvaluator, Signature, Volatility, WindowUDF, WindowUDFImpl,
 };

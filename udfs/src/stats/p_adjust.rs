@@ -199,12 +199,15 @@ mod tests {
 
     use super::*;
 
-    /// (case, method) → (p, R's adjusted) from `tests/reference/p_adjust/cases.csv`.
-    fn reference() -> BTreeMap<(String, String), (Vec<Option<f64>>, Vec<Option<f64>>)> {
+    /// The p-values of one case and R's adjustment of them (`None` for NA).
+    type Case = (Vec<Option<f64>>, Vec<Option<f64>>);
+
+    /// (case, method) → case, from `tests/reference/p_adjust/cases.csv`.
+    fn reference() -> BTreeMap<(String, String), Case> {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/reference/p_adjust/cases.csv");
         let text = std::fs::read_to_string(path).unwrap();
         let cell = |s: &str| (!s.is_empty()).then(|| s.parse::<f64>().unwrap());
-        let mut cases: BTreeMap<_, (Vec<_>, Vec<_>)> = BTreeMap::new();
+        let mut cases: BTreeMap<_, Case> = BTreeMap::new();
         for line in text.lines().skip(1) {
             let [case, method, _, p, adjusted] = line.split(',').collect::<Vec<_>>()[..] else {
                 panic!("bad line {line}");
@@ -262,6 +265,9 @@ mod tests {
             assert!(err.to_string().contains(&format!("p = {bad}")), "{err}");
         }
         let err = "bh".parse::<PAdjustMethod>().unwrap_err().to_string();
-        assert!(err.contains("'bh'") && err.contains("'BH'") && err.contains("'hommel'"), "{err}");
+        assert!(
+            err.contains("'bh'") && err.contains("'BH'") && err.contains("'hommel'"),
+            "{err}"
+        );
     }
 }
