@@ -22,6 +22,13 @@ async fn every_registered_function_is_documented() {
                 .filter(|(name, _)| !builtin.aggregate_functions().contains_key(*name))
                 .map(|(name, f)| (name, f.documentation())),
         )
+        .chain(
+            state
+                .window_functions()
+                .iter()
+                .filter(|(name, _)| !builtin.window_functions().contains_key(*name))
+                .map(|(name, f)| (name, f.documentation())),
+        )
         .collect();
     assert_eq!(added.len(), npcql_udfs::sql::documentation().len());
     for (name, doc) in added {

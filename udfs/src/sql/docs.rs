@@ -35,8 +35,15 @@ pub const SURVIVAL: DocSection = DocSection {
     description: Some("Aggregate functions: GROUP BY gives one result per group."),
 };
 
+/// The section of the multiple-testing window functions.
+pub const MULTIPLE_TESTING: DocSection = DocSection {
+    include: true,
+    label: "Multiple testing",
+    description: Some("Window functions: each row's result comes from its whole partition."),
+};
+
 /// npcql's sections, in the order the README shows them.
-pub const SECTIONS: [DocSection; 4] = [MORPHOLOGY, AGREEMENT, RADIOMICS, SURVIVAL];
+pub const SECTIONS: [DocSection; 5] = [MORPHOLOGY, AGREEMENT, RADIOMICS, SURVIVAL, MULTIPLE_TESTING];
 
 /// A function's documentation: its call syntax and what it returns (markdown).
 pub fn document(section: DocSection, syntax: &str, returns: &str) -> Documentation {

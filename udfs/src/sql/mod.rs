@@ -10,6 +10,7 @@ use datafusion::prelude::SessionContext;
 pub mod agreement;
 pub mod docs;
 pub mod morphology;
+pub mod multiple_testing;
 mod path_udf;
 pub mod radiomics;
 pub mod survival;
@@ -144,6 +145,9 @@ pub fn register_all(ctx: &SessionContext, functions: Arc<FunctionContext>) -> Re
     for function in survival::aggregates() {
         ctx.register_udaf(function);
     }
+    for function in multiple_testing::window_functions() {
+        ctx.register_udwf(function);
+    }
     Ok(())
 }
 
@@ -159,5 +163,11 @@ pub fn documentation() -> Vec<Documentation> {
     let aggregate_docs = survival::aggregates()
         .into_iter()
         .filter_map(|f| f.documentation().cloned());
-    scalar_docs.chain(aggregate_docs.collect::<Vec<_>>()).collect()
+    let window_docs = multiple_testing::window_functions()
+        .into_iter()
+        .filter_map(|f| f.documentation().cloned());
+    scalar_docs
+        .chain(aggregate_docs.collect::<Vec<_>>())
+        .chain(window_docs.collect::<Vec<_>>())
+        .collect()
 }
