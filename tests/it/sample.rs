@@ -41,6 +41,57 @@ fn regenerating_the_sample_gives_identical_files() {
     }
 }
 
+/// The tumours' texture may change; the masks, clinical.csv and the simulated predictions of
+/// a fresh sample may not, so regenerating `data-sample` after a change to the generator can
+/// never move them silently. The digests were computed from `data-sample` before the texture
+/// was added (FNV-1a 64 over each file's relative path, NUL, length as u64 LE and bytes, in
+/// path order).
+#[test]
+fn the_sample_masks_clinical_data_and_predictions_never_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sample");
+    let run = npcql(&["sample", "--out", out.to_str().unwrap(), "--seed", &SEED.to_string()]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let files = files_under(&out);
+    let group = |keep: fn(&str) -> bool| -> (usize, String) {
+        let chosen: Vec<&std::path::PathBuf> = files
+            .iter()
+            .filter(|f| keep(&f.to_string_lossy().replace('\\', "/")))
+            .collect();
+        (chosen.len(), format!("{:016x}", fnv1a_digest(&out, &chosen)))
+    };
+    assert_eq!(group(|f| f == "clinical.csv"), (1, "bd397c3187125fba".to_string()), "clinical.csv");
+    assert_eq!(
+        group(|f| f.starts_with("MRI-Segments/") && f.rsplit('/').next().unwrap().starts_with("ROI-")),
+        (144, "e96276b540ccedf4".to_string()),
+        "MRI-Segments/*/ROI-*.nii"
+    );
+    assert_eq!(
+        group(|f| f.starts_with("predictions/")),
+        (285, "1c8a9dac200673b2".to_string()),
+        "predictions/"
+    );
+}
+
+/// FNV-1a 64 (Fowler–Noll–Vo) over `files` under `root`: enough to notice drift, and the same
+/// in a few lines of Python.
+fn fnv1a_digest(root: &Path, files: &[&std::path::PathBuf]) -> u64 {
+    let mut hash = 0xcbf2_9ce4_8422_2325u64;
+    let mut feed = |bytes: &[u8]| {
+        for b in bytes {
+            hash = (hash ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    };
+    for file in files {
+        let bytes = std::fs::read(root.join(file)).unwrap();
+        feed(file.to_string_lossy().replace('\\', "/").as_bytes());
+        feed(&[0]);
+        feed(&(bytes.len() as u64).to_le_bytes());
+        feed(&bytes);
+    }
+    hash
+}
+
 #[test]
 fn sample_refuses_a_non_empty_folder() {
     let run = npcql(&["sample", "--out", data_sample().to_str().unwrap()]);
