@@ -141,11 +141,12 @@ fn write_series(
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "cannot create", e))?;
     let id: u64 = patient.patient_id.parse().unwrap_or(0);
     let origin = g.origin();
-    let (tissue, tumour) = match modality {
-        Modality::T1 => (420.0, 470.0),
-        Modality::T2 => (520.0, 880.0),
-        Modality::CeT1 => (450.0, 1050.0),
+    let tissue = match modality {
+        Modality::T1 => 420.0,
+        Modality::T2 => 520.0,
+        Modality::CeT1 => 450.0,
     };
+    let tumour = |p| patient.texture.intensity(modality, p);
     for k in 0..g.slices {
         let pixels = synthetic_slice(g, mask, k, tissue, tumour);
         let z = origin[2] + k as f64 * g.slice_spacing_mm;
@@ -210,16 +211,23 @@ fn write_series(
     Ok(())
 }
 
-/// A plausible MR slice, row-major: a head-shaped ellipse of smoothly varying tissue with the
-/// tumour brighter. Smooth, noise-free values keep the sample small in git.
-fn synthetic_slice(g: &SeriesGeometry, mask: &Array3<u8>, k: usize, tissue: f64, tumour: f64) -> Vec<u16> {
+/// A plausible MR slice, row-major: a head-shaped ellipse of smoothly varying tissue, and the
+/// tumour's textured intensity (`tumour` at a voxel centre) inside the mask. Smooth, noise-free
+/// tissue and values in steps of 8 keep the sample small in git.
+fn synthetic_slice(
+    g: &SeriesGeometry,
+    mask: &Array3<u8>,
+    k: usize,
+    tissue: f64,
+    tumour: impl Fn([f64; 3]) -> f64,
+) -> Vec<u16> {
     let mut pixels = Vec::with_capacity(g.rows * g.columns);
     for j in 0..g.rows {
         for i in 0..g.columns {
             let p = g.voxel_centre(i as f64, j as f64, k as f64);
             let head = (p[0] / 75.0).powi(2) + ((p[1] - 10.0) / 95.0).powi(2);
             let value = if mask[[i, j, k]] != 0 {
-                tumour
+                tumour(p)
             } else if head < 1.0 {
                 tissue * (0.85 + 0.15 * (1.0 - head)) + 40.0 * (p[0] / 18.0).sin() * (p[1] / 23.0).cos()
             } else {

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 
-pub use cohort::{SyntheticPatient, draw_patient};
+pub use cohort::{HETEROGENEITY_LINK, SyntheticPatient, TumourTexture, draw_patient};
 
 /// Writes `patients` synthetic patients drawn from `seed` into `out` (a new or empty folder)
 /// in the real dataset's layout, with their clinical.csv; `on_patient` is called as each
