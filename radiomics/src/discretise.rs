@@ -192,10 +192,12 @@ mod tests {
 
     #[test]
     fn a_random_ct_like_roi_matches_pyradiomics_end_to_end() {
-        // radiomics/reference/pyradiomics_random.py: −100 ± 300 HU with holes, a box larger
+        // tests/reference/radiomics/kernels/pyradiomics_random.py: −100 ± 300 HU with holes, a box larger
         // than the mask, binWidth 25 and binCount 16, averaged and merged.
-        let reference: serde_json::Value =
-            serde_json::from_str(include_str!("../reference/pyradiomics_random.json")).unwrap();
+        let reference: serde_json::Value = serde_json::from_str(include_str!(
+            "../../tests/reference/radiomics/kernels/pyradiomics_random.json"
+        ))
+        .unwrap();
         let numbers = |key: &str| -> Vec<f64> {
             reference[key]
                 .as_array()

@@ -323,10 +323,10 @@ pub(crate) mod tests {
     pub(crate) type ReferenceRun = ([f64; 3], String, Vec<(String, f64)>);
 
     /// Every value of `class` PyRadiomics 3.0.1 gives on the phantom under each setting of
-    /// `radiomics/reference/pyradiomics_phantom.py`: (spacing (x, y, z) in mm, setting, the
+    /// `tests/reference/radiomics/kernels/pyradiomics_phantom.py`: (spacing (x, y, z) in mm, setting, the
     /// feature values by name).
     pub(crate) fn pyradiomics_phantom(class: &str) -> Vec<ReferenceRun> {
-        let text = include_str!("../reference/pyradiomics_phantom.txt");
+        let text = include_str!("../../tests/reference/radiomics/kernels/pyradiomics_phantom.txt");
         let mut out: Vec<ReferenceRun> = Vec::new();
         for line in text.lines() {
             if let Some(header) = line.strip_prefix("## (") {

@@ -467,7 +467,7 @@ mod tests {
     }
 
     /// radiomics.md §1.6, "3D averaged" (PyRadiomics default), and MCC from PyRadiomics 3.0.1
-    /// on the phantom (`radiomics/reference/pyradiomics_phantom.py`; not in IBSI).
+    /// on the phantom (`tests/reference/radiomics/kernels/pyradiomics_phantom.py`; not in IBSI).
     const AVERAGED: [(&str, f64); 24] = [
         ("MaximumProbability", 0.5028111707544143),
         ("JointAverage", 2.1429950060416973),
@@ -538,7 +538,7 @@ mod tests {
 
     #[test]
     fn weighting_force2d_distances_and_asymmetry_match_pyradiomics() {
-        // PyRadiomics 3.0.1 on the phantom (radiomics/reference/pyradiomics_phantom.py), with
+        // PyRadiomics 3.0.1 on the phantom (tests/reference/radiomics/kernels/pyradiomics_phantom.py), with
         // the phantom's 2 mm voxels or (0.5, 0.7, 3.0) mm (x, y, z) to pin the weights' axes.
         let anisotropic = [0.5, 0.7, 3.0];
         let cases: [(Texture, [f64; 3], [f64; 4]); 8] = [
@@ -673,7 +673,7 @@ mod tests {
 
     #[test]
     fn every_reference_value_matches_pyradiomics() {
-        // All 8 settings × 2 spacings of radiomics/reference/pyradiomics_phantom.py.
+        // All 8 settings × 2 spacings of tests/reference/radiomics/kernels/pyradiomics_phantom.py.
         use crate::firstorder::tests::{pyradiomics_phantom, texture_of};
         let runs = pyradiomics_phantom("glcm");
         assert_eq!(runs.len(), 16);

@@ -313,7 +313,7 @@ pub(crate) mod tests {
 
     #[test]
     fn weighting_and_force2d_match_pyradiomics() {
-        // PyRadiomics 3.0.1 (radiomics/reference/pyradiomics_phantom.py); (0.5, 0.7, 3.0) mm
+        // PyRadiomics 3.0.1 (tests/reference/radiomics/kernels/pyradiomics_phantom.py); (0.5, 0.7, 3.0) mm
         // pins the weights' axes. (ShortRunEmphasis, GrayLevelNonUniformity, RunEntropy)
         let anisotropic = [0.5, 0.7, 3.0];
         let with = |weighting| Texture {
@@ -433,7 +433,7 @@ pub(crate) mod tests {
 
     #[test]
     fn every_reference_value_matches_pyradiomics() {
-        // All 8 settings × 2 spacings of radiomics/reference/pyradiomics_phantom.py.
+        // All 8 settings × 2 spacings of tests/reference/radiomics/kernels/pyradiomics_phantom.py.
         use crate::firstorder::tests::{pyradiomics_phantom, texture_of};
         let runs = pyradiomics_phantom("glrlm");
         assert_eq!(runs.len(), 16);
