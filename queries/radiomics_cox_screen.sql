@@ -5,19 +5,22 @@
 -- adjusted over the whole screen (Benjamini–Hochberg, R's p.adjust(p, "BH")).
 -- Run: npcql -f queries/radiomics_cox_screen.sql
 
--- Each feature standardised over the patients who have it (features constant over the cohort
--- are left out: they have no hazard ratio).
+-- Each feature standardised over the patients who have it. Features with fewer than 10
+-- distinct values over the cohort (a constant, or IVH's few grey levels on a small cohort) are
+-- left out: a Cox model of a near-binary covariate on few events has no finite maximum (perfect
+-- separation), which cox_ph reports as an error rather than a number.
 CREATE VIEW standardised AS
 SELECT modality, class, feature, pfs_months, pfs_event, (value - mean) / sd AS z
 FROM (
     SELECT r.modality, r.class, r.feature, r.value, p.pfs_months, p.pfs_event,
            avg(r.value) OVER (PARTITION BY r.modality, r.class, r.feature) AS mean,
-           stddev(r.value) OVER (PARTITION BY r.modality, r.class, r.feature) AS sd
+           stddev(r.value) OVER (PARTITION BY r.modality, r.class, r.feature) AS sd,
+           count(DISTINCT r.value) OVER (PARTITION BY r.modality, r.class, r.feature) AS distinct_values
     FROM radiomics_long r
     JOIN patients p USING (patient_id)
     WHERE r.value IS NOT NULL AND p.pfs_months IS NOT NULL AND p.pfs_event IS NOT NULL
 )
-WHERE sd > 0;
+WHERE distinct_values >= 10;
 
 CREATE VIEW screen AS
 SELECT modality, class, feature, fit, c, p_adjust(fit.p, 'BH') OVER () AS p_bh

@@ -695,12 +695,12 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(16))]
 
         #[test]
-        fn padding_and_mirroring_keep_the_features(roi in crate::glrlm::tests::small_roi(), axis in 0usize..3, pad in 1usize..3) {
+        fn padding_and_mirroring_keep_the_features(roi in crate::phantom::small_roi(), axis in 0usize..3, pad in 1usize..3) {
             for weighting in [Weighting::None, Weighting::NoWeighting] {
                 let t = texture(weighting);
                 let f = features(&roi, &t);
-                let padded = features(&crate::glrlm::tests::pad(&roi, pad), &t);
-                let mirrored = features(&crate::glrlm::tests::mirror(&roi, axis), &t);
+                let padded = features(&crate::phantom::pad(&roi, pad), &t);
+                let mirrored = features(&crate::phantom::mirror(&roi, axis), &t);
                 for k in 0..24 {
                     for (other, what) in [(padded[k], "padded"), (mirrored[k], "mirrored")] {
                         let same = (f[k].is_nan() && other.is_nan()) || (f[k] - other).abs() <= 1e-9 * f[k].abs().max(1.0);
@@ -711,7 +711,7 @@ mod tests {
         }
 
         #[test]
-        fn the_matrices_count_every_neighbour_pair(roi in crate::glrlm::tests::small_roi(), far in proptest::bool::ANY) {
+        fn the_matrices_count_every_neighbour_pair(roi in crate::phantom::small_roi(), far in proptest::bool::ANY) {
             let distances = if far { vec![1, 2] } else { vec![1] };
             let bounds = BoundingBox::of_roi(&roi).unwrap();
             let directions = angles(bounds.size, &distances, None, false);

@@ -360,77 +360,6 @@ pub(crate) mod tests {
         }
     }
 
-    /// A random ROI of up to 4 × 4 × 4 voxels with levels 1..=4 (at least one ROI voxel).
-    pub(crate) fn small_roi() -> impl Strategy<Value = Roi> {
-        (
-            [1usize..5, 1usize..5, 1usize..5],
-            proptest::collection::vec((proptest::bool::weighted(0.7), 1u32..5), 64),
-        )
-            .prop_map(|(dims, cells)| {
-                let count = dims[0] * dims[1] * dims[2];
-                let mut mask: Vec<bool> = cells[..count].iter().map(|c| c.0).collect();
-                mask[count / 2] = true;
-                let levels: Vec<u32> = cells[..count]
-                    .iter()
-                    .zip(&mask)
-                    .map(|(c, &m)| if m { c.1 } else { 0 })
-                    .collect();
-                Roi {
-                    dims,
-                    spacing_mm: [0.8, 1.0, 2.5],
-                    intensity: levels.iter().map(|&l| f64::from(l)).collect(),
-                    morphological: mask.clone(),
-                    mask,
-                    levels,
-                }
-            })
-    }
-
-    /// The ROI in a box `pad` voxels larger on every side (the new voxels outside the ROI).
-    pub(crate) fn pad(roi: &Roi, pad: usize) -> Roi {
-        let dims = roi.dims.map(|d| d + 2 * pad);
-        let count = dims[0] * dims[1] * dims[2];
-        let mut out = Roi {
-            dims,
-            spacing_mm: roi.spacing_mm,
-            intensity: vec![0.0; count],
-            morphological: vec![false; count],
-            mask: vec![false; count],
-            levels: vec![0; count],
-        };
-        for z in 0..roi.dims[2] {
-            for y in 0..roi.dims[1] {
-                for x in 0..roi.dims[0] {
-                    let (from, to) = (roi.index(x, y, z), out.index(x + pad, y + pad, z + pad));
-                    out.intensity[to] = roi.intensity[from];
-                    out.morphological[to] = roi.morphological[from];
-                    out.mask[to] = roi.mask[from];
-                    out.levels[to] = roi.levels[from];
-                }
-            }
-        }
-        out
-    }
-
-    /// The ROI mirrored along `axis`.
-    pub(crate) fn mirror(roi: &Roi, axis: usize) -> Roi {
-        let mut out = roi.clone();
-        for z in 0..roi.dims[2] {
-            for y in 0..roi.dims[1] {
-                for x in 0..roi.dims[0] {
-                    let mut at = [x, y, z];
-                    at[axis] = roi.dims[axis] - 1 - at[axis];
-                    let (from, to) = (roi.index(x, y, z), roi.index(at[0], at[1], at[2]));
-                    out.intensity[to] = roi.intensity[from];
-                    out.morphological[to] = roi.morphological[from];
-                    out.mask[to] = roi.mask[from];
-                    out.levels[to] = roi.levels[from];
-                }
-            }
-        }
-        out
-    }
-
     #[test]
     fn every_reference_value_matches_pyradiomics() {
         // All 8 settings × 2 spacings of tests/reference/radiomics/kernels/pyradiomics_phantom.py.
@@ -455,12 +384,12 @@ pub(crate) mod tests {
         #![proptest_config(ProptestConfig::with_cases(16))]
 
         #[test]
-        fn padding_and_mirroring_keep_the_features(roi in small_roi(), axis in 0usize..3, padding in 1usize..3) {
+        fn padding_and_mirroring_keep_the_features(roi in crate::phantom::small_roi(), axis in 0usize..3, padding in 1usize..3) {
             for weighting in [Weighting::None, Weighting::Euclidean] {
                 let t = Texture { weighting, ..Texture::default() };
                 let f = features(&roi, &t);
-                let padded = features(&pad(&roi, padding), &t);
-                let mirrored = features(&mirror(&roi, axis), &t);
+                let padded = features(&crate::phantom::pad(&roi, padding), &t);
+                let mirrored = features(&crate::phantom::mirror(&roi, axis), &t);
                 for k in 0..16 {
                     for (other, what) in [(padded[k], "padded"), (mirrored[k], "mirrored")] {
                         let same = (f[k].is_nan() && other.is_nan()) || (f[k] - other).abs() <= 1e-9 * f[k].abs().max(1.0);
@@ -471,7 +400,7 @@ pub(crate) mod tests {
         }
 
         #[test]
-        fn every_roi_voxel_is_in_one_run_per_direction(roi in small_roi()) {
+        fn every_roi_voxel_is_in_one_run_per_direction(roi in crate::phantom::small_roi()) {
             let bounds = BoundingBox::of_roi(&roi).unwrap();
             let levels = Levels::of_roi(&roi);
             let directions = angles(bounds.size, &[1], None, false);

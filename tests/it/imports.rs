@@ -60,6 +60,19 @@ fn the_imaging_room_has_one_import_direction() {
 }
 
 #[test]
+fn the_radiomics_kernels_have_one_import_direction() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let files = read_tree(&root.join("radiomics/src"), "lib.rs", &[]);
+    assert!(files.len() > 10, "found only {} files", files.len());
+    let cycles = Crate::parse(&files).cycles(top_level);
+    assert!(
+        cycles.is_empty(),
+        "import cycles in radiomics/src:\n{}",
+        cycles.join("\n")
+    );
+}
+
+#[test]
 fn the_binary_has_one_import_direction() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let files = read_tree(&root.join("src/bin/npcql"), "main.rs", &[]);
