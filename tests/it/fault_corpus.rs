@@ -27,6 +27,7 @@ struct Fault {
 const MASKS: &str = "SELECT path, tumor_volume(path) AS v FROM masks ORDER BY path";
 const SCANS: &str = "SELECT patient_id, modality, slice_count, error FROM scans ORDER BY 1, 2";
 const PATIENTS: &str = "SELECT patient_id, age, ebv_status FROM patients ORDER BY 1";
+const RADIOMICS: &str = "SELECT patient_id, modality, glcm_idmn FROM radiomics ORDER BY 1, 2";
 
 fn mask(root: &Path) -> PathBuf {
     root.join("MRI-Segments/001/ROI-T1.nii")
@@ -96,6 +97,23 @@ fn reencode(root: &Path, syntax: &str, change: fn(&mut dicom_object::DefaultDico
     });
     object.write_to_file(&path).unwrap();
     None
+}
+
+/// Rewrites every slice of patient 001's T1 series (so the slices the tumour touches too) in
+/// transfer syntax `syntax` after `change` edits it; the series' folder is what a pixel fault names.
+fn reencode_series(root: &Path, syntax: &str, change: fn(&mut dicom_object::DefaultDicomObject)) -> Option<PathBuf> {
+    let series = root.join("MRI-Segments/001/T1WI");
+    for entry in std::fs::read_dir(&series).unwrap() {
+        let path = entry.unwrap().path();
+        let mut object = dicom_object::open_file(&path).unwrap();
+        change(&mut object);
+        object.update_meta(|meta| {
+            meta.transfer_syntax = syntax.to_string();
+            meta.update_information_group_length();
+        });
+        object.write_to_file(&path).unwrap();
+    }
+    Some(series)
 }
 
 /// Replaces clinical.csv by clinical.xlsx, written by `write` from the csv's rows (header first).
@@ -543,6 +561,51 @@ fn faults() -> Vec<Fault> {
                 })
             },
             SCANS,
+            6,
+        ),
+        // Pixels, as radiomics reads them: NULL and one warning naming the series or its slice;
+        // the other five masks still get their features.
+        warn(
+            "pixels: BitsAllocated other than 8 or 16",
+            |r| {
+                reencode_series(r, "1.2.840.10008.1.2.1", |object| {
+                    object.put(dicom_core::DataElement::new(
+                        dicom_dictionary_std::tags::BITS_ALLOCATED,
+                        dicom_core::VR::US,
+                        dicom_core::PrimitiveValue::from(12u16),
+                    ));
+                })
+            },
+            RADIOMICS,
+            "BitsAllocated 12, only 8 and 16 are read",
+            6,
+        ),
+        warn(
+            "pixels: a transfer syntax with no decoder here",
+            |r| {
+                reencode_series(r, "1.2.840.10008.1.2.4.90", |object| {
+                    use dicom_core::value::PixelFragmentSequence;
+                    let fragments = PixelFragmentSequence::new_fragments(vec![vec![0xFF, 0x4F, 0xFF, 0xD9]]);
+                    object.put(dicom_core::DataElement::new(
+                        dicom_dictionary_std::tags::PIXEL_DATA,
+                        dicom_core::VR::OB,
+                        fragments,
+                    ));
+                })
+            },
+            RADIOMICS,
+            "unsupported transfer syntax",
+            6,
+        ),
+        warn(
+            "pixels: a mask that cannot be paired with its series",
+            |r| {
+                // The T2 delineation in place of the T1 one: another grid, another place.
+                std::fs::copy(r.join("MRI-Segments/001/ROI-T2.nii"), mask(r)).unwrap();
+                Some(mask(r))
+            },
+            RADIOMICS,
+            "cannot be paired with the series",
             6,
         ),
         // Layout.
