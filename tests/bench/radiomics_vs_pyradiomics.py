@@ -30,7 +30,9 @@ pairs = [
     if (patient / folder).is_dir() and (patient / f"ROI-{modality}.nii").is_file()
 ]
 sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(1)
-extractor = featureextractor.RadiomicsFeatureExtractor()
+# The masks store their affine in float32: within a micrometre of the series, which PyRadiomics
+# accepts only with a looser geometryTolerance (nothing is resampled).
+extractor = featureextractor.RadiomicsFeatureExtractor(geometryTolerance=1e-3)
 extractor.disableAllFeatures()
 for cls in ["firstorder", "glcm", "glrlm", "glszm", "gldm", "ngtdm"]:
     extractor.enableFeatureClassByName(cls)
