@@ -1,7 +1,7 @@
 -- # Tumour morphology, EBV DNA and progression-free survival in nasopharyngeal carcinoma
 -- Does the shape of the tumour on MRI add to plasma EBV DNA in predicting progression? One
 -- report from the dataset: the cohort, survival by EBV status and by tumour volume, Cox models
--- of the morphology features, and the features' distributions.
+-- of the morphology features, the features' distributions, and a radiomics screen.
 -- Run: npcql report queries/survival_report.sql -o report.html (it also runs with npcql -f).
 --
 -- One row per patient with the T2 tumour's features, standardised for the Cox models.
@@ -92,3 +92,32 @@ SELECT ebv_status, count(*) AS patients, sum(pfs_event) AS progressed,
        km_survival_at(pfs_months, pfs_event, 60) AS pfs_5y,
        km_median(pfs_months, pfs_event) AS median_pfs_months
 FROM cohort GROUP BY ebv_status ORDER BY ebv_status;
+
+-- ## Radiomics: the intensity and texture features that predict progression
+-- A univariable Cox model of every T2 and CE-T1 radiomics feature (PyRadiomics 3.0.1 default
+-- settings; features with at least 10 distinct values), standardised so the hazard ratio is per
+-- standard deviation: the eight with the smallest p-value. The label gives the p-value adjusted
+-- over all those models (Benjamini–Hochberg); queries/radiomics_cox_screen.sql has the whole screen.
+-- show: forest
+WITH standardised AS (
+    SELECT modality, class, feature, pfs_months, pfs_event, (value - mean) / sd AS z
+    FROM (
+        SELECT r.modality, r.class, r.feature, r.value, p.pfs_months, p.pfs_event,
+               avg(r.value) OVER (PARTITION BY r.modality, r.class, r.feature) AS mean,
+               stddev(r.value) OVER (PARTITION BY r.modality, r.class, r.feature) AS sd,
+               count(DISTINCT r.value) OVER (PARTITION BY r.modality, r.class, r.feature) AS distinct_values
+        FROM radiomics_long r JOIN patients p USING (patient_id)
+        WHERE r.modality IN ('T2', 'CE-T1') AND r.value IS NOT NULL
+          AND p.pfs_months IS NOT NULL AND p.pfs_event IS NOT NULL
+    )
+    WHERE distinct_values >= 10
+),
+fits AS (
+    SELECT modality, class, feature, cox_ph(pfs_months, pfs_event, z) AS fit
+    FROM standardised GROUP BY modality, class, feature
+)
+SELECT modality || ' ' || class || ' ' || feature || ' (BH p ' || CAST(round(p_bh, 4) AS VARCHAR) || ')' AS label,
+       fit.hr AS hr, fit.hr_lower AS hr_lower, fit.hr_upper AS hr_upper, fit.p AS p
+FROM (SELECT *, p_adjust(fit.p, 'BH') OVER () AS p_bh FROM fits)
+ORDER BY p, label
+LIMIT 8;

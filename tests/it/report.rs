@@ -133,7 +133,7 @@ fn render_survival_report(dir: &Path) -> String {
         dir.join("figures").to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stderr(&out).contains("11 figures"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("12 figures"), "{}", stderr(&out));
     std::fs::read_to_string(html).unwrap()
 }
 
@@ -155,7 +155,7 @@ fn the_report_shows_the_sqls_numbers() {
     let dir = tempfile::tempdir().unwrap();
     let html = render_survival_report(dir.path());
     let figures: Vec<_> = std::fs::read_dir(dir.path().join("figures")).unwrap().collect();
-    assert_eq!(figures.len(), 11);
+    assert_eq!(figures.len(), 12);
     let km = std::fs::read_to_string(
         dir.path()
             .join("figures/01-km-progression-free-survival-by-ebv-dna-status.svg"),
@@ -277,7 +277,7 @@ fn the_report_lays_out_in_a_real_browser() {
     let start = dom.find("<pre id=\"layout-check\">").expect("the check ran") + "<pre id=\"layout-check\">".len();
     let result = &dom[start..start + dom[start..].find("</pre>").unwrap()];
     let result: serde_json::Value = serde_json::from_str(&result.replace("&quot;", "\"")).unwrap();
-    assert_eq!(result["figures"], 11, "{result}");
+    assert_eq!(result["figures"], 12, "{result}");
     assert_eq!(result["problems"], serde_json::json!([]), "{result}");
     let screenshot = dir.path().join("report.png");
     browser(&[&format!("--screenshot={}", screenshot.display())]);
@@ -386,7 +386,7 @@ async fn a_session_renders_the_report_twice() {
         .await
         .unwrap();
     assert_eq!(first.figures, second.figures);
-    assert_eq!(first.figures.len(), 11);
+    assert_eq!(first.figures.len(), 12);
     assert!(first.warnings.is_empty() && second.warnings.is_empty());
 }
 
