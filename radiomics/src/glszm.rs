@@ -384,24 +384,8 @@ pub(crate) mod tests {
         out
     }
 
-    /// The ROI mirrored along `axis`.
-    pub(crate) fn mirrored(roi: &Roi, axis: usize) -> Roi {
-        let mut out = roi.clone();
-        for z in 0..roi.dims[2] {
-            for y in 0..roi.dims[1] {
-                for x in 0..roi.dims[0] {
-                    let mut at = [x, y, z];
-                    at[axis] = roi.dims[axis] - 1 - at[axis];
-                    let (from, to) = (roi.index(x, y, z), roi.index(at[0], at[1], at[2]));
-                    out.intensity[to] = roi.intensity[from];
-                    out.morphological[to] = roi.morphological[from];
-                    out.mask[to] = roi.mask[from];
-                    out.levels[to] = roi.levels[from];
-                }
-            }
-        }
-        out
-    }
+    /// The ROI mirrored along `axis` (the kernels' one fixture).
+    pub(crate) use crate::phantom::mirror as mirrored;
 
     /// Feature arrays equal to 1e-9 relative, NaN matching NaN.
     pub(crate) fn assert_same_features(names: &[&str], a: &[f64], b: &[f64]) {
