@@ -319,6 +319,18 @@ pub(crate) mod tests {
         assert_eq!(percentile(&[5.0], 90.0), 5.0);
     }
 
+    /// Each expected (name, value) within `tolerance` relative of the feature of that name in
+    /// `actual` (in `names` order); `what` says which run failed.
+    pub(crate) fn assert_named(names: &[&str], actual: &[f64], expected: &[(&str, f64)], tolerance: f64, what: &str) {
+        for &(name, v) in expected {
+            let got = actual[names.iter().position(|&n| n == name).unwrap()];
+            assert!(
+                (got - v).abs() <= tolerance * v.abs().max(1e-300),
+                "{what} {name}: {got:?} != {v:?}"
+            );
+        }
+    }
+
     /// One PyRadiomics run on the phantom: spacing (x, y, z) in mm, setting, values by name.
     pub(crate) type ReferenceRun = ([f64; 3], String, Vec<(String, f64)>);
 

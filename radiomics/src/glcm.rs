@@ -448,13 +448,7 @@ mod tests {
     }
 
     fn assert_features(actual: &[f64; 24], expected: &[(&str, f64)], tolerance: f64, what: &str) {
-        for &(name, v) in expected {
-            let got = actual[NAMES.iter().position(|&n| n == name).unwrap()];
-            assert!(
-                (got - v).abs() <= tolerance * v.abs().max(1e-300),
-                "{what} {name}: {got:?} != {v:?}"
-            );
-        }
+        crate::firstorder::tests::assert_named(&NAMES, actual, expected, tolerance, what);
     }
 
     #[test]

@@ -104,9 +104,7 @@ mod tests {
             234.98648648648648,
         ];
         let actual = features(&phantom(), &Texture::default());
-        for ((name, a), e) in NAMES.iter().zip(actual).zip(expected) {
-            assert_close(name, a, e, 1e-9);
-        }
+        assert_same_features(&NAMES, &actual, &expected);
     }
 
     #[test]

@@ -232,13 +232,7 @@ pub(crate) mod tests {
     use proptest::prelude::*;
 
     fn assert_features(actual: &[f64; 16], expected: &[(&str, f64)], tolerance: f64, what: &str) {
-        for &(name, v) in expected {
-            let got = actual[NAMES.iter().position(|&n| n == name).unwrap()];
-            assert!(
-                (got - v).abs() <= tolerance * v.abs().max(1e-300),
-                "{what} {name}: {got:?} != {v:?}"
-            );
-        }
+        crate::firstorder::tests::assert_named(&NAMES, actual, expected, tolerance, what);
     }
 
     #[test]

@@ -442,9 +442,7 @@ pub(crate) mod tests {
             1494.6,
         ];
         let actual = features(&phantom(), &Texture::default());
-        for ((name, a), e) in NAMES.iter().zip(actual).zip(expected) {
-            assert_close(name, a, e, 1e-9);
-        }
+        assert_same_features(&NAMES, &actual, &expected);
     }
 
     #[test]

@@ -111,9 +111,7 @@ mod tests {
             0.7634954330521357,
         ];
         let actual = features(&phantom(), &Texture::default());
-        for ((name, a), e) in NAMES.iter().zip(actual).zip(expected) {
-            assert_close(name, a, e, 1e-9);
-        }
+        assert_same_features(&NAMES, &actual, &expected);
     }
 
     #[test]
