@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use npcql_imaging::dicom::pixels::{self, PixelError};
+use npcql_imaging::dicom::pixels::{self, PixelError, Region};
 use npcql_imaging::geometry::{Pairing, SeriesGeometry, pair};
 use npcql_imaging::mask::{MaskError, MaskSelection, MaskVolume, read_mask_header, read_mask_selecting};
 
@@ -118,6 +118,22 @@ const PEAK_RADIUS_MM: f64 = 6.203_504_908_994; // (3 / 4π)^(1/3) cm
 
 /// Every feature of the tumour in `mask_path` on the series in `series_dir`.
 pub fn extract(series_dir: &Path, mask_path: &Path, settings: &Settings) -> Result<Extraction, ExtractError> {
+    let Prepared { roi, diagnostics } = prepare(series_dir, mask_path, settings)?;
+    Ok(Extraction {
+        features: features_of(&roi, settings),
+        diagnostics,
+    })
+}
+
+/// The ROI as the kernels see it (read, paired, normalised, re-segmented, checked and
+/// discretised), with the diagnostics of the extraction.
+pub struct Prepared {
+    pub roi: Roi,
+    pub diagnostics: Diagnostics,
+}
+
+/// Everything of [`extract`] before the kernels run.
+pub fn prepare(series_dir: &Path, mask_path: &Path, settings: &Settings) -> Result<Prepared, ExtractError> {
     let series = pixels::series_geometry(series_dir)?;
     let header = read_mask_header(mask_path)?;
     let pairing = pair(&header.geometry(), &series);
@@ -168,11 +184,19 @@ pub fn extract(series_dir: &Path, mask_path: &Path, settings: &Settings) -> Resu
     // `normalize` uses every voxel of the image, as PyRadiomics does: the whole series.
     let volume = match settings.normalize {
         true => pixels::read_volume(&series)?,
-        false => pixels::read_slices(&series, box_low[2]..box_high[2] + 1)?,
+        false => pixels::read_region(
+            &series,
+            &Region {
+                columns: box_low[0]..box_high[0] + 1,
+                rows: box_low[1]..box_high[1] + 1,
+                slices: box_low[2]..box_high[2] + 1,
+            },
+        )?,
     };
     let normalise = settings.normalize.then(|| z_score(&volume.values));
     let value_at = |x: usize, y: usize, z: usize| {
-        let v = volume.get(x, y, z - volume.first_slice);
+        let [i, j, k] = volume.origin;
+        let v = volume.get(x - i, y - j, z - k);
         match normalise {
             Some((mean, sd)) => {
                 let mut z = (v - mean) / sd;
@@ -250,11 +274,9 @@ pub fn extract(series_dir: &Path, mask_path: &Path, settings: &Settings) -> Resu
         mask: in_roi,
         levels,
     };
-    let features = features_of(&roi, settings);
     let bbox_low = low;
     let bbox_high = high;
-    let (image_minimum, image_maximum, image_mean) = min_max_mean(volume.values.iter().copied());
-    let (roi_minimum, roi_maximum, roi_mean) = min_max_mean(roi_values.iter().copied());
+    let (roi_minimum, roi_maximum, roi_mean) = min_max_mean(&roi_values);
     let diagnostics = Diagnostics {
         settings: settings.describe(),
         voxel_count,
@@ -271,20 +293,20 @@ pub fn extract(series_dir: &Path, mask_path: &Path, settings: &Settings) -> Resu
         roi_minimum,
         roi_maximum,
         roi_mean,
-        image_minimum,
-        image_maximum,
-        image_mean,
+        image_minimum: volume.slices_minimum,
+        image_maximum: volume.slices_maximum,
+        image_mean: volume.slices_mean,
         slices_read: volume.dims[2],
         slice_count: dims[2],
         pairing: pairing.name(),
         pairing_offset_mm: pairing.offset_mm(),
         without_effect: settings.without_effect.clone(),
     };
-    Ok(Extraction { features, diagnostics })
+    Ok(Prepared { roi, diagnostics })
 }
 
 /// Every class's features in column order; `None` for the classes the settings leave out.
-fn features_of(roi: &Roi, settings: &Settings) -> Vec<Option<f64>> {
+pub fn features_of(roi: &Roi, settings: &Settings) -> Vec<Option<f64>> {
     let texture = &settings.texture;
     let mut out = Vec::new();
     for (class, names) in FEATURES {
@@ -413,15 +435,14 @@ fn resegment(intensity: &[f64], roi: &mut [bool], range: &[f64], mode: Resegment
     }
 }
 
-fn min_max_mean(values: impl Iterator<Item = f64>) -> (f64, f64, f64) {
-    let (mut min, mut max, mut sum, mut n) = (f64::INFINITY, f64::NEG_INFINITY, 0.0, 0usize);
-    for v in values {
+fn min_max_mean(values: &[f64]) -> (f64, f64, f64) {
+    let (mut min, mut max, mut sum) = (f64::INFINITY, f64::NEG_INFINITY, 0.0);
+    for &v in values {
         min = min.min(v);
         max = max.max(v);
         sum += v;
-        n += 1;
     }
-    (min, max, sum / n as f64)
+    (min, max, sum / values.len() as f64)
 }
 
 #[cfg(test)]

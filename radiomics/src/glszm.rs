@@ -71,6 +71,9 @@ pub(crate) struct Neighbourhood {
     dims: [usize; 3],
     offsets: Vec<[isize; 3]>,
     steps: Vec<isize>,
+    /// The largest offset along each axis: a voxel at least this far from every face of the
+    /// box has all its neighbours inside.
+    reach: [usize; 3],
 }
 
 impl Neighbourhood {
@@ -84,13 +87,27 @@ impl Neighbourhood {
     pub(crate) fn new(dims: [usize; 3], offsets: Vec<[isize; 3]>) -> Self {
         let (nx, ny) = (dims[0] as isize, dims[1] as isize);
         let steps = offsets.iter().map(|o| o[0] + o[1] * nx + o[2] * nx * ny).collect();
-        Neighbourhood { dims, offsets, steps }
+        let reach = [0, 1, 2].map(|axis| offsets.iter().map(|o| o[axis].unsigned_abs()).max().unwrap_or(0));
+        Neighbourhood {
+            dims,
+            offsets,
+            steps,
+            reach,
+        }
     }
 
     /// Calls `visit` with the linear index of each neighbour of voxel `index` (at `at`) that
     /// lies inside the box.
     #[inline]
     pub(crate) fn for_each(&self, index: usize, at: [usize; 3], mut visit: impl FnMut(usize)) {
+        // Most voxels are away from the box's faces: their neighbours need no check each.
+        let interior = (0..3).all(|axis| at[axis] >= self.reach[axis] && at[axis] + self.reach[axis] < self.dims[axis]);
+        if interior {
+            for &step in &self.steps {
+                visit(index.wrapping_add_signed(step));
+            }
+            return;
+        }
         for (offset, &step) in self.offsets.iter().zip(&self.steps) {
             let inside = (0..3).all(|axis| {
                 at[axis]

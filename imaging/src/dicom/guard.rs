@@ -14,6 +14,7 @@
 
 use std::fs::File;
 use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
+use std::ops::Range;
 use std::path::Path;
 
 use dicom_core::Tag;
@@ -46,11 +47,46 @@ pub(crate) fn check_element_lengths(path: &Path) -> Result<(), SliceFault> {
     check(path, false)
 }
 
-/// The same, for a reader of the whole file (the pixel reader): past the pixel data too, to the
-/// end of the file (elements after the pixels, dicom-rs reads them; the fuzzer found one
-/// declaring gigabytes there).
-pub(crate) fn check_whole_file(path: &Path) -> Result<(), SliceFault> {
-    check(path, true)
+/// A whole file in memory, checked for the pixel reader: past the pixel data too, to the end
+/// of the file (elements after the pixels, dicom-rs reads them; the fuzzer found one declaring
+/// gigabytes there). Read once and walked in memory, for dicom-rs to parse from the same bytes.
+pub(crate) struct CheckedFile {
+    pub bytes: Vec<u8>,
+    /// Where the image's pixel data value is, when it has a defined length outside a deflated
+    /// data set: the native (uncompressed) samples, readable without dicom-rs's decoder.
+    pub native_pixels: Option<Range<usize>>,
+}
+
+/// Largest file the pixel reader takes into memory: a 4096 × 4096 slice of 16-bit samples is
+/// 32 MiB; a larger file is not one slice of an image.
+pub(crate) const MAX_FILE_BYTES: u64 = 256 << 20;
+
+pub(crate) fn read_whole_file(path: &Path) -> Result<CheckedFile, SliceFault> {
+    // dicom-rs would say only "Could not open file": say why.
+    let unopenable = |e: std::io::Error| SliceFault::Unopenable(e.to_string());
+    let mut file = File::open(path).map_err(unopenable)?;
+    let size = file.metadata().map_err(unopenable)?.len();
+    if size > MAX_FILE_BYTES {
+        return Err(SliceFault::NotDicom(format!(
+            "{size} bytes, more than the {} MiB of any one slice",
+            MAX_FILE_BYTES >> 20
+        )));
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.read_to_end(&mut bytes).map_err(unopenable)?;
+    let mut walker = Walker {
+        size: bytes.len() as u64,
+        reader: Cursor::new(&bytes[..]),
+        explicit: true,
+        big_endian: false,
+        whole: true,
+        native_pixels: None,
+    };
+    if let Stop::Fault(fault) = walker.walk_file() {
+        return Err(fault);
+    }
+    let native_pixels = walker.native_pixels;
+    Ok(CheckedFile { bytes, native_pixels })
 }
 
 fn check(path: &Path, whole: bool) -> Result<(), SliceFault> {
@@ -65,6 +101,7 @@ fn check(path: &Path, whole: bool) -> Result<(), SliceFault> {
         explicit: true,
         big_endian: false,
         whole,
+        native_pixels: None,
     };
     match walker.walk_file() {
         Stop::Fault(fault) => Err(fault),
@@ -85,6 +122,8 @@ struct Walker<R> {
     big_endian: bool,
     /// Walk on past the image's pixel data to the end of the file.
     whole: bool,
+    /// The image's pixel data value, when its length is defined (set by the walk).
+    native_pixels: Option<Range<usize>>,
 }
 
 impl<R: Read + Seek> Walker<R> {
@@ -240,6 +279,7 @@ impl<R: Read + Seek> Walker<R> {
             explicit: true,
             big_endian: false,
             whole: self.whole,
+            native_pixels: None, // offsets in the inflated stream, not the file
         };
         walker.walk_elements(0, None)
     }
@@ -344,6 +384,7 @@ impl<R: Read + Seek> Walker<R> {
                 size: self.size,
             });
         }
+        self.native_pixels = Some(at as usize..needed as usize);
         if self.whole && self.skip(len).is_some() {
             return Stop::Closed;
         }
@@ -909,7 +950,7 @@ mod tests {
         let file = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(file.path(), &bytes).unwrap();
         assert_eq!(check_element_lengths(file.path()), Ok(()));
-        let fault = check_whole_file(file.path()).unwrap_err().to_string();
+        let fault = read_whole_file(file.path()).err().unwrap().to_string();
         assert!(fault.contains("element (FFFC,FFFC)"), "{fault}");
         // Encapsulated pixels are walked past too, up to their delimiter.
         let mut bytes = header();
@@ -919,13 +960,25 @@ mod tests {
         bytes.extend_from_slice(&[0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0]);
         bytes.extend_from_slice(&[0xFC, 0xFF, 0xFC, 0xFF, b'O', b'B', 0, 0, 0, 0, 0, 0xF0]);
         std::fs::write(file.path(), &bytes).unwrap();
-        assert!(check_whole_file(file.path()).is_err());
+        assert!(read_whole_file(file.path()).is_err());
         let found = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(
             found.path(),
             include_bytes!("testdata/element_after_pixel_data_too_long.dcm"),
         )
         .unwrap();
-        assert!(check_whole_file(found.path()).is_err());
+        assert!(read_whole_file(found.path()).is_err());
+    }
+
+    #[test]
+    fn the_whole_file_walk_says_where_native_pixels_are() {
+        let mut bytes = header();
+        let value_at = bytes.len() + 12;
+        bytes.extend_from_slice(&[0xE0, 0x7F, 0x10, 0x00, b'O', b'W', 0, 0, 4, 0, 0, 0, 1, 2, 3, 4]);
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), &bytes).unwrap();
+        let checked = read_whole_file(file.path()).unwrap();
+        assert_eq!(checked.native_pixels, Some(value_at..value_at + 4));
+        assert_eq!(checked.bytes, bytes);
     }
 }

@@ -31,17 +31,30 @@ pub enum Photometric {
     Monochrome2,
 }
 
-/// Slices of a series as one volume of real values.
+/// The part of a series to read: column, row and slice ranges (slices in position order).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Region {
+    pub columns: Range<usize>,
+    pub rows: Range<usize>,
+    pub slices: Range<usize>,
+}
+
+/// A region of a series as one volume of real values.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PixelVolume {
     /// Columns × rows × slices read: a mask's axes 0, 1, 2 under the dataset's convention.
     pub dims: [usize; 3],
-    /// The series slice (in position order) that is slice 0 here.
-    pub first_slice: usize,
+    /// The series voxel (column, row, slice in position order) that is voxel (0, 0, 0) here.
+    pub origin: [usize; 3],
     /// Real values (Modality LUT applied), column fastest, then row, then slice.
     pub values: Vec<f64>,
     /// The series' PhotometricInterpretation.
     pub photometric: Photometric,
+    /// Over every pixel of the slices read, the region's or not: what a viewer's window or a
+    /// diagnostic of "the image" needs without converting every pixel.
+    pub slices_minimum: f64,
+    pub slices_maximum: f64,
+    pub slices_mean: f64,
 }
 
 impl PixelVolume {
@@ -69,6 +82,14 @@ pub enum PixelFault {
     /// The slice range asked for is not inside the series.
     #[error("slices {start}..{end} asked for, the series has {count}")]
     SliceRange { start: usize, end: usize, count: usize },
+    /// The columns or rows asked for are not inside the series' grid.
+    #[error("columns {columns:?} × rows {rows:?} asked for, the series has {series_columns} × {series_rows}")]
+    Region {
+        columns: Range<usize>,
+        rows: Range<usize>,
+        series_columns: u32,
+        series_rows: u32,
+    },
     /// The header reader's fault (the length guard, an unreadable file).
     #[error("{0}")]
     Slice(SliceFault),
@@ -128,23 +149,56 @@ pub fn read_volume(geometry: &SeriesGeometry) -> Result<PixelVolume, PixelError>
 
 /// Only the slices `slices` (indices in position order): the others are not opened.
 pub fn read_slices(geometry: &SeriesGeometry, slices: Range<usize>) -> Result<PixelVolume, PixelError> {
+    let region = Region {
+        columns: 0..geometry.columns as usize,
+        rows: 0..geometry.rows as usize,
+        slices,
+    };
+    read_region(geometry, &region)
+}
+
+/// Only `region`: the other slices are not opened, and only the region's pixels of the slices
+/// read are converted to real values.
+pub fn read_region(geometry: &SeriesGeometry, region: &Region) -> Result<PixelVolume, PixelError> {
     let count = geometry.slices.len();
-    let range_fault = || PixelError {
-        file: geometry
+    let (columns, rows) = (geometry.columns as usize, geometry.rows as usize);
+    let series_folder = || {
+        geometry
             .slices
             .first()
             .and_then(|s| s.file.parent())
-            .map_or_else(PathBuf::new, Path::to_path_buf),
-        fault: PixelFault::SliceRange {
-            start: slices.start,
-            end: slices.end,
-            count,
-        },
+            .map_or_else(PathBuf::new, Path::to_path_buf)
     };
+    let Region {
+        columns: region_columns,
+        rows: region_rows,
+        slices,
+    } = region;
     if slices.start >= slices.end || slices.end > count {
-        return Err(range_fault());
+        return Err(PixelError {
+            file: series_folder(),
+            fault: PixelFault::SliceRange {
+                start: slices.start,
+                end: slices.end,
+                count,
+            },
+        });
     }
-    let (columns, rows) = (geometry.columns as usize, geometry.rows as usize);
+    if region_columns.start >= region_columns.end
+        || region_columns.end > columns
+        || region_rows.start >= region_rows.end
+        || region_rows.end > rows
+    {
+        return Err(PixelError {
+            file: series_folder(),
+            fault: PixelFault::Region {
+                columns: region_columns.clone(),
+                rows: region_rows.clone(),
+                series_columns: geometry.columns,
+                series_rows: geometry.rows,
+            },
+        });
+    }
     let plane = columns * rows;
     let first_file = &geometry.slices[slices.start].file;
     if plane > MAX_SLICE_PIXELS {
@@ -157,14 +211,16 @@ pub fn read_slices(geometry: &SeriesGeometry, slices: Range<usize>) -> Result<Pi
             },
         });
     }
-    let mut values = Vec::new();
+    let dims = [region_columns.len(), region_rows.len(), slices.len()];
+    let mut values = Vec::with_capacity(dims.iter().product());
     let mut photometric = None;
+    let (mut minimum, mut maximum, mut sum) = (f64::INFINITY, f64::NEG_INFINITY, 0.0);
     for slice in &geometry.slices[slices.clone()] {
         let fault = |fault| PixelError {
             file: slice.file.clone(),
             fault,
         };
-        let decoded = read_slice(&slice.file, geometry).map_err(fault)?;
+        let decoded = read_slice(&slice.file, geometry, region, &mut values).map_err(fault)?;
         match photometric {
             None => photometric = Some(decoded.photometric),
             Some(series) if series != decoded.photometric => {
@@ -175,16 +231,18 @@ pub fn read_slices(geometry: &SeriesGeometry, slices: Range<usize>) -> Result<Pi
             }
             Some(_) => {}
         }
-        if values.is_empty() {
-            values.reserve_exact(plane * slices.len());
-        }
-        values.extend_from_slice(&decoded.values);
+        minimum = minimum.min(decoded.minimum);
+        maximum = maximum.max(decoded.maximum);
+        sum += decoded.sum;
     }
     Ok(PixelVolume {
-        dims: [columns, rows, slices.len()],
-        first_slice: slices.start,
+        dims,
+        origin: [region_columns.start, region_rows.start, slices.start],
         values,
         photometric: photometric.unwrap_or(Photometric::Monochrome2),
+        slices_minimum: minimum,
+        slices_maximum: maximum,
+        slices_mean: sum / (plane * slices.len()) as f64,
     })
 }
 
@@ -195,23 +253,42 @@ fn name(p: Photometric) -> &'static str {
     }
 }
 
+/// What a slice adds besides its region's values: its photometric interpretation and the
+/// real values' range and sum over all its pixels.
 struct DecodedSlice {
-    values: Vec<f64>,
     photometric: Photometric,
+    minimum: f64,
+    maximum: f64,
+    sum: f64,
 }
 
-/// One slice's real values, row by row, after checking it against the series' grid.
-fn read_slice(file: &Path, geometry: &SeriesGeometry) -> Result<DecodedSlice, PixelFault> {
-    guard::check_whole_file(file).map_err(PixelFault::Slice)?;
-    let obj = OpenFileOptions::new()
-        .open_file(file)
-        .map_err(|e| PixelFault::Slice(SliceFault::NotDicom(e.to_string())))?;
-    let uid = obj.meta().transfer_syntax().trim_end_matches(['\0', ' ']).to_string();
+/// One slice, checked against the series' grid: its region's real values appended to `values`,
+/// row by row.
+fn read_slice(
+    file: &Path,
+    geometry: &SeriesGeometry,
+    region: &Region,
+    values: &mut Vec<f64>,
+) -> Result<DecodedSlice, PixelFault> {
+    let checked = guard::read_whole_file(file).map_err(PixelFault::Slice)?;
+    let open = |options: OpenFileOptions| {
+        options
+            .from_reader(&checked.bytes[..])
+            .map_err(|e| PixelFault::Slice(SliceFault::NotDicom(e.to_string())))
+    };
+    // The header only (dicom-rs stops before the pixels); the whole data set where a decoder
+    // needs the pixel data element.
+    let header = open(OpenFileOptions::new().read_until(tags::PIXEL_DATA))?;
+    let uid = header
+        .meta()
+        .transfer_syntax()
+        .trim_end_matches(['\0', ' '])
+        .to_string();
     if let Err(name) = decodable(&uid) {
         return Err(PixelFault::UnsupportedTransferSyntax { uid, name });
     }
-    let attribute = |tag, what| int(&obj, tag).ok_or(PixelFault::Missing(what));
-    let samples = int(&obj, tags::SAMPLES_PER_PIXEL).unwrap_or(1);
+    let attribute = |tag, what| int(&header, tag).ok_or(PixelFault::Missing(what));
+    let samples = int(&header, tags::SAMPLES_PER_PIXEL).unwrap_or(1);
     if samples != 1 {
         return Err(PixelFault::SamplesPerPixel(samples));
     }
@@ -219,17 +296,17 @@ fn read_slice(file: &Path, geometry: &SeriesGeometry) -> Result<DecodedSlice, Pi
     if allocated != 8 && allocated != 16 {
         return Err(PixelFault::BitsAllocated(allocated));
     }
-    let stored = int(&obj, tags::BITS_STORED).unwrap_or(allocated);
+    let stored = int(&header, tags::BITS_STORED).unwrap_or(allocated);
     if !(1..=allocated).contains(&stored) {
         return Err(PixelFault::BitsStored { stored, allocated });
     }
-    let photometric = match text(&obj, tags::PHOTOMETRIC_INTERPRETATION).as_deref() {
+    let photometric = match text(&header, tags::PHOTOMETRIC_INTERPRETATION).as_deref() {
         Some("MONOCHROME2") => Photometric::Monochrome2,
         Some("MONOCHROME1") => Photometric::Monochrome1,
         Some(other) => return Err(PixelFault::PhotometricInterpretation(other.to_string())),
         None => return Err(PixelFault::Missing("PhotometricInterpretation")),
     };
-    let frames = int(&obj, tags::NUMBER_OF_FRAMES).unwrap_or(1);
+    let frames = int(&header, tags::NUMBER_OF_FRAMES).unwrap_or(1);
     if frames != 1 {
         return Err(PixelFault::MultiFrame(frames));
     }
@@ -250,45 +327,115 @@ fn read_slice(file: &Path, geometry: &SeriesGeometry) -> Result<DecodedSlice, Pi
             max: MAX_SLICE_PIXELS,
         });
     }
-    let signed = int(&obj, tags::PIXEL_REPRESENTATION).unwrap_or(0) == 1;
-    let (slope, intercept) = rescale(&obj);
+    let signed = int(&header, tags::PIXEL_REPRESENTATION).unwrap_or(0) == 1;
+    let (slope, intercept) = rescale(&header);
     if !(slope.is_finite() && intercept.is_finite()) {
         return Err(PixelFault::Rescale { slope, intercept });
     }
+    let width = allocated as usize / 8;
+    let needed = pixels * width;
+    let truncated = |found: usize| PixelFault::Truncated { needed, found };
+    let stored_value = StoredValue::new(stored as u32, signed);
+    let mut convert = |samples: Samples| {
+        let (low, high, sum) = samples.stored_range_and_sum(stored_value);
+        let real = |v: i64| v as f64 * slope + intercept;
+        let row_length = geometry.columns as usize;
+        for row in region.rows.clone() {
+            for column in region.columns.clone() {
+                values.push(real(stored_value.stored(samples.raw(row * row_length + column))));
+            }
+        }
+        let (a, b) = (real(low), real(high));
+        DecodedSlice {
+            photometric,
+            minimum: a.min(b),
+            maximum: a.max(b),
+            sum: sum as f64 * slope + pixels as f64 * intercept,
+        }
+    };
+    // Uncompressed little endian: the samples straight from the file's bytes (dicom-rs's
+    // decoder would copy the slice twice and convert every pixel).
+    // Anything else the walk did not place (no pixel data, encapsulated fragments) goes the
+    // decoder's way below, which says what is wrong.
+    if matches!(uid.as_str(), IMPLICIT_LITTLE | EXPLICIT_LITTLE)
+        && let Some(span) = checked.native_pixels.clone()
+    {
+        let bytes = &checked.bytes[span];
+        if bytes.len() < needed {
+            return Err(truncated(bytes.len()));
+        }
+        return Ok(convert(match width {
+            1 => Samples::Bytes(&bytes[..needed]),
+            _ => Samples::Little16(&bytes[..needed]),
+        }));
+    }
+    let obj = open(OpenFileOptions::new())?;
     if obj.element_opt(tags::PIXEL_DATA).ok().flatten().is_none() {
         return Err(PixelFault::Missing("PixelData"));
     }
-    let width = allocated as usize / 8;
-    let stored_value = StoredValue::new(stored as u32, signed);
-    let real = |raw: u32| stored_value.real(raw, slope, intercept);
-    let values = if uid == RLE_LOSSLESS {
-        decode_rle(&obj, pixels, width)?.into_iter().map(real).collect()
-    } else {
-        if JPEG.contains(&uid.as_str()) {
-            check_jpeg_frame(&obj, rows, columns, width)?;
-        }
-        let decoded = obj.decode_pixel_data().map_err(|e| PixelFault::Decode(e.to_string()))?;
-        let bytes = decoded.data();
-        let needed = pixels * width;
-        if bytes.len() < needed {
-            return Err(PixelFault::Truncated {
-                needed,
-                found: bytes.len(),
-            });
-        }
-        if width == 1 {
-            bytes[..needed].iter().map(|&b| real(u32::from(b))).collect()
-        } else {
-            // dicom-rs hands 16-bit samples over in the machine's byte order, whatever the file's.
-            bytes[..needed]
-                .chunks_exact(2)
-                .map(|b| real(u32::from(u16::from_ne_bytes([b[0], b[1]]))))
-                .collect()
-        }
-    };
-    Ok(DecodedSlice { values, photometric })
+    if uid == RLE_LOSSLESS {
+        return Ok(convert(Samples::Words(decode_rle(&obj, pixels, width)?)));
+    }
+    if JPEG.contains(&uid.as_str()) {
+        check_jpeg_frame(&obj, rows, columns, width)?;
+    }
+    let decoded = obj.decode_pixel_data().map_err(|e| PixelFault::Decode(e.to_string()))?;
+    let bytes = decoded.data();
+    if bytes.len() < needed {
+        return Err(truncated(bytes.len()));
+    }
+    Ok(convert(match width {
+        1 => Samples::Bytes(&bytes[..needed]),
+        // dicom-rs hands 16-bit samples over in the machine's byte order, whatever the file's.
+        _ => Samples::Native16(&bytes[..needed]),
+    }))
 }
 
+/// A slice's stored samples as they came: bytes, 16-bit words in little-endian or the
+/// machine's order, or decoded words (RLE).
+enum Samples<'a> {
+    Bytes(&'a [u8]),
+    Little16(&'a [u8]),
+    Native16(&'a [u8]),
+    Words(Vec<u32>),
+}
+
+impl Samples<'_> {
+    fn raw(&self, i: usize) -> u32 {
+        match self {
+            Samples::Bytes(b) => u32::from(b[i]),
+            Samples::Little16(b) => u32::from(u16::from_le_bytes([b[2 * i], b[2 * i + 1]])),
+            Samples::Native16(b) => u32::from(u16::from_ne_bytes([b[2 * i], b[2 * i + 1]])),
+            Samples::Words(w) => w[i],
+        }
+    }
+
+    /// The smallest and largest stored value and their sum over every sample, in integers:
+    /// one tight loop per layout, so a whole slice costs little beside reading it.
+    fn stored_range_and_sum(&self, stored: StoredValue) -> (i64, i64, i64) {
+        fn fold(values: impl Iterator<Item = u32>, stored: StoredValue) -> (i64, i64, i64) {
+            values.fold((i64::MAX, i64::MIN, 0), |(low, high, sum), raw| {
+                let v = stored.stored(raw);
+                (low.min(v), high.max(v), sum + v)
+            })
+        }
+        match self {
+            Samples::Bytes(b) => fold(b.iter().map(|&v| u32::from(v)), stored),
+            Samples::Little16(b) => fold(
+                b.chunks_exact(2).map(|c| u32::from(u16::from_le_bytes([c[0], c[1]]))),
+                stored,
+            ),
+            Samples::Native16(b) => fold(
+                b.chunks_exact(2).map(|c| u32::from(u16::from_ne_bytes([c[0], c[1]]))),
+                stored,
+            ),
+            Samples::Words(w) => fold(w.iter().copied(), stored),
+        }
+    }
+}
+
+const IMPLICIT_LITTLE: &str = "1.2.840.10008.1.2";
+const EXPLICIT_LITTLE: &str = "1.2.840.10008.1.2.1";
 const RLE_LOSSLESS: &str = "1.2.840.10008.1.2.5";
 const JPEG: [&str; 4] = [
     "1.2.840.10008.1.2.4.50",
@@ -472,14 +619,13 @@ impl StoredValue {
         }
     }
 
-    fn real(self, raw: u32, slope: f64, intercept: f64) -> f64 {
+    fn stored(self, raw: u32) -> i64 {
         let v = raw & self.mask;
-        let stored = if self.signed && v & self.sign_bit != 0 {
+        if self.signed && v & self.sign_bit != 0 {
             i64::from(v) - i64::from(self.mask) - 1
         } else {
             i64::from(v)
-        };
-        stored as f64 * slope + intercept
+        }
     }
 }
 

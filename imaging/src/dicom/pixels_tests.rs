@@ -39,7 +39,7 @@ fn the_sample_series_matches_simpleitk() {
     let shape: Vec<usize> = numbers(&reference["shape_xyz"]).iter().map(|&v| v as usize).collect();
     assert_eq!(volume.dims.to_vec(), shape);
     assert_eq!(volume.values.len(), shape.iter().product::<usize>());
-    assert_eq!(volume.first_slice, 0);
+    assert_eq!(volume.origin, [0, 0, 0]);
     assert_eq!(volume.photometric, Photometric::Monochrome2);
     // Integer-valued data: every figure exact.
     assert_eq!(volume.values.iter().sum::<f64>(), reference["sum"].as_f64().unwrap());
@@ -76,13 +76,52 @@ fn a_slice_range_is_the_volume_s_slices_and_opens_no_other_file() {
     }
     let part = read_slices(&geometry, 8..11).unwrap();
     assert_eq!(part.dims, [120, 120, 3]);
-    assert_eq!(part.first_slice, 8);
+    assert_eq!(part.origin, [0, 0, 8]);
     let plane = 120 * 120;
     assert_eq!(part.values, whole.values[8 * plane..11 * plane]);
     assert_eq!(part.get(60, 50, 1), whole.get(60, 50, 9));
     let fault = read_volume(&geometry).unwrap_err();
     assert_eq!(fault.file, geometry.slices[0].file);
     assert!(matches!(fault.fault, PixelFault::Slice(_)), "{fault}");
+}
+
+#[test]
+fn a_region_is_the_volume_s_voxels_and_its_slice_statistics_cover_whole_slices() {
+    let geometry = series_geometry(&t2wi()).unwrap();
+    let whole = read_volume(&geometry).unwrap();
+    let region = Region {
+        columns: 30..70,
+        rows: 45..47,
+        slices: 8..11,
+    };
+    let part = read_region(&geometry, &region).unwrap();
+    assert_eq!(part.dims, [40, 2, 3]);
+    assert_eq!(part.origin, [30, 45, 8]);
+    for k in 0..3 {
+        for j in 0..2 {
+            for i in 0..40 {
+                assert_eq!(part.get(i, j, k), whole.get(30 + i, 45 + j, 8 + k));
+            }
+        }
+    }
+    let plane = 120 * 120;
+    let slices = &whole.values[8 * plane..11 * plane];
+    let minimum = slices.iter().copied().fold(f64::INFINITY, f64::min);
+    let maximum = slices.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mean = slices.iter().sum::<f64>() / slices.len() as f64;
+    assert_eq!((part.slices_minimum, part.slices_maximum), (minimum, maximum));
+    assert!(
+        (part.slices_mean - mean).abs() <= 1e-12 * mean.abs(),
+        "{} {mean}",
+        part.slices_mean
+    );
+    let outside = Region {
+        columns: 100..121,
+        ..region
+    };
+    let fault = read_region(&geometry, &outside).unwrap_err();
+    assert!(matches!(fault.fault, PixelFault::Region { .. }), "{fault}");
+    assert!(fault.to_string().contains("columns 100..121"), "{fault}");
 }
 
 #[test]
@@ -339,16 +378,16 @@ fn a_slice_range_outside_the_series_is_a_fault() {
 #[test]
 fn stored_values_are_masked_to_bits_stored_and_sign_extended() {
     let unsigned = StoredValue::new(12, false);
-    assert_eq!(unsigned.real(0xF001, 1.0, 0.0), 1.0);
-    assert_eq!(unsigned.real(0x0FFF, 2.0, -1.0), 8189.0);
+    assert_eq!(unsigned.stored(0xF001), 1);
+    assert_eq!(unsigned.stored(0x0FFF), 4095);
     let signed = StoredValue::new(12, true);
-    assert_eq!(signed.real(0x0FFF, 1.0, 0.0), -1.0);
-    assert_eq!(signed.real(0x0800, 1.0, 0.0), -2048.0);
-    assert_eq!(signed.real(0x07FF, 1.0, 0.0), 2047.0);
+    assert_eq!(signed.stored(0x0FFF), -1);
+    assert_eq!(signed.stored(0x0800), -2048);
+    assert_eq!(signed.stored(0x07FF), 2047);
     let signed16 = StoredValue::new(16, true);
-    assert_eq!(signed16.real(0x8000, 1.0, 0.0), -32768.0);
+    assert_eq!(signed16.stored(0x8000), -32768);
     let byte = StoredValue::new(8, true);
-    assert_eq!(byte.real(0xFF, 1.0, 0.0), -1.0);
+    assert_eq!(byte.stored(0xFF), -1);
 }
 
 /// The fuzz target's seeds (fuzz/make_dicom_pixels_seeds.py): one 16 × 16 slice in six
