@@ -27,6 +27,16 @@ impl FileVersion {
     }
 }
 
+/// The current versions of every entry of folder `dir`, by path: a file rewritten, added or
+/// removed gives a different list.
+pub fn folder_versions(dir: &Path) -> std::io::Result<Vec<FileVersion>> {
+    let mut files = std::fs::read_dir(dir)?
+        .map(|entry| FileVersion::of(&entry?.path()))
+        .collect::<std::io::Result<Vec<_>>>()?;
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
+}
+
 /// What a stored result is: which computation (`function`, with its `settings` as text) of
 /// which file versions.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -27,17 +27,21 @@ pub const FEATURES: [(&str, &[&str]); 9] = [
 ];
 
 /// Every feature's column name, in order: `firstorder_10_percentile`, …, `global_intensity_peak`.
-pub fn column_names() -> Vec<String> {
-    FEATURES
-        .iter()
-        .flat_map(|(class, names)| {
-            names.iter().map(move |name| match *class {
-                // IBSI's names already say what they are.
-                "local_intensity" => name.to_string(),
-                _ => crate::sql_name(class, name),
+/// Made once: planning asks for the result's type once per field referenced.
+pub fn column_names() -> &'static [String] {
+    static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    NAMES.get_or_init(|| {
+        FEATURES
+            .iter()
+            .flat_map(|(class, names)| {
+                names.iter().map(move |name| match *class {
+                    // IBSI's names already say what they are.
+                    "local_intensity" => name.to_string(),
+                    _ => crate::sql_name(class, name),
+                })
             })
-        })
-        .collect()
+            .collect()
+    })
 }
 
 /// The features of one tumour on one series, and how they were obtained.

@@ -414,12 +414,26 @@ fn maximal_correlation_coefficient(p: &[f64], px: &[f64], py: &[f64]) -> f64 {
     let eps = f64::EPSILON;
     let live: Vec<usize> = (0..n).filter(|&i| px[i] > 0.0).collect();
     let m = live.len();
-    // Q's rows as a matrix product: weighted[i][k] = p_ik / (px_i py_k + eps), Q = weighted · Pᵀ
-    // (n² divisions instead of n³; only columns k with a non-zero p_jk contribute).
-    let weighted = DMatrix::<f64>::from_fn(m, n, |r, k| p[live[r] * n + k] / (px[live[r]] * py[k] + eps));
-    let neighbours = DMatrix::<f64>::from_fn(n, m, |k, c| p[live[c] * n + k]);
-    let q = weighted * neighbours;
-    let b = DMatrix::<f64>::from_fn(m, m, |r, c| q[(r, c)] * (px[live[r]].sqrt() / px[live[c]].sqrt()));
+    // Q_ij = Σ_k w_ik p_jk with w_ik = p_ik / (px_i py_k + eps): n² divisions instead of n³,
+    // and only the k where p_jk is non-zero (a GLCM is mostly zeros), in ascending k as before.
+    let weighted: Vec<f64> = live
+        .iter()
+        .flat_map(|&i| (0..n).map(move |k| p[i * n + k] / (px[i] * py[k] + eps)))
+        .collect();
+    let non_zero: Vec<Vec<(usize, f64)>> = live
+        .iter()
+        .map(|&j| {
+            (0..n)
+                .filter(|&k| p[j * n + k] != 0.0)
+                .map(|k| (k, p[j * n + k]))
+                .collect()
+        })
+        .collect();
+    let b = DMatrix::<f64>::from_fn(m, m, |r, c| {
+        let row = &weighted[r * n..(r + 1) * n];
+        let q: f64 = non_zero[c].iter().map(|&(k, p_jk)| row[k] * p_jk).sum();
+        q * (px[live[r]].sqrt() / px[live[c]].sqrt())
+    });
     let symmetric = (&b + b.transpose()) * 0.5;
     // Eigenvalues only: the eigenvectors are not needed and cost most of the solver's time.
     let mut eigenvalues: Vec<f64> = symmetric.symmetric_eigenvalues().iter().copied().collect();

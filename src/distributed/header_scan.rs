@@ -27,8 +27,8 @@ use url::Url;
 use super::header_cache::HeaderCache;
 use crate::dataset::Dataset;
 use crate::tables::{
-    MaskJob, SeriesJob, mask_jobs, masks_batch, masks_batch_with, masks_schema, read_all_series, read_all_series_with,
-    scans_batch, scans_schema, series_jobs,
+    MaskJob, SeriesJob, mask_jobs, masks_batch, masks_batch_with, masks_schema, read_all_series, scans_batch,
+    scans_schema, series_jobs,
 };
 
 /// What a [`HeaderScanExec`] reads: series folders (`scans`) or mask files (`masks`).
@@ -63,12 +63,9 @@ impl Jobs {
 
     /// Reads the headers (through a worker's `cache`): the table's rows for these jobs. Blocking.
     fn read(&self, cache: Option<&HeaderCache>) -> Result<RecordBatch> {
-        let series_of = |jobs: &[SeriesJob]| match cache {
-            Some(cache) => read_all_series_with(jobs, |dir| cache.series(dir)),
-            None => read_all_series(jobs),
-        };
+        // Series headers are remembered by the process itself (`read_series_remembered`).
         match self {
-            Jobs::Series(jobs) => scans_batch(&series_of(jobs)),
+            Jobs::Series(jobs) => scans_batch(&read_all_series(jobs)),
             Jobs::Masks(jobs) => {
                 // Each mask is checked against its series' grid, so read those series too.
                 let series: Vec<SeriesJob> = jobs
@@ -81,7 +78,7 @@ impl Jobs {
                         })
                     })
                     .collect();
-                let series = series_of(&series);
+                let series = read_all_series(&series);
                 match cache {
                     Some(cache) => masks_batch_with(jobs, &series, |path, grid| cache.mask(path, grid)),
                     None => masks_batch(jobs, &series),

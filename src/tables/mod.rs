@@ -13,7 +13,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
 use datafusion::common::Result;
 
-use npcql_imaging::dicom::{SeriesInfo, read_series};
+use npcql_imaging::dicom::{SeriesInfo, read_series_remembered};
 
 use crate::dataset::masks::{MaskInfo, read_mask_info};
 use crate::dataset::predictions::Prediction;
@@ -71,14 +71,10 @@ pub(crate) fn mask_jobs(dataset: &Dataset) -> Vec<MaskJob> {
         .collect()
 }
 
-/// Reads the headers of each series, spread over the available cores.
+/// Reads the headers of each series (or remembers them from earlier in the process), spread
+/// over the available cores.
 pub(crate) fn read_all_series(jobs: &[SeriesJob]) -> Vec<ScanRow> {
-    read_all_series_with(jobs, read_series)
-}
-
-/// [`read_all_series`] through `read` (a worker's cache of [`read_series`]).
-pub(crate) fn read_all_series_with(jobs: &[SeriesJob], read: impl Fn(&Path) -> SeriesInfo + Sync) -> Vec<ScanRow> {
-    let infos = parallel_map(jobs, |job| read(&job.dir));
+    let infos = parallel_map(jobs, |job| read_series_remembered(&job.dir));
     jobs.iter()
         .zip(infos)
         .map(|(job, info)| ScanRow {

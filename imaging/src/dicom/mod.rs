@@ -4,11 +4,14 @@
 mod guard;
 pub mod pixels;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
 
 use dicom_dictionary_std::tags;
 use dicom_object::{DefaultDicomObject, OpenFileOptions};
 
+use crate::cache::{FileVersion, folder_versions};
 use crate::geometry::{SeriesGeometry, SliceGeometry};
 
 /// What is wrong with one slice file.
@@ -120,6 +123,31 @@ pub fn read_series(dir: &Path) -> SeriesInfo {
         };
         info.error = Some(format!("{first}{more}"));
     }
+    info
+}
+
+/// [`read_series`], remembered for the life of the process while the folder's entries keep
+/// their sizes and modification times: the `scans` and `masks` tables, the pixel reader and a
+/// worker's tasks read each series' headers once. A folder that cannot be listed is read
+/// every time (the reader names the fault).
+pub fn read_series_remembered(dir: &Path) -> SeriesInfo {
+    type Memo = HashMap<PathBuf, (Vec<FileVersion>, SeriesInfo)>;
+    static MEMO: OnceLock<Mutex<Memo>> = OnceLock::new();
+    let memo = || {
+        MEMO.get_or_init(Mutex::default)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    };
+    let Ok(versions) = folder_versions(dir) else {
+        return read_series(dir);
+    };
+    if let Some((seen, info)) = memo().get(dir)
+        && *seen == versions
+    {
+        return info.clone();
+    }
+    let info = read_series(dir);
+    memo().insert(dir.to_path_buf(), (versions, info.clone()));
     info
 }
 

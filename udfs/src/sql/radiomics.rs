@@ -17,7 +17,7 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Fields};
 use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
 use datafusion::logical_expr::{Documentation, Signature, TypeSignature, Volatility};
-use npcql_imaging::cache::FileVersion;
+use npcql_imaging::cache::{FileVersion, folder_versions};
 use npcql_radiomics::extract::{self, ExtractError, Extraction, column_names};
 use npcql_radiomics::settings::{Settings, Value};
 
@@ -41,8 +41,8 @@ pub fn feature_columns() -> Vec<(String, String, String)> {
     classes
         .zip(columns)
         .map(|(class, column)| {
-            let feature = column.strip_prefix(&format!("{class}_")).unwrap_or(&column).to_string();
-            (class.to_string(), feature, column)
+            let feature = column.strip_prefix(&format!("{class}_")).unwrap_or(column).to_string();
+            (class.to_string(), feature, column.clone())
         })
         .collect()
 }
@@ -82,11 +82,16 @@ fn diagnostics_fields() -> Fields {
 
 /// Every feature column (DOUBLE), then `diagnostics`.
 pub fn radiomics_struct_fields() -> Fields {
-    column_names()
-        .into_iter()
-        .map(|name| Field::new(name, DataType::Float64, true))
-        .chain([Field::new("diagnostics", DataType::Struct(diagnostics_fields()), true)])
-        .collect()
+    static FIELDS: OnceLock<Fields> = OnceLock::new();
+    FIELDS
+        .get_or_init(|| {
+            column_names()
+                .iter()
+                .map(|name| Field::new(name, DataType::Float64, true))
+                .chain([Field::new("diagnostics", DataType::Struct(diagnostics_fields()), true)])
+                .collect()
+        })
+        .clone()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -331,13 +336,8 @@ fn cache() -> &'static Mutex<HashMap<Key, Slot>> {
 /// The slot of the files' current versions; `None` if one cannot be stat'ed or listed (the
 /// extraction then names the fault).
 fn cache_slot(series: &str, mask: &str, settings: &str) -> Option<Slot> {
-    let mut files: Vec<FileVersion> = std::fs::read_dir(series)
-        .ok()?
-        .map(|entry| FileVersion::of(&entry.ok()?.path()).ok())
-        .collect::<Option<_>>()?;
-    files.sort_by(|a, b| a.path.cmp(&b.path));
     let key = Key {
-        series: files,
+        series: folder_versions(Path::new(series)).ok()?,
         mask: FileVersion::of(Path::new(mask)).ok()?,
         settings: settings.to_string(),
     };

@@ -18,6 +18,11 @@ const LL_ROUNDING: f64 = 1e-12;
 const FLAT_STEP: f64 = 1e-2;
 /// A coefficient per standard deviation this large means the likelihood has no finite maximum.
 const DIVERGENCE_LIMIT: f64 = 30.0;
+/// Largest standard error of a coefficient per SD of its covariate at a maximum: a fit with more
+/// has converged only because the likelihood flattened out towards infinity (the property test
+/// found one at 4·10⁷); any real one is a few SDs at most (an HR interval of e^±2000 per SD is
+/// none).
+const MAX_STANDARD_ERROR: f64 = 1e3;
 
 /// Estimate of one covariate's effect, with its Wald statistics.
 #[derive(Debug, Clone, PartialEq)]
@@ -194,6 +199,12 @@ fn wald(beta: &[f64], scales: &[f64], at: &Efron, iterations: usize) -> Result<C
     let p = beta.len();
     let l = cholesky(&at.information, p).ok_or(SurvivalError::Singular)?;
     let covariance = cholesky_inverse(&l, p);
+    if (0..p).any(|j| covariance[j * p + j].sqrt() > MAX_STANDARD_ERROR) {
+        return Err(not_converged(
+            iterations,
+            "the likelihood has no finite maximum: it flattens out as a coefficient grows (perfect separation?)",
+        ));
+    }
     let coefficients = (0..p)
         .map(|j| {
             let coef = beta[j] / scales[j];

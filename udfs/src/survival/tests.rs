@@ -392,3 +392,16 @@ proptest! {
         }
     }
 }
+
+/// Found by `cox_coefficient_scales_with_the_covariate`: tied events at the lowest risk and a
+/// last event alone in its risk set. The likelihood rises without bound as β → −∞ and flattens
+/// out (ℓ → −ln 2, not 0), so Newton–Raphson stops at some large β whose standard error is
+/// ~10⁷ SDs. That is no finite maximum: an error, as under plain perfect separation.
+#[test]
+fn a_likelihood_flat_at_infinity_is_an_error() {
+    let time = [0.0, 6.0, 0.0, 0.0, 6.0, 7.0];
+    let event = [false, true, false, false, true, true];
+    let risk = vec![2.0, 0.0, 3.0, 2.0, 0.0, 2.0];
+    let fault = cox_ph(&time, &event, &[risk]).unwrap_err().to_string();
+    assert!(fault.contains("no finite maximum"), "{fault}");
+}
