@@ -160,6 +160,16 @@ impl Pairing {
         }
     }
 
+    /// Mask index → series index (column, row, slice in position order): the scanner pairing's
+    /// map, or under the convention the identity; `None` when unpaired.
+    pub fn mask_to_series(&self) -> Option<[[i64; 4]; 3]> {
+        match self {
+            Pairing::Scanner { mask_to_series } => Some(*mask_to_series),
+            Pairing::Convention { .. } => Some([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]]),
+            Pairing::Unpaired { .. } => None,
+        }
+    }
+
     /// How far apart the two grids are, mm (0 for a scanner pairing).
     pub fn offset_mm(&self) -> Option<f64> {
         match self {

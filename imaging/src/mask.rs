@@ -211,6 +211,33 @@ impl MaskVolume {
         self.spacing_mm.iter().product()
     }
 
+    /// The tumour voxels as indices (column, row, slice) of a series grid of `dims`, through a
+    /// pairing's `mask_to_series` map; voxels the map puts outside the grid are left out.
+    pub fn voxels_in_series(&self, mask_to_series: &[[i64; 4]; 3], dims: [usize; 3]) -> Vec<[usize; 3]> {
+        let [nx, ny, nz] = self.dims;
+        let m = mask_to_series;
+        let mut out = Vec::with_capacity(self.voxel_count as usize);
+        for z in 0..nz {
+            for y in 0..ny {
+                for x in 0..nx {
+                    if self.voxels[(z * ny + y) * nx + x] == 0 {
+                        continue;
+                    }
+                    let v = [
+                        x as i64 + self.offset[0],
+                        y as i64 + self.offset[1],
+                        z as i64 + self.offset[2],
+                    ];
+                    let s: [i64; 3] = std::array::from_fn(|r| m[r][0] * v[0] + m[r][1] * v[1] + m[r][2] * v[2] + m[r][3]);
+                    if (0..3).all(|a| (0..dims[a] as i64).contains(&s[a])) {
+                        out.push(s.map(|v| v as usize));
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// Mean tumour-voxel centre through the affine: world mm in the NIfTI's RAS+ convention
     /// (negate x and y for DICOM LPS); `None` for an empty mask.
     pub fn centroid_mm(&self) -> Option<[f64; 3]> {

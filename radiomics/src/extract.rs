@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use npcql_imaging::dicom::pixels::{self, PixelError, Region};
-use npcql_imaging::geometry::{Pairing, SeriesGeometry, pair};
-use npcql_imaging::mask::{MaskError, MaskSelection, MaskVolume, read_mask_header, read_mask_selecting};
+use npcql_imaging::geometry::{SeriesGeometry, pair};
+use npcql_imaging::mask::{MaskError, MaskSelection, read_mask_header, read_mask_selecting};
 
 use crate::discretise;
 use crate::settings::{ResegmentMode, Settings};
@@ -141,22 +141,19 @@ pub fn prepare(series_dir: &Path, mask_path: &Path, settings: &Settings) -> Resu
     let series = pixels::series_geometry(series_dir)?;
     let header = read_mask_header(mask_path)?;
     let pairing = pair(&header.geometry(), &series);
-    let to_series = match &pairing {
-        Pairing::Scanner { mask_to_series } => *mask_to_series,
-        // The dataset's convention: mask axes are the series' column, row and slice.
-        Pairing::Convention { .. } => [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]],
-        Pairing::Unpaired { offset_mm } => {
-            return Err(ExtractError::Unpaired {
-                mask: mask_path.to_path_buf(),
-                series: series_dir.to_path_buf(),
-                why: format!(
-                    "mask grid {:?}, series grid {:?}{}",
-                    header.dims,
-                    series.dims(),
-                    offset_mm.map_or(String::new(), |d| format!(", centres {d:.1} mm apart"))
-                ),
-            });
-        }
+    let Some(to_series) = pairing.mask_to_series() else {
+        return Err(ExtractError::Unpaired {
+            mask: mask_path.to_path_buf(),
+            series: series_dir.to_path_buf(),
+            why: format!(
+                "mask grid {:?}, series grid {:?}{}",
+                header.dims,
+                series.dims(),
+                pairing
+                    .offset_mm()
+                    .map_or(String::new(), |d| format!(", centres {d:.1} mm apart"))
+            ),
+        });
     };
     let selection = match settings.label {
         Some(label) => MaskSelection::Label(label),
@@ -167,7 +164,7 @@ pub fn prepare(series_dir: &Path, mask_path: &Path, settings: &Settings) -> Resu
         mask: mask_path.to_path_buf(),
         why,
     };
-    let tumour = tumour_in_series(&mask, &to_series, series.dims());
+    let tumour = mask.voxels_in_series(&to_series, series.dims());
     if tumour.is_empty() {
         return Err(roi_error(match settings.label {
             Some(label) => format!("no voxel of label {label}"),
@@ -330,34 +327,6 @@ pub fn features_of(roi: &Roi, settings: &Settings) -> Vec<Option<f64>> {
             _ => local_intensity::features(roi, texture).to_vec(),
         };
         out.extend(values.into_iter().map(Some));
-    }
-    out
-}
-
-/// The tumour's voxels as series indices (column, row, slice in position order).
-fn tumour_in_series(mask: &MaskVolume, to_series: &[[i64; 4]; 3], dims: [usize; 3]) -> Vec<[usize; 3]> {
-    let [nx, ny, nz] = mask.dims;
-    let mut out = Vec::with_capacity(mask.voxel_count as usize);
-    for z in 0..nz {
-        for y in 0..ny {
-            for x in 0..nx {
-                if mask.voxels[(z * ny + y) * nx + x] == 0 {
-                    continue;
-                }
-                let m = [
-                    x as i64 + mask.offset[0],
-                    y as i64 + mask.offset[1],
-                    z as i64 + mask.offset[2],
-                ];
-                let s: [i64; 3] = std::array::from_fn(|r| {
-                    to_series[r][0] * m[0] + to_series[r][1] * m[1] + to_series[r][2] * m[2] + to_series[r][3]
-                });
-                // The pairing covers the series' grid exactly; stay safe all the same.
-                if (0..3).all(|a| (0..dims[a] as i64).contains(&s[a])) {
-                    out.push(s.map(|v| v as usize));
-                }
-            }
-        }
     }
     out
 }
