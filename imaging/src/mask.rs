@@ -228,7 +228,8 @@ impl MaskVolume {
                         y as i64 + self.offset[1],
                         z as i64 + self.offset[2],
                     ];
-                    let s: [i64; 3] = std::array::from_fn(|r| m[r][0] * v[0] + m[r][1] * v[1] + m[r][2] * v[2] + m[r][3]);
+                    let s: [i64; 3] =
+                        std::array::from_fn(|r| m[r][0] * v[0] + m[r][1] * v[1] + m[r][2] * v[2] + m[r][3]);
                     if (0..3).all(|a| (0..dims[a] as i64).contains(&s[a])) {
                         out.push(s.map(|v| v as usize));
                     }
