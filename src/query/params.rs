@@ -3,11 +3,13 @@
 //! A value that reads as a plain number (no leading zero) becomes a numeric literal, anything
 //! else a quoted string literal: `--param t=60` gives `60`, `--param id=001` gives `'001'`.
 //! Placeholders are found with the SQL tokenizer, so `'$x'` inside a string is left alone.
+//! A file may give a placeholder a default with a comment line `-- default $NAME = VALUE`
+//! (VALUE read as `--param` reads it), used when no value is given.
 
 use std::collections::BTreeMap;
 
 use datafusion::sql::sqlparser::dialect::GenericDialect;
-use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
+use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer, Whitespace};
 
 use crate::error::{Error, Result};
 
@@ -49,6 +51,16 @@ fn substitute(sql: &str, literals: &Params, hint: impl Fn(&str) -> String) -> Re
     let tokens = Tokenizer::new(&GenericDialect {}, sql)
         .tokenize_with_location()
         .map_err(|e| Error::Sql(datafusion::sql::sqlparser::parser::ParserError::from(e).into()))?;
+    let defaults: Params = tokens
+        .iter()
+        .filter_map(|token| match &token.token {
+            Token::Whitespace(Whitespace::SingleLineComment { comment, .. }) => {
+                let (name, value) = comment.trim().strip_prefix("default $")?.split_once('=')?;
+                Some((name.trim().to_string(), literal(value.trim())))
+            }
+            _ => None,
+        })
+        .collect();
     let mut offsets = super::Offsets::new(sql);
     let mut out = String::with_capacity(sql.len());
     let mut copied = 0;
@@ -59,7 +71,7 @@ fn substitute(sql: &str, literals: &Params, hint: impl Fn(&str) -> String) -> Re
         let Some(name) = placeholder.strip_prefix('$') else {
             continue;
         };
-        let value = literals.get(name).ok_or_else(|| {
+        let value = literals.get(name).or_else(|| defaults.get(name)).ok_or_else(|| {
             let hint = hint(name);
             let hint = if hint.is_empty() { hint } else { format!(": {hint}") };
             Error::Param {
@@ -104,6 +116,21 @@ mod tests {
 
     fn params(pairs: &[(&str, &str)]) -> Params {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn a_file_s_default_is_used_unless_a_value_is_given() {
+        let sql = "-- default $gap = 10\n-- default $who = 001\nSELECT $gap, $who";
+        assert_eq!(
+            bind(sql, &params(&[])).unwrap(),
+            "-- default $gap = 10\n-- default $who = 001\nSELECT 10, '001'"
+        );
+        assert!(
+            bind(sql, &params(&[("gap", "2.5")]))
+                .unwrap()
+                .ends_with("SELECT 2.5, '001'")
+        );
+        assert!(bind("SELECT $gap", &params(&[])).is_err());
     }
 
     #[test]

@@ -7,7 +7,7 @@ use datafusion::arrow::datatypes::DataType;
 
 use super::figures::format::{compact, number, p_digits};
 use super::figures::km::{KmFigure, KmGroup};
-use super::figures::svg::escape;
+pub(crate) use super::figures::svg::escape;
 use super::rows::Rows;
 
 /// Rows a table view shows before it is cut.
@@ -33,6 +33,13 @@ details { margin: 6px 0 18px; font-size: 13px; }
 summary { cursor: pointer; color: #555; }
 pre { background: #f6f6f6; padding: 8px; overflow-x: auto; }
 footer { max-width: 860px; margin: 24px auto; padding: 12px 24px; border-top: 1px solid #ddd; font-size: 12px; color: #555; }
+.slices { margin: 12px 0; }
+.slice-group { margin: 8px 0; }
+.slice-group-label { font-size: 13px; font-weight: bold; margin: 4px 0; }
+.slice-row { display: flex; flex-wrap: wrap; gap: 8px; align-items: flex-start; }
+figure.slice { margin: 0; width: 256px; }
+figure.slice img { display: block; image-rendering: pixelated; max-width: 100%; }
+figure.slice .placeholder { width: 240px; min-height: 120px; padding: 8px; background: #fbeaea; color: #922; font-size: 12px; overflow-wrap: anywhere; }
 @media print { details { display: none; } h2 { break-after: avoid; } figure, table { break-inside: avoid; } }
 ";
 

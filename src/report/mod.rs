@@ -9,6 +9,7 @@
 pub mod figures;
 mod html;
 mod parse;
+mod pictures;
 mod rows;
 pub mod table1;
 
@@ -192,6 +193,8 @@ fn show(page: &mut html::Page, view: &View, rows: &Rows) -> Result<String, Repor
             }
             out
         }
+        View::Slices => pictures::slices(rows)?,
+        View::Montage => pictures::montage(rows)?,
         View::Histogram => {
             let mut out = String::new();
             for (name, values) in numeric_columns(rows, None)? {

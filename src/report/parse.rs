@@ -1,8 +1,9 @@
 //! A report file: an ordinary `.sql` file whose comment lines give it shape.
 //!
 //! Between statements, `-- # Title`, `-- ## Section` and `-- ### Subsection` are headings,
-//! `-- show: VIEW` says how to show the next statement's result, a bare `--` ends a paragraph
-//! and any other comment line is prose. Comments inside a statement stay SQL. sqlparser's
+//! `-- show: VIEW` says how to show the next statement's result, `-- default $NAME = VALUE`
+//! gives a parameter's default (query::params), a bare `--` ends a paragraph and any other
+//! comment line is prose. Comments inside a statement stay SQL. sqlparser's
 //! tokenizer finds the statements, so a `;` or `--` inside a string is not mistaken for one.
 
 use datafusion::sql::sqlparser::dialect::GenericDialect;
@@ -34,6 +35,12 @@ pub enum View {
     },
     /// A histogram of each numeric column.
     Histogram,
+    /// A grid of tumour pictures, one per row: `series_dir`, `path` (optional `caption`,
+    /// `compare_path`, `slice`, the scanner point `x_lps_mm`, `y_lps_mm`, `z_lps_mm`, and
+    /// `group`, which puts the rows of one value on one line under it).
+    Slices,
+    /// Every slice the tumour touches, for each row's `series_dir` and `path`.
+    Montage,
 }
 
 impl View {
@@ -46,6 +53,8 @@ impl View {
             View::Table1 { .. } => "table1",
             View::Box { .. } => "box",
             View::Histogram => "histogram",
+            View::Slices => "slices",
+            View::Montage => "montage",
         }
     }
 
@@ -69,11 +78,13 @@ impl View {
             "table1" => View::Table1 { by: by("table1")? },
             "box" => View::Box { by: by("box")? },
             "histogram" => View::Histogram,
+            "slices" => View::Slices,
+            "montage" => View::Montage,
             other => {
                 return Err(ReportFault::Directive {
                     line,
                     message: format!(
-                        "unknown view 'show: {other}' (table, km [UNIT], forest, table1 BY column, box BY column, histogram)"
+                        "unknown view 'show: {other}' (table, km [UNIT], forest, table1 BY column, box BY column, histogram, slices, montage)"
                     ),
                 });
             }
@@ -128,6 +139,8 @@ pub fn parse_report(text: &str) -> Result<Vec<Block>, ReportFault> {
                         blocks.push(Block::Heading { level, text });
                     }
                     c if c.to_ascii_lowercase().starts_with("show:") => view = Some(View::parse(&c[5..], line)?),
+                    // A parameter's default (query::params), not prose.
+                    c if c.starts_with("default $") => {}
                     c => {
                         if !prose.is_empty() {
                             prose.push(' ');

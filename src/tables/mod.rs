@@ -109,6 +109,7 @@ pub(crate) fn scans_schema() -> SchemaRef {
         field("manufacturer", Utf8),
         field("model", Utf8),
         field("field_strength_t", Float64),
+        field("frame_of_reference_uid", Utf8),
         field("error", Utf8),
     ]))
 }
@@ -141,6 +142,7 @@ pub(crate) fn scans_batch(rows: &[ScanRow]) -> Result<RecordBatch> {
             text(&|r| r.info.manufacturer.clone()),
             text(&|r| r.info.model.clone()),
             float(&|i| i.field_strength_t),
+            text(&|r| r.info.geometry.as_ref().and_then(|g| g.frame_of_reference_uid.clone())),
             text(&|r| r.info.error.clone()),
         ],
     )?)

@@ -179,9 +179,8 @@ pub fn render_slice(series_dir: &Path, mask_path: &Path, options: &SliceOptions)
     let tumour_voxels = tumour_grid.iter().filter(|&&t| t).count();
     let mut legend = vec![
         format!(
-            "slice {} of {}, window {} to {}",
-            slice + 1,
-            count,
+            "slice {slice} of 0–{}, window {} to {}",
+            count - 1,
             short(low),
             short(high)
         ),
@@ -218,6 +217,19 @@ pub fn render_slice(series_dir: &Path, mask_path: &Path, options: &SliceOptions)
         sides: layout.sides(),
         layout,
     })
+}
+
+/// The slices (position order) the tumour of `mask_path` touches on `series_dir`, ascending.
+pub fn tumour_slices(series_dir: &Path, mask_path: &Path) -> Result<Vec<usize>, SliceError> {
+    let geometry = pixels::series_geometry(series_dir)?;
+    let tumour = voxels_in_series(mask_path, &geometry).ok_or_else(|| SliceError::Unpaired {
+        mask: mask_path.to_path_buf(),
+        series: series_dir.to_path_buf(),
+    })??;
+    let mut slices: Vec<usize> = tumour.iter().map(|v| v[2]).collect();
+    slices.sort_unstable();
+    slices.dedup();
+    Ok(slices)
 }
 
 /// The mask's tumour voxels in the series' indices, through the one pairing rule; `None` when

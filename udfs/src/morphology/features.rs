@@ -48,6 +48,9 @@ pub struct MorphologyFeatures {
     pub centroid_mm: Option<[f64; 3]>,
     /// Number of 26-connected components.
     pub component_count: u64,
+    /// Slices without tumour between the tumour's first and last (mask axis 2, the series'
+    /// slices in the dataset's masks): a delineation with a gap, where 0 is contiguous.
+    pub slice_gaps: u64,
 }
 
 /// Computes every feature of `mask`: one marching-cubes pass, one hull, one PCA.
@@ -74,6 +77,19 @@ pub fn compute(mask: &MaskVolume) -> MorphologyFeatures {
         flatness: axes.and_then(|a| a.flatness()),
         centroid_mm: mask.centroid_mm(),
         component_count: component_count(mask),
+        slice_gaps: slice_gaps(mask),
+    }
+}
+
+/// Empty slices between the first and last slice holding tumour voxels.
+fn slice_gaps(mask: &MaskVolume) -> u64 {
+    let [nx, ny, nz] = mask.dims;
+    let held: Vec<bool> = (0..nz)
+        .map(|z| mask.voxels[z * nx * ny..(z + 1) * nx * ny].iter().any(|&v| v != 0))
+        .collect();
+    match (held.iter().position(|&h| h), held.iter().rposition(|&h| h)) {
+        (Some(first), Some(last)) => held[first..=last].iter().filter(|&&h| !h).count() as u64,
+        _ => 0,
     }
 }
 

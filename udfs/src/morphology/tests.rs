@@ -395,6 +395,18 @@ fn ibsi_phantom_within_ibsi_tolerances() {
 }
 
 #[test]
+fn slice_gaps_count_the_empty_slices_inside_the_tumour() {
+    // Tumour on slices 1, 2, 5 and 7 of 9: slices 3, 4 and 6 are gaps; 0 and 8 are outside it.
+    let held = [1, 2, 5, 7];
+    let mask = MaskVolume::from_fn([4, 4, 9], [1.0; 3], |x, y, z| x == 1 && y == 2 && held.contains(&z));
+    assert_eq!(compute(&mask).slice_gaps, 3);
+    let contiguous = MaskVolume::from_fn([4, 4, 9], [1.0; 3], |x, _, z| x == 1 && (2..6).contains(&z));
+    assert_eq!(compute(&contiguous).slice_gaps, 0);
+    let empty = MaskVolume::from_fn([4, 4, 9], [1.0; 3], |_, _, _| false);
+    assert_eq!(compute(&empty).slice_gaps, 0);
+}
+
+#[test]
 fn empty_mask_has_zero_volume_and_no_ratios() {
     let f = compute_file(fixture("empty")).unwrap();
     assert_eq!((f.voxel_count, f.component_count), (0, 0));

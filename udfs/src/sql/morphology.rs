@@ -25,7 +25,7 @@ use super::path_udf::{PathOutput, udf};
 use crate::morphology::{MaskError, MaskFault, MorphologyFeatures, compute_file};
 
 /// The fields of `morphology(path)`'s STRUCT, in order, with their SQL types.
-pub const MORPHOLOGY_FIELDS: [(&str, DataType); 17] = [
+pub const MORPHOLOGY_FIELDS: [(&str, DataType); 18] = [
     ("volume_mm3", DataType::Float64),
     ("voxel_volume_mm3", DataType::Float64),
     ("surface_area_mm2", DataType::Float64),
@@ -43,6 +43,7 @@ pub const MORPHOLOGY_FIELDS: [(&str, DataType); 17] = [
     ("centroid_z_mm", DataType::Float64),
     ("voxel_count", DataType::Int64),
     ("component_count", DataType::Int64),
+    ("slice_gaps", DataType::Int64),
 ];
 
 /// The STRUCT type `morphology(path)` returns.
@@ -325,6 +326,7 @@ fn struct_array(rows: &[Option<MorphologyFeatures>]) -> StructArray {
         float(&centroid(2)),
         int(&|f| f.voxel_count),
         int(&|f| f.component_count),
+        int(&|f| f.slice_gaps),
     ];
     let nulls = NullBuffer::from(rows.iter().map(Option::is_some).collect::<Vec<_>>());
     StructArray::new(morphology_struct_fields(), columns, Some(nulls))
