@@ -50,6 +50,9 @@ __all__ = [
     "Figure",
     "km_plot",
     "forest_plot",
+    "Picture",
+    "slice_plot",
+    "slice_grid",
     "Error",
     "SqlError",
     "DatasetError",
@@ -292,6 +295,66 @@ def forest_plot(result: QueryResult) -> Figure:
     ``p`` (and optionally ``n``, ``events``), as ``-- show: forest`` draws it."""
     svg, caption = _native_of(result).forest_plot()
     return Figure(svg, caption)
+
+
+class Picture:
+    """A PNG drawn by npcql's tumour renderer (the one ``-- show: slices`` uses). Shows inline in
+    Jupyter; ``.png`` is the file's bytes, ``.legend`` says what it shows (slice, window, each
+    outline), ``.save(file)`` writes it."""
+
+    def __init__(self, png: bytes, width: int, height: int, legend: list[str]) -> None:
+        self.png = png
+        self.width = width
+        self.height = height
+        self.legend = legend
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        with open(path, "wb") as f:
+            f.write(self.png)
+
+    def _repr_png_(self) -> bytes:
+        return self.png
+
+    def __repr__(self) -> str:
+        return f"<npcql.Picture: {self.width}×{self.height}, {'; '.join(self.legend)}>"
+
+
+def slice_plot(
+    series_dir: str | os.PathLike[str],
+    mask_path: str | os.PathLike[str],
+    slice: int | None = None,
+    window: tuple[float, float] | None = None,
+    compare: str | os.PathLike[str] | None = None,
+    crop: bool = True,
+    size: int = 256,
+) -> Picture:
+    """One slice of a DICOM series with the mask's outline drawn along voxel edges, in
+    radiological orientation (letters from the series' direction cosines) with a scale bar.
+
+    ``slice``: an index in position order (the ``radiomics`` diagnostics' numbering); default the
+    slice with the largest tumour area. ``window``: (low, high) in real units; default the whole
+    series' 1st–99th percentile. ``compare``: a second mask drawn in another colour through
+    scanner space. ``crop``: the tumour's box plus 10 mm (else the whole slice). ``size``: the
+    longer side's bound in pixels. Raises :class:`npcql.FileError` naming the file and the fault."""
+    png, width, height, legend = _native.slice_plot(
+        os.fspath(series_dir),
+        os.fspath(mask_path),
+        slice,
+        None if window is None else (float(window[0]), float(window[1])),
+        None if compare is None else os.fspath(compare),
+        crop,
+        size,
+    )
+    return Picture(png, width, height, legend)
+
+
+def slice_grid(result: QueryResult) -> Picture:
+    """The pictures of a result's rows as one PNG, three to a row: the columns of
+    ``-- show: slices`` (``series_dir``, ``path``; optional ``caption``, ``compare_path``,
+    ``slice``, and ``x_lps_mm``, ``y_lps_mm``, ``z_lps_mm`` for the slice nearest that scanner
+    point). A row that cannot be drawn shows its fault in its cell."""
+    png, width, height, legend = _native_of(result).slice_grid()
+    return Picture(png, width, height, legend)
 
 
 class Report:

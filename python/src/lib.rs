@@ -7,6 +7,7 @@
 //! A panic in the engine is caught and raised as `npcql.Error`, never as Python's
 //! `PanicException`.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -388,6 +389,15 @@ impl QueryResult {
         })
     }
 
+    /// The tumour pictures of the rows (the columns of `-- show: slices`) as one PNG grid:
+    /// (png, width, height, legend).
+    fn slice_grid(&self) -> PyResult<PngPicture> {
+        no_panic(|| {
+            let grid = report::slice_grid(&self.rows()?).map_err(Self::figure_error)?;
+            Ok((Cow::Owned(grid.png), grid.width, grid.height, grid.legend))
+        })
+    }
+
     /// Where each column's buffers live in memory, batch by batch (data buffers of the top
     /// level arrays): lets a test check that Python reads the engine's memory, not a copy.
     fn buffer_addresses(&self) -> Vec<usize> {
@@ -403,9 +413,46 @@ impl QueryResult {
 }
 
 /// The extension module: the classes and the exceptions (re-exported by `npcql`).
+/// A picture for Python: (PNG bytes, width, height, legend).
+type PngPicture = (Cow<'static, [u8]>, u32, u32, Vec<String>);
+
+/// One slice of a series with its mask's outline, as `-- show: slices` draws it:
+/// (png, width, height, legend). `slice`: an index in position order (None: the largest
+/// tumour area); `window`: (low, high) in real units (None: the series' 1st–99th percentile).
+#[pyfunction]
+#[allow(clippy::too_many_arguments)] // Python's keyword arguments, one each
+#[pyo3(signature = (series_dir, mask_path, slice=None, window=None, compare=None, crop=true, size=256))]
+fn slice_plot(
+    py: Python<'_>,
+    series_dir: PathBuf,
+    mask_path: PathBuf,
+    slice: Option<usize>,
+    window: Option<(f64, f64)>,
+    compare: Option<PathBuf>,
+    crop: bool,
+    size: u32,
+) -> PyResult<PngPicture> {
+    use report::figures::{SliceChoice, SliceOptions, render_slice};
+    let options = SliceOptions {
+        slice: slice.map_or(SliceChoice::LargestArea, SliceChoice::Index),
+        window: window.map(|(low, high)| [low, high]),
+        compare,
+        crop,
+        size,
+    };
+    py.detach(|| {
+        no_panic(|| {
+            let picture =
+                render_slice(&series_dir, &mask_path, &options).map_err(|e| FileError::new_err(e.to_string()))?;
+            Ok((Cow::Owned(picture.png), picture.width, picture.height, picture.legend))
+        })
+    })
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
+    m.add_function(wrap_pyfunction!(slice_plot, m)?)?;
     m.add_class::<Connection>()?;
     m.add_class::<QueryResult>()?;
     m.add("Error", py.get_type::<Error>())?;

@@ -53,7 +53,11 @@ def statements(sql: str) -> list[str]:
 def test_saved_analyses_equal_the_command_line(cli, tmp_path, path):
     con = npcql.connect(DATA)  # its own session: the analyses create views
     views = []  # the statements so far that return no rows; the CLI runs them before each query
-    for i, sql in enumerate(statements(path.read_text())):
+    text = path.read_text()
+    # A file's parameter defaults ("-- default $NAME = VALUE") hold for each of its statements.
+    defaults = "".join(line + "\n" for line in text.splitlines() if line.startswith("-- default $"))
+    for i, sql in enumerate(statements(text)):
+        sql = defaults + sql
         got = con.sql(sql)
         if not got.columns:
             views.append(sql)
@@ -257,6 +261,33 @@ def test_figures_use_the_report_renderer(con):
         npcql.km_plot(con.sql("SELECT 1 AS x"))
     with pytest.raises(TypeError):
         npcql.km_plot("SELECT 1")
+
+
+def test_slice_plot_draws_the_tumour_as_a_png(tmp_path):
+    patient = DATA / "MRI-Segments" / "001"
+    picture = npcql.slice_plot(patient / "T2WI", patient / "ROI-T2.nii", compare=patient / "ROI-T1.nii")
+    assert picture._repr_png_().startswith(b"\x89PNG\r\n\x1a\n")
+    assert picture.width <= 256 and picture.height <= 256 and len(picture.png) <= 40 * 1024
+    assert any("ROI-T1.nii (second outline)" in line for line in picture.legend)
+    picture.save(tmp_path / "t2.png")
+    assert (tmp_path / "t2.png").read_bytes() == picture.png
+    first = npcql.slice_plot(patient / "T2WI", patient / "ROI-T2.nii", slice=0, window=(0, 500), crop=False)
+    assert first.legend[0].startswith("slice 0 of") and "window 0 to 500" in first.legend[0]
+    with pytest.raises(npcql.FileError, match="slice 99 asked for"):
+        npcql.slice_plot(patient / "T2WI", patient / "ROI-T2.nii", slice=99)
+
+
+def test_slice_grid_draws_a_result_s_rows(con):
+    result = con.sql(
+        "SELECT s.series_dir, m.path, m.patient_id || ' ' || m.modality AS caption "
+        "FROM masks m JOIN scans s USING (patient_id, modality) WHERE m.patient_id IN ('001', '002') "
+        "UNION ALL SELECT '/nowhere', '/nowhere/ROI-T2.nii', 'missing' ORDER BY caption"
+    )
+    grid = npcql.slice_grid(result)
+    assert grid.png.startswith(b"\x89PNG") and len(grid.legend) == 7
+    assert any(line.startswith("missing: not drawn") for line in grid.legend)
+    with pytest.raises(npcql.ReportError, match="series_dir"):
+        npcql.slice_grid(con.sql("SELECT 1 AS x"))
 
 
 def test_report_renders_and_shows_inline(con, tmp_path):

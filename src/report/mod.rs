@@ -116,6 +116,12 @@ pub fn forest_figure(rows: &Rows) -> Result<Figure, ReportFault> {
     })
 }
 
+/// The tumour pictures of a result with the columns of `-- show: slices` (`series_dir`, `path`,
+/// optional `caption`, `compare_path`, `slice`, `x_lps_mm`/`y_lps_mm`/`z_lps_mm`) as one PNG grid.
+pub fn slice_grid(rows: &Rows) -> Result<figures::SliceGrid, ReportFault> {
+    pictures::slice_grid(rows)
+}
+
 /// A result as the report's HTML table (numbers to four significant digits, p-values as
 /// papers print them, the first rows only).
 pub fn html_table(rows: &Rows) -> String {

@@ -5,13 +5,13 @@
 use std::path::Path;
 
 use super::ReportFault;
-use super::figures::slice::{SliceChoice, SliceOptions, render_slice, tumour_slices};
+use super::figures::slice::{GridCell, SliceChoice, SliceGrid, SliceOptions, render_grid, render_slice, tumour_slices};
 use super::html::escape;
 use super::rows::Rows;
 
 /// One picture's cell: the image and its caption, or the fault in its place.
-fn cell(series_dir: &str, path: &str, options: &SliceOptions, caption: &str) -> String {
-    match render_slice(Path::new(series_dir), Path::new(path), options) {
+fn cell(series_dir: &Path, path: &Path, options: &SliceOptions, caption: &str) -> String {
+    match render_slice(series_dir, path, options) {
         Ok(picture) => {
             let legend = picture.legend.join("; ");
             format!(
@@ -25,13 +25,17 @@ fn cell(series_dir: &str, path: &str, options: &SliceOptions, caption: &str) -> 
                 escape(caption),
             )
         }
-        Err(fault) => format!(
-            "<figure class=\"slice fault\"><div class=\"placeholder\">not drawn: {}</div>\
-             <figcaption>{}</figcaption></figure>",
-            escape(&fault.to_string()),
-            escape(caption)
-        ),
+        Err(fault) => placeholder(&fault.to_string(), caption),
     }
+}
+
+fn placeholder(fault: &str, caption: &str) -> String {
+    format!(
+        "<figure class=\"slice fault\"><div class=\"placeholder\">not drawn: {}</div>\
+         <figcaption>{}</figcaption></figure>",
+        escape(fault),
+        escape(caption)
+    )
 }
 
 /// The optional text column `name` of `rows`, one value per row.
@@ -49,8 +53,16 @@ fn numbers(rows: &Rows, name: &str) -> Result<Vec<Option<f64>>, ReportFault> {
     })
 }
 
-/// `-- show: slices`: one picture per row, rows of one `group` on one line.
-pub fn slices(rows: &Rows) -> Result<String, ReportFault> {
+/// One row of a `-- show: slices` result: what to draw (`None` without a series or mask), its
+/// caption and its group.
+struct Row {
+    target: Option<GridCell>,
+    caption: String,
+    group: Option<String>,
+}
+
+/// The rows of a result with the columns of `-- show: slices`.
+fn slice_rows(rows: &Rows) -> Result<Vec<Row>, ReportFault> {
     let series = Rows::labels(rows.column("slices", "series_dir")?);
     let paths = Rows::labels(rows.column("slices", "path")?);
     let captions = texts(rows, "caption")?;
@@ -62,46 +74,68 @@ pub fn slices(rows: &Rows) -> Result<String, ReportFault> {
         numbers(rows, "y_lps_mm")?,
         numbers(rows, "z_lps_mm")?,
     ];
+    Ok((0..rows.len())
+        .map(|i| {
+            let choice = match (slice[i], point.each_ref().map(|p| p[i])) {
+                (Some(k), _) if k >= 0.0 => SliceChoice::Index(k as usize),
+                (_, [Some(x), Some(y), Some(z)]) => SliceChoice::Position([x, y, z]),
+                _ => SliceChoice::LargestArea,
+            };
+            let caption = captions[i].clone().unwrap_or_default();
+            let target = match (&series[i], &paths[i]) {
+                (Some(series_dir), Some(path)) => Some(GridCell {
+                    series_dir: series_dir.into(),
+                    mask_path: path.into(),
+                    options: SliceOptions {
+                        slice: choice,
+                        compare: compare[i].as_ref().map(Into::into),
+                        ..SliceOptions::default()
+                    },
+                    caption: caption.clone(),
+                }),
+                _ => None,
+            };
+            Row {
+                target,
+                caption,
+                group: groups[i].clone(),
+            }
+        })
+        .collect())
+}
+
+/// `-- show: slices`: one picture per row, rows of one `group` on one line.
+pub fn slices(rows: &Rows) -> Result<String, ReportFault> {
     let mut out = String::from("<div class=\"slices\">\n");
     let mut open_group: Option<Option<String>> = None;
-    for i in 0..rows.len() {
-        if open_group.as_ref() != Some(&groups[i]) {
+    for row in slice_rows(rows)? {
+        if open_group.as_ref() != Some(&row.group) {
             if open_group.is_some() {
                 out.push_str("</div></div>\n");
             }
-            let label = groups[i].as_deref().unwrap_or_default();
             out.push_str(&format!(
                 "<div class=\"slice-group\"><div class=\"slice-group-label\">{}</div><div class=\"slice-row\">",
-                escape(label)
+                escape(row.group.as_deref().unwrap_or_default())
             ));
-            open_group = Some(groups[i].clone());
+            open_group = Some(row.group.clone());
         }
-        let caption = captions[i].clone().unwrap_or_default();
-        let (Some(series_dir), Some(path)) = (&series[i], &paths[i]) else {
-            out.push_str(&format!(
-                "<figure class=\"slice fault\"><div class=\"placeholder\">not drawn: no series or mask</div>\
-                 <figcaption>{}</figcaption></figure>",
-                escape(&caption)
-            ));
-            continue;
-        };
-        let choice = match (slice[i], point.each_ref().map(|p| p[i])) {
-            (Some(k), _) if k >= 0.0 => SliceChoice::Index(k as usize),
-            (_, [Some(x), Some(y), Some(z)]) => SliceChoice::Position([x, y, z]),
-            _ => SliceChoice::LargestArea,
-        };
-        let options = SliceOptions {
-            slice: choice,
-            compare: compare[i].as_ref().map(Into::into),
-            ..SliceOptions::default()
-        };
-        out.push_str(&cell(series_dir, path, &options, &caption));
+        match &row.target {
+            Some(t) => out.push_str(&cell(&t.series_dir, &t.mask_path, &t.options, &row.caption)),
+            None => out.push_str(&placeholder("no series or mask", &row.caption)),
+        }
     }
     if open_group.is_some() {
         out.push_str("</div></div>\n");
     }
     out.push_str("</div>\n");
     Ok(out)
+}
+
+/// The rows of a `-- show: slices` result as one PNG grid (Python's `slice_grid`); a row
+/// without a series or mask is left out.
+pub fn slice_grid(rows: &Rows) -> Result<SliceGrid, ReportFault> {
+    let cells: Vec<GridCell> = slice_rows(rows)?.into_iter().filter_map(|r| r.target).collect();
+    Ok(render_grid(&cells))
 }
 
 /// `-- show: montage`: for each row, every slice its tumour touches, in position order.
@@ -128,13 +162,15 @@ pub fn montage(rows: &Rows) -> Result<String, ReportFault> {
                         compare: compare[i].as_ref().map(Into::into),
                         ..SliceOptions::default()
                     };
-                    out.push_str(&cell(series_dir, path, &options, &format!("slice {k}")));
+                    out.push_str(&cell(
+                        Path::new(series_dir),
+                        Path::new(path),
+                        &options,
+                        &format!("slice {k}"),
+                    ));
                 }
             }
-            Err(fault) => out.push_str(&format!(
-                "<figure class=\"slice fault\"><div class=\"placeholder\">not drawn: {}</div></figure>",
-                escape(&fault.to_string())
-            )),
+            Err(fault) => out.push_str(&placeholder(&fault.to_string(), "")),
         }
         out.push_str("</div></div>\n");
     }

@@ -242,10 +242,11 @@ fn a_closed_pipe_ends_quietly() {
 /// Saved queries whose numbers come from the tumour mesh: compared to 1% (relative), so a
 /// change of triangulation that moves volumes and areas by tenths of a percent does not need
 /// new references, while a wrong feature or a wrong join still fails.
-const MESH_QUERIES: [&str; 4] = [
+const MESH_QUERIES: [&str; 5] = [
     "cox_morphology",
     "morphology_by_ebv",
     "pfs_by_volume_tertile",
+    "segmentation_qc",
     "survival_report",
 ];
 
@@ -253,7 +254,8 @@ const MESH_QUERIES: [&str; 4] = [
 /// (every result set's header and every cell; the cohort counts and the Kaplan–Meier and
 /// log-rank numbers of `pfs_by_ebv` were checked against the clinical csv with pandas and
 /// lifelines). After a deliberate change, regenerate with
-/// `npcql -d data-sample -f queries/NAME.sql > tests/reference/queries/NAME.csv` and review the diff.
+/// `npcql -d data-sample -f queries/NAME.sql | sed "s|$PWD/||g" > tests/reference/queries/NAME.csv`
+/// and review the diff.
 #[test]
 fn every_saved_query_prints_its_reference_rows_without_warnings() {
     let queries = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
@@ -266,7 +268,7 @@ fn every_saved_query_prints_its_reference_rows_without_warnings() {
     files.sort();
     assert_eq!(
         files.len(),
-        10,
+        11,
         "a new saved query needs its reference output: {files:?}"
     );
     for file in files {
@@ -286,7 +288,9 @@ fn every_saved_query_prints_its_reference_rows_without_warnings() {
         } else {
             0.0
         };
-        let (got, want) = (csv_cells(&stdout(&out)), csv_cells(&reference));
+        // Paths into the dataset (the QC sheet's pictures) are kept relative to the checkout.
+        let printed = stdout(&out).replace(&format!("{}/", env!("CARGO_MANIFEST_DIR")), "");
+        let (got, want) = (csv_cells(&printed), csv_cells(&reference));
         assert_eq!(got.len(), want.len(), "{name}: lines\n{}", stdout(&out));
         for (line, (got, want)) in got.iter().zip(&want).enumerate() {
             assert_eq!(got.len(), want.len(), "{name} line {}: {got:?} != {want:?}", line + 1);

@@ -14,4 +14,4 @@ pub mod svg;
 pub use distribution::{box_plot, histogram};
 pub use forest::{ForestRow, forest_plot};
 pub use km::{KmFigure, KmGroup, km_plot};
-pub use slice::{SliceChoice, SliceError, SliceOptions, SlicePicture, render_slice};
+pub use slice::{GridCell, SliceChoice, SliceError, SliceGrid, SliceOptions, SlicePicture, render_grid, render_slice};

@@ -73,6 +73,19 @@ impl Raster {
         }
     }
 
+    /// Copies `other` with its top-left corner at (x, y).
+    pub fn paste(&mut self, other: &Raster, x: u32, y: u32) {
+        for row in 0..other.height {
+            for column in 0..other.width {
+                let (tx, ty) = (x + column, y + row);
+                if tx < self.width && ty < self.height {
+                    self.pixels[ty as usize * self.width as usize + tx as usize] =
+                        other.pixels[row as usize * other.width as usize + column as usize];
+                }
+            }
+        }
+    }
+
     /// Writes `text` with its top-left corner at (x, y), 8 pixels a character (ASCII only;
     /// anything else is drawn as '?').
     pub fn text(&mut self, x: u32, y: u32, text: &str, ink: Ink) {

@@ -118,6 +118,106 @@ impl SlicePicture {
 
 /// The slice of `series_dir` chosen by `options`, with the outline of the mask at `mask_path`.
 pub fn render_slice(series_dir: &Path, mask_path: &Path, options: &SliceOptions) -> Result<SlicePicture, SliceError> {
+    draw(series_dir, mask_path, options).map(|(picture, _)| picture)
+}
+
+/// One cell of a [`render_grid`]: a series, its mask, how to draw, and a caption.
+#[derive(Debug, Clone)]
+pub struct GridCell {
+    pub series_dir: PathBuf,
+    pub mask_path: PathBuf,
+    pub options: SliceOptions,
+    pub caption: String,
+}
+
+/// Cells across a grid's row.
+const GRID_COLUMNS: usize = 3;
+
+/// Several pictures as one PNG, three to a row, each with its caption under it (cut to the
+/// picture's width); a cell that cannot be drawn shows its fault in words. Its legend: each
+/// cell's caption and legend, or fault.
+pub fn render_grid(cells: &[GridCell]) -> SliceGrid {
+    let mut drawn = Vec::new();
+    let mut legend = Vec::new();
+    for cell in cells {
+        match draw(&cell.series_dir, &cell.mask_path, &cell.options) {
+            Ok((picture, raster)) => {
+                legend.push(format!("{}: {}", cell.caption, picture.legend.join("; ")));
+                drawn.push((raster, cell.caption.clone()));
+            }
+            Err(fault) => {
+                let fault = fault.to_string();
+                legend.push(format!("{}: not drawn, {fault}", cell.caption));
+                let mut raster = Raster::new(cell.options.size.min(256), 96);
+                raster.text(4, 4, "not drawn:", Ink::Text);
+                let per_line = (raster.width as usize - 8) / 8;
+                let chars: Vec<char> = fault.chars().collect();
+                for (line, chunk) in chars.chunks(per_line.max(1)).take(8).enumerate() {
+                    raster.text(
+                        4,
+                        16 + 10 * line as u32,
+                        &chunk.iter().collect::<String>(),
+                        Ink::Outline,
+                    );
+                }
+                drawn.push((raster, cell.caption.clone()));
+            }
+        }
+    }
+    let caption_height = 12;
+    let gap = 8;
+    let rows: Vec<&[(Raster, String)]> = drawn.chunks(GRID_COLUMNS).collect();
+    let column_widths: Vec<u32> = (0..GRID_COLUMNS)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|(r, _)| r.width)
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let row_heights: Vec<u32> = rows
+        .iter()
+        .map(|r| r.iter().map(|(r, _)| r.height).max().unwrap_or(0) + caption_height + gap)
+        .collect();
+    let width = (column_widths.iter().sum::<u32>() + gap * (GRID_COLUMNS as u32 - 1)).max(1);
+    let height = row_heights.iter().sum::<u32>().max(1);
+    let mut grid = Raster::new(width, height);
+    let mut y = 0;
+    for (row, row_height) in rows.iter().zip(&row_heights) {
+        let mut x = 0;
+        for ((raster, caption), column_width) in row.iter().zip(&column_widths) {
+            grid.paste(raster, x, y);
+            let fits = (raster.width / 8) as usize;
+            grid.text(
+                x,
+                y + raster.height + 2,
+                &caption.chars().take(fits).collect::<String>(),
+                Ink::Text,
+            );
+            x += column_width + gap;
+        }
+        y += row_height;
+    }
+    SliceGrid {
+        png: grid.png(),
+        width,
+        height,
+        legend,
+    }
+}
+
+/// Pictures side by side as one PNG.
+#[derive(Debug, Clone)]
+pub struct SliceGrid {
+    pub png: Vec<u8>,
+    pub width: u32,
+    pub height: u32,
+    /// Each cell's caption with its picture's legend, or its fault.
+    pub legend: Vec<String>,
+}
+
+fn draw(series_dir: &Path, mask_path: &Path, options: &SliceOptions) -> Result<(SlicePicture, Raster), SliceError> {
     let geometry = pixels::series_geometry(series_dir)?;
     let tumour = voxels_in_series(mask_path, &geometry).ok_or_else(|| SliceError::Unpaired {
         mask: mask_path.to_path_buf(),
@@ -205,7 +305,7 @@ pub fn render_slice(series_dir: &Path, mask_path: &Path, options: &SliceOptions)
         }
     }
     layout.annotate(&mut raster, &labels);
-    Ok(SlicePicture {
+    let picture = SlicePicture {
         png: raster.png(),
         width: layout.width,
         height: layout.height,
@@ -216,7 +316,8 @@ pub fn render_slice(series_dir: &Path, mask_path: &Path, options: &SliceOptions)
         legend,
         sides: layout.sides(),
         layout,
-    })
+    };
+    Ok((picture, raster))
 }
 
 /// The slices (position order) the tumour of `mask_path` touches on `series_dir`, ascending.
