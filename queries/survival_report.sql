@@ -121,3 +121,27 @@ SELECT modality || ' ' || class || ' ' || feature || ' (BH p ' || CAST(round(p_b
 FROM (SELECT *, p_adjust(fit.p, 'BH') OVER () AS p_bh FROM fits)
 ORDER BY p, label
 LIMIT 8;
+
+-- ## Typical tumours
+-- In each EBV group, the patient whose T2 tumour volume is nearest the group's median, on the T2
+-- slice of the tumour's largest area (outline in yellow).
+-- show: slices
+WITH t2 AS (
+    SELECT p.patient_id, p.ebv_status, s.series_dir, f.path, f.volume_mm3
+    FROM morphology f
+    JOIN patients p USING (patient_id)
+    JOIN scans s USING (patient_id, modality)
+    WHERE f.modality = 'T2' AND p.ebv_status IS NOT NULL AND f.volume_mm3 IS NOT NULL
+),
+medians AS (SELECT ebv_status, median(volume_mm3) AS median_mm3 FROM t2 GROUP BY ebv_status),
+ranked AS (
+    SELECT t2.*, m.median_mm3,
+           row_number() OVER (PARTITION BY t2.ebv_status ORDER BY abs(t2.volume_mm3 - m.median_mm3), t2.patient_id) AS n
+    FROM t2 JOIN medians m USING (ebv_status)
+)
+SELECT series_dir, path,
+       'EBV ' || ebv_status || ': patient ' || patient_id || ', T2 ' || CAST(round(volume_mm3 / 1000, 1) AS VARCHAR)
+           || ' cm³ (group median ' || CAST(round(median_mm3 / 1000, 1) AS VARCHAR) || ' cm³)' AS caption,
+       'Typical tumours' AS "group"
+FROM ranked WHERE n = 1
+ORDER BY ebv_status;

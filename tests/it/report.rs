@@ -236,22 +236,88 @@ fn the_report_shows_the_sqls_numbers() {
 /// and a screenshot is taken.
 #[test]
 fn the_report_lays_out_in_a_real_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = render_survival_report(dir.path());
+    let (result, screenshot) = in_chromium(dir.path(), &html, LAYOUT_CHECK);
+    assert_eq!(result["figures"], 12, "{result}");
+    assert_eq!(result["problems"], serde_json::json!([]), "{result}");
+    assert!(screenshot > 10_000, "a screenshot with content");
+}
+
+/// The QC sheet in Chromium on three patients, one of whose masks is damaged: every picture is
+/// decoded by the browser and lies inside its cell and the viewport, the damaged one is a cell
+/// naming the file, and the page weighs about its thumbnails.
+#[test]
+fn the_segmentation_qc_sheet_lays_out_in_a_real_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    for patient in ["001", "002", "003"] {
+        let from = data_sample().join("MRI-Segments").join(patient);
+        copy_dir(&from, &data.join("MRI-Segments").join(patient));
+    }
+    std::fs::copy(data_sample().join("clinical.csv"), data.join("clinical.csv")).unwrap();
+    let damaged = data.join("MRI-Segments/002/ROI-T1.nii");
+    let bytes = std::fs::read(&damaged).unwrap();
+    std::fs::write(&damaged, &bytes[..400]).unwrap();
+    let page = dir.path().join("qc.html");
+    let out = npcql(&[
+        "report",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/queries/segmentation_qc.sql"),
+        "-d",
+        data.to_str().unwrap(),
+        "-o",
+        page.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let html = std::fs::read_to_string(&page).unwrap();
+    let images = html.matches("<img src=\"data:image/png;base64,").count();
+    assert_eq!(images, 8, "nine sequences, one mask damaged");
+    assert!(
+        html.contains("not drawn: ") && html.contains("ROI-T1.nii"),
+        "a placeholder names the file"
+    );
+    // Thumbnails are at most 40 KB (as base64, 4/3 of that); the rest of the page is small.
+    assert!(
+        html.len() < images * 40 * 1024 * 4 / 3 + 100_000,
+        "{} bytes",
+        html.len()
+    );
+    let (result, _) = in_chromium(dir.path(), &html, PICTURE_CHECK);
+    assert_eq!(result["pictures"], 8, "{result}");
+    assert_eq!(result["placeholders"], 1, "{result}");
+    assert_eq!(result["problems"], serde_json::json!([]), "{result}");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
+/// Runs `check` (a script that leaves its JSON verdict in `<pre id="layout-check">`) on `html`
+/// in headless Chromium: the verdict, and the size of a screenshot of the page.
+fn in_chromium(dir: &Path, html: &str, check: &str) -> (serde_json::Value, u64) {
     let chromium = std::env::var_os("NPCQL_CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
     assert!(
         chromium.exists(),
         "{} not found: install Debian's chromium (.ci/run does) or set NPCQL_CHROMIUM",
         chromium.display()
     );
-    let dir = tempfile::tempdir().unwrap();
-    let html = render_survival_report(dir.path());
-    let checked = dir.path().join("checked.html");
+    let checked = dir.join("checked.html");
     std::fs::write(
         &checked,
-        html.replace("</body>", &format!("<script>{LAYOUT_CHECK}</script></body>")),
+        html.replace("</body>", &format!("<script>{check}</script></body>")),
     )
     .unwrap();
     let browser = |extra: &[&str]| {
-        let profile = dir.path().join("profile");
+        let profile = dir.join("profile");
         let out = Command::new(&chromium)
             .args([
                 "--headless",
@@ -277,15 +343,32 @@ fn the_report_lays_out_in_a_real_browser() {
     let start = dom.find("<pre id=\"layout-check\">").expect("the check ran") + "<pre id=\"layout-check\">".len();
     let result = &dom[start..start + dom[start..].find("</pre>").unwrap()];
     let result: serde_json::Value = serde_json::from_str(&result.replace("&quot;", "\"")).unwrap();
-    assert_eq!(result["figures"], 12, "{result}");
-    assert_eq!(result["problems"], serde_json::json!([]), "{result}");
-    let screenshot = dir.path().join("report.png");
+    let screenshot = dir.join("page.png");
     browser(&[&format!("--screenshot={}", screenshot.display())]);
-    assert!(
-        std::fs::metadata(&screenshot).unwrap().len() > 10_000,
-        "a screenshot with content"
-    );
+    (result, std::fs::metadata(&screenshot).unwrap().len())
 }
+
+/// Runs in the page: every tumour picture decoded (its natural size its declared size), inside
+/// its cell and the viewport; placeholders counted.
+const PICTURE_CHECK: &str = r#"
+const problems = [];
+const inside = (b, r) => b.left >= r.left - 0.5 && b.right <= r.right + 0.5 && b.top >= r.top - 0.5 && b.bottom <= r.bottom + 0.5;
+const width = document.documentElement.clientWidth;
+const pictures = document.querySelectorAll('figure.slice img');
+pictures.forEach((img, n) => {
+  const cell = img.closest('figure').getBoundingClientRect();
+  const box = img.getBoundingClientRect();
+  if (!img.complete || img.naturalWidth == 0) problems.push('picture #' + (n + 1) + ' not decoded');
+  if (img.naturalWidth != img.width || img.naturalHeight != img.height) problems.push('picture #' + (n + 1) + ' scaled');
+  if (!inside(box, cell)) problems.push('picture #' + (n + 1) + ' outside its cell');
+  if (cell.right > width + 0.5) problems.push('picture #' + (n + 1) + ' wider than the viewport');
+});
+const placeholders = document.querySelectorAll('figure.slice .placeholder').length;
+const pre = document.createElement('pre');
+pre.id = 'layout-check';
+pre.textContent = JSON.stringify({ pictures: pictures.length, placeholders, problems });
+document.body.appendChild(pre);
+"#;
 
 /// Runs in the page: for each figure, its parts are present and inside it, it fits the
 /// viewport, and no two of its texts overlap.
