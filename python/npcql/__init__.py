@@ -188,6 +188,14 @@ class Connection:
         self._collect_warnings()
         return Report(page, dict(figures), warnings)
 
+    def patient(self, patient_id: str | int) -> Report:
+        """One patient's page, the one the shell's ``.patient`` writes: the clinical row, the
+        series, the tumour's morphology per sequence and the tumour on each sequence. Shows
+        inline in Jupyter. ``"007"``, ``"7"`` and ``7`` are patient 007."""
+        page, figures, warnings = self._native.patient(str(patient_id))
+        self._collect_warnings()
+        return Report(page, dict(figures), warnings)
+
     def __repr__(self) -> str:
         return f"<npcql.Connection tables={self.tables()}>"
 

@@ -280,6 +280,20 @@ impl Connection {
         wait_for(py, render, || functions.cancel())
     }
 
+    /// One patient's page (the shell's `.patient` page): (html, figures, warnings).
+    fn patient(&self, py: Python<'_>, patient_id: String) -> PyResult<RenderedReport> {
+        let engine = self.engine.clone();
+        let functions = engine.functions().clone();
+        functions.start_query();
+        let render = async move {
+            let report = report::patient_page(&engine, &patient_id)
+                .await
+                .map_err(|e| to_py(e, ""))?;
+            Ok((report.html, report.figures, report.warnings))
+        };
+        wait_for(py, render, || functions.cancel())
+    }
+
     /// Runs `sql` `runs` times in Rust and returns each run's seconds (rows collected, nothing
     /// converted): the baseline of the Python overhead benchmark.
     fn time_in_rust(&self, py: Python<'_>, sql: String, runs: usize) -> PyResult<Vec<f64>> {

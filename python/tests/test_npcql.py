@@ -290,6 +290,14 @@ def test_slice_grid_draws_a_result_s_rows(con):
         npcql.slice_grid(con.sql("SELECT 1 AS x"))
 
 
+def test_a_patient_s_page_is_the_shell_s(con, cli, tmp_path):
+    page = con.patient(7)
+    assert page._repr_html_().startswith("<iframe srcdoc=")
+    assert "<h1>Patient 007</h1>" in page.html and page.html.count('<img src="data:image/png;base64,') == 3
+    with pytest.raises(npcql.Error, match="not a patient id"):
+        con.patient("none")
+
+
 def test_report_renders_and_shows_inline(con, tmp_path):
     report = con.report(ROOT / "queries" / "survival_report.sql")
     assert report.html.startswith("<!DOCTYPE html>") and report.figures

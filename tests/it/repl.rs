@@ -18,6 +18,8 @@ fn shell(home: &Path) -> PtySession {
         .args(["-d", data_sample().to_str().unwrap()])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("HOME", home)
+        .env("TMPDIR", home)
+        .env("BROWSER", home.join("browser"))
         .env("NO_COLOR", "1")
         .env("TERM", "xterm")
         .env_remove("NPCQL_DATA");
@@ -152,6 +154,26 @@ fn dot_commands() {
     assert!(
         out.contains("007,") && out.contains("Achieva") && out.contains("volume_cm3"),
         "{out}"
+    );
+    // The page with the tumour on each sequence, written where the shell says.
+    let page = home.path().join("npcql-patient-007.html");
+    assert!(out.contains(&format!("wrote {}", page.display())), "{out}");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert_eq!(html.matches("<img src=\"data:image/png;base64,").count(), 3);
+    assert!(html.contains("<h1>Patient 007</h1>"));
+    // --open hands it to $BROWSER (here a script noting what it was given).
+    let browser = home.path().join("browser");
+    std::fs::write(&browser, "#!/bin/sh\necho \"$1\" > \"$HOME/opened\"\n").unwrap();
+    std::fs::set_permissions(&browser, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    run(&mut s, ".patient 7 --open");
+    let opened = home.path().join("opened");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !opened.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(
+        std::fs::read_to_string(&opened).unwrap().trim(),
+        page.display().to_string()
     );
     let out = run(&mut s, "\\d patients");
     assert!(out.contains("ebv_status VARCHAR"), "{out}");

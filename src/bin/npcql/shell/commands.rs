@@ -155,8 +155,8 @@ pub const COMMANDS: &[CommandSpec] = &[
     command(
         "patient",
         &[],
-        "ID",
-        "one patient: clinical data, series and tumour morphology",
+        "ID [--open]",
+        "one patient: clinical data, series and tumour morphology; writes a page with the tumour on each sequence (--open: shows it)",
         |shell, id| {
             shell.print_patient(id);
             Flow::Continue
@@ -263,10 +263,14 @@ impl Shell {
         (spec.run)(self, arg)
     }
 
-    /// Everything known about one patient, as three small results.
-    fn print_patient(&mut self, id: &str) {
-        let Some(id) = npcql::dataset::normalise_patient_id(id) else {
-            return eprintln!("error: .patient takes a patient id such as 001");
+    /// Everything known about one patient, as three small results, and a page with the tumour
+    /// on each sequence written to a temporary file (opened in a browser with `--open`).
+    fn print_patient(&mut self, arg: &str) {
+        let mut words: Vec<&str> = arg.split_whitespace().collect();
+        let open = words.contains(&"--open");
+        words.retain(|w| *w != "--open");
+        let Some(id) = words.first().and_then(|w| npcql::dataset::normalise_patient_id(w)) else {
+            return eprintln!("error: .patient takes a patient id such as 001 (and --open)");
         };
         let sql = format!(
             "SELECT * FROM patients WHERE patient_id = '{id}';
@@ -279,6 +283,18 @@ impl Shell {
              FROM morphology WHERE patient_id = '{id}' ORDER BY modality;"
         );
         self.run_sql(&sql);
+        let page = match self.runtime.block_on(npcql::report::patient_page(&self.engine, &id)) {
+            Ok(page) => page,
+            Err(e) => return eprintln!("error: the patient's page: {e}"),
+        };
+        let path = std::env::temp_dir().join(format!("npcql-patient-{id}.html"));
+        if let Err(e) = std::fs::write(&path, &page.html) {
+            return eprintln!("error: cannot write {}: {e}", path.display());
+        }
+        println!("wrote {}", path.display());
+        if open && let Err(e) = open_in_browser(&path) {
+            eprintln!("error: cannot open {}: {e}", path.display());
+        }
     }
 
     fn print_schema(&self, table: &str) {
@@ -308,6 +324,19 @@ impl Shell {
             }
         }
     }
+}
+
+/// Opens `path` with `$BROWSER` if set, else the system's opener (`xdg-open`, macOS `open`),
+/// without waiting for it.
+fn open_in_browser(path: &std::path::Path) -> std::io::Result<()> {
+    let opener = std::env::var("BROWSER")
+        .unwrap_or_else(|_| if cfg!(target_os = "macos") { "open" } else { "xdg-open" }.to_string());
+    std::process::Command::new(opener)
+        .arg(path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map(drop)
 }
 
 /// Backslash aliases onto dot-command names.
