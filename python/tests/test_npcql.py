@@ -29,7 +29,8 @@ SAVED_ANALYSES = sorted(p for p in (ROOT / "queries").glob("*.sql") if p.name !=
 
 
 def statements(sql: str) -> list[str]:
-    """The statements of a saved analysis: split at `;` outside strings and `--` comments."""
+    """The statements of a saved analysis: split at `;` outside strings and `--` comments; each
+    carries the file's parameter defaults ("-- default $NAME = VALUE"), which hold for all."""
     out, current, quote, comment = [], [], None, False
     for i, c in enumerate(sql):
         if comment:
@@ -46,18 +47,15 @@ def statements(sql: str) -> list[str]:
             continue
         current.append(c)
     out.append("".join(current))
-    return [s for s in out if any(line.strip() and not line.strip().startswith("--") for line in s.splitlines())]
+    defaults = "".join(line + "\n" for line in sql.splitlines() if line.startswith("-- default $"))
+    return [defaults + s for s in out if any(line.strip() and not line.strip().startswith("--") for line in s.splitlines())]
 
 
 @pytest.mark.parametrize("path", SAVED_ANALYSES, ids=lambda p: p.name)
 def test_saved_analyses_equal_the_command_line(cli, tmp_path, path):
     con = npcql.connect(DATA)  # its own session: the analyses create views
     views = []  # the statements so far that return no rows; the CLI runs them before each query
-    text = path.read_text()
-    # A file's parameter defaults ("-- default $NAME = VALUE") hold for each of its statements.
-    defaults = "".join(line + "\n" for line in text.splitlines() if line.startswith("-- default $"))
-    for i, sql in enumerate(statements(text)):
-        sql = defaults + sql
+    for i, sql in enumerate(statements(path.read_text())):
         got = con.sql(sql)
         if not got.columns:
             views.append(sql)
