@@ -51,29 +51,46 @@ async fn render_bound(engine: &Engine, path: &Path, bind: impl Fn(&str) -> Resul
     render_text(engine, path, &bind(&text)?).await
 }
 
-/// One patient's page: the clinical row, the series, the tumour's morphology per sequence and
-/// the tumour on each sequence (the slice of its largest area), as the shell's `.patient`
-/// writes it and Python's `Connection.patient` shows it. `patient_id` as the dataset writes it
-/// (`007`; `7` is read as `007`).
+/// What is known of one patient, as (heading, SQL) pairs: the clinical row, the series and
+/// the tumour's morphology per sequence. The shell's `.patient` prints them; [`patient_page`]
+/// shows them. `id` as the dataset writes it (`007`).
+pub fn patient_queries(id: &str) -> [(&'static str, String); 3] {
+    [
+        ("Clinical data", format!("SELECT * FROM patients WHERE patient_id = '{id}'")),
+        (
+            "Series",
+            format!(
+                "SELECT modality, manufacturer, model, field_strength_t, rows, columns, slice_count,
+       pixel_spacing_row, spacing_between_slices, error
+FROM scans WHERE patient_id = '{id}' ORDER BY modality"
+            ),
+        ),
+        (
+            "Tumour morphology",
+            format!(
+                "SELECT modality, round(volume_mm3 / 1000, 2) AS volume_cm3, round(surface_area_mm2, 1) AS surface_area_mm2,
+       round(max_diameter_mm, 1) AS max_diameter_mm, round(regularity, 3) AS regularity,
+       component_count, slice_gaps
+FROM morphology WHERE patient_id = '{id}' ORDER BY modality"
+            ),
+        ),
+    ]
+}
+
+/// One patient's page: [`patient_queries`] and the tumour on each sequence (the slice of its
+/// largest area), as the shell's `.patient` writes it and Python's `Connection.patient` shows
+/// it. `patient_id` as the dataset writes it (`007`; `7` is read as `007`).
 pub async fn patient_page(engine: &Engine, patient_id: &str) -> Result<Report> {
     let id = crate::dataset::normalise_patient_id(patient_id).ok_or_else(|| Error::Param {
         name: None,
         message: format!("'{patient_id}' is not a patient id such as 001"),
     })?;
-    let text = format!(
-        "-- # Patient {id}
--- ## Clinical data
-SELECT * FROM patients WHERE patient_id = '{id}';
--- ## Series
-SELECT modality, manufacturer, model, field_strength_t, rows, columns, slice_count,
-       pixel_spacing_row, spacing_between_slices, error
-FROM scans WHERE patient_id = '{id}' ORDER BY modality;
--- ## Tumour morphology
-SELECT modality, round(volume_mm3 / 1000, 2) AS volume_cm3, round(surface_area_mm2, 1) AS surface_area_mm2,
-       round(max_diameter_mm, 1) AS max_diameter_mm, round(regularity, 3) AS regularity,
-       component_count, slice_gaps
-FROM morphology WHERE patient_id = '{id}' ORDER BY modality;
--- ## The tumour on each sequence
+    let mut text = format!("-- # Patient {id}\n");
+    for (heading, sql) in patient_queries(&id) {
+        text.push_str(&format!("-- ## {heading}\n{sql};\n"));
+    }
+    text.push_str(&format!(
+        "-- ## The tumour on each sequence
 -- Each sequence's slice of the largest tumour area, its mask outlined along voxel edges.
 -- show: slices
 SELECT s.series_dir, m.path, m.modality AS caption
@@ -81,7 +98,7 @@ FROM masks m JOIN scans s USING (patient_id, modality)
 WHERE m.patient_id = '{id}'
 ORDER BY CASE m.modality WHEN 'T1' THEN 1 WHEN 'T2' THEN 2 ELSE 3 END;
 "
-    );
+    ));
     render_text(engine, Path::new(&format!("patient {id}")), &text).await
 }
 

@@ -38,6 +38,14 @@ fn placeholder(fault: &str, caption: &str) -> String {
     )
 }
 
+/// Opens a line of pictures under `label` (closed by `</div></div>`).
+fn group_start(label: &str) -> String {
+    format!(
+        "<div class=\"slice-group\"><div class=\"slice-group-label\">{}</div><div class=\"slice-row\">",
+        escape(label)
+    )
+}
+
 /// The optional text column `name` of `rows`, one value per row.
 fn texts(rows: &Rows, name: &str) -> Result<Vec<Option<String>>, ReportFault> {
     Ok(match rows.find(name)? {
@@ -113,10 +121,7 @@ pub fn slices(rows: &Rows) -> Result<String, ReportFault> {
             if open_group.is_some() {
                 out.push_str("</div></div>\n");
             }
-            out.push_str(&format!(
-                "<div class=\"slice-group\"><div class=\"slice-group-label\">{}</div><div class=\"slice-row\">",
-                escape(row.group.as_deref().unwrap_or_default())
-            ));
+            out.push_str(&group_start(row.group.as_deref().unwrap_or_default()));
             open_group = Some(row.group.clone());
         }
         match &row.target {
@@ -150,10 +155,7 @@ pub fn montage(rows: &Rows) -> Result<String, ReportFault> {
             continue;
         };
         let label = captions[i].clone().unwrap_or_else(|| path.clone());
-        out.push_str(&format!(
-            "<div class=\"slice-group\"><div class=\"slice-group-label\">{}</div><div class=\"slice-row\">",
-            escape(&label)
-        ));
+        out.push_str(&group_start(&label));
         match tumour_slices(Path::new(series_dir), Path::new(path)) {
             Ok(slices) => {
                 for k in slices {

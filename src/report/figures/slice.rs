@@ -218,11 +218,7 @@ pub struct SliceGrid {
 }
 
 fn draw(series_dir: &Path, mask_path: &Path, options: &SliceOptions) -> Result<(SlicePicture, Raster), SliceError> {
-    let geometry = pixels::series_geometry(series_dir)?;
-    let tumour = voxels_in_series(mask_path, &geometry).ok_or_else(|| SliceError::Unpaired {
-        mask: mask_path.to_path_buf(),
-        series: series_dir.to_path_buf(),
-    })??;
+    let (geometry, tumour) = paired_tumour(series_dir, mask_path)?;
     let [columns, rows, count] = geometry.dims();
     let slice = match options.slice {
         SliceChoice::Index(index) if index >= count => {
@@ -241,19 +237,12 @@ fn draw(series_dir: &Path, mask_path: &Path, options: &SliceOptions) -> Result<(
         Some(window) => (pixels::read_slices(&geometry, slice..slice + 1)?, window),
         None => {
             let volume = pixels::read_volume(&geometry)?;
-            let window = [percentile(&volume.values, 0.01), percentile(&volume.values, 0.99)];
+            let window = percentiles(&volume.values, [0.01, 0.99]);
             (volume, window)
         }
     };
     let plane = |i: usize, j: usize| volume.get(i, j, slice - volume.origin[2]);
-    let on_slice = |voxels: &[[usize; 3]]| {
-        let mut grid = vec![false; columns * rows];
-        for v in voxels.iter().filter(|v| v[2] == slice) {
-            grid[v[1] * columns + v[0]] = true;
-        }
-        grid
-    };
-    let tumour_grid = on_slice(&tumour);
+    let tumour_grid = on_slice(&tumour, &geometry, slice);
     let region = match options.crop && !tumour.is_empty() {
         true => crop_region(&tumour, &geometry),
         false => [0..columns, 0..rows],
@@ -322,30 +311,36 @@ fn draw(series_dir: &Path, mask_path: &Path, options: &SliceOptions) -> Result<(
 
 /// The slices (position order) the tumour of `mask_path` touches on `series_dir`, ascending.
 pub fn tumour_slices(series_dir: &Path, mask_path: &Path) -> Result<Vec<usize>, SliceError> {
-    let geometry = pixels::series_geometry(series_dir)?;
-    let tumour = voxels_in_series(mask_path, &geometry).ok_or_else(|| SliceError::Unpaired {
-        mask: mask_path.to_path_buf(),
-        series: series_dir.to_path_buf(),
-    })??;
+    let (_, tumour) = paired_tumour(series_dir, mask_path)?;
     let mut slices: Vec<usize> = tumour.iter().map(|v| v[2]).collect();
     slices.sort_unstable();
     slices.dedup();
     Ok(slices)
 }
 
-/// The mask's tumour voxels in the series' indices, through the one pairing rule; `None` when
-/// the two cannot be paired.
-fn voxels_in_series(mask_path: &Path, geometry: &SeriesGeometry) -> Option<Result<Vec<[usize; 3]>, SliceError>> {
-    let header = match read_mask_header(mask_path) {
-        Ok(header) => header,
-        Err(e) => return Some(Err(e.into())),
-    };
-    let map = pair(&header.geometry(), geometry).mask_to_series()?;
-    Some(
-        read_mask(mask_path)
-            .map(|mask| mask.voxels_in_series(&map, geometry.dims()))
-            .map_err(SliceError::from),
-    )
+/// The series' geometry and the mask's tumour voxels in its indices, through the one pairing
+/// rule.
+fn paired_tumour(series_dir: &Path, mask_path: &Path) -> Result<(SeriesGeometry, Vec<[usize; 3]>), SliceError> {
+    let geometry = pixels::series_geometry(series_dir)?;
+    let header = read_mask_header(mask_path)?;
+    let map = pair(&header.geometry(), &geometry)
+        .mask_to_series()
+        .ok_or_else(|| SliceError::Unpaired {
+            mask: mask_path.to_path_buf(),
+            series: series_dir.to_path_buf(),
+        })?;
+    let tumour = read_mask(mask_path)?.voxels_in_series(&map, geometry.dims());
+    Ok((geometry, tumour))
+}
+
+/// Which voxels of slice `slice` (columns × rows, row-major) are among `voxels`.
+fn on_slice(voxels: &[[usize; 3]], geometry: &SeriesGeometry, slice: usize) -> Vec<bool> {
+    let [columns, rows, _] = geometry.dims();
+    let mut grid = vec![false; columns * rows];
+    for v in voxels.iter().filter(|v| v[2] == slice) {
+        grid[v[1] * columns + v[0]] = true;
+    }
+    grid
 }
 
 /// A second mask on the series' slice `slice` (columns × rows, row-major), through scanner
@@ -354,7 +349,6 @@ fn voxels_in_series(mask_path: &Path, geometry: &SeriesGeometry) -> Option<Resul
 /// only when it has no affine and the series' size. `Err(why)` when it cannot be drawn here.
 fn compare_on_slice(path: &Path, geometry: &SeriesGeometry, slice: usize) -> Result<Vec<bool>, String> {
     let [columns, rows, _] = geometry.dims();
-    let mut grid = vec![false; columns * rows];
     let header = read_mask_header(path).map_err(|e| e.to_string())?;
     let pairing = pair(&header.geometry(), geometry);
     let exact = match (&pairing, &header.affine) {
@@ -363,14 +357,7 @@ fn compare_on_slice(path: &Path, geometry: &SeriesGeometry, slice: usize) -> Res
     };
     if let Some(map) = exact {
         let mask = read_mask(path).map_err(|e| e.to_string())?;
-        for v in mask
-            .voxels_in_series(&map, geometry.dims())
-            .iter()
-            .filter(|v| v[2] == slice)
-        {
-            grid[v[1] * columns + v[0]] = true;
-        }
-        return Ok(grid);
+        return Ok(on_slice(&mask.voxels_in_series(&map, geometry.dims()), geometry, slice));
     }
     if header.affine.is_none() {
         return Err("it has no affine and another grid than the series".into());
@@ -390,6 +377,7 @@ fn compare_on_slice(path: &Path, geometry: &SeriesGeometry, slice: usize) -> Res
     }
     let reference = series_grid(geometry, &series_ras);
     let moved = resample::onto(&reference, &other)?;
+    let mut grid = vec![false; columns * rows];
     for j in 0..rows {
         for i in 0..columns {
             grid[j * columns + i] = moved.get(
@@ -438,20 +426,23 @@ fn nearest_slice(geometry: &SeriesGeometry, point: [f64; 3]) -> usize {
         .map_or(0, |(k, _)| k)
 }
 
-/// numpy's default percentile (linear between the closest ranks), `q` in [0, 1].
-fn percentile(values: &[f64], q: f64) -> f64 {
+/// numpy's default percentiles (linear between the closest ranks), each `q` in [0, 1], from
+/// one copy of `values` (a whole series: selections, not a sort).
+fn percentiles(values: &[f64], qs: [f64; 2]) -> [f64; 2] {
     if values.is_empty() {
-        return f64::NAN;
+        return [f64::NAN; 2];
     }
     let mut values = values.to_vec();
-    let rank = q * (values.len() - 1) as f64;
-    let (below, fraction) = (rank.floor() as usize, rank.fract());
-    let (_, &mut low, rest) = values.select_nth_unstable_by(below, f64::total_cmp);
-    let high = match fraction > 0.0 {
-        true => rest.iter().copied().fold(f64::INFINITY, f64::min),
-        false => low,
-    };
-    low + (high - low) * fraction
+    qs.map(|q| {
+        let rank = q * (values.len() - 1) as f64;
+        let (below, fraction) = (rank.floor() as usize, rank.fract());
+        let (_, &mut low, rest) = values.select_nth_unstable_by(below, f64::total_cmp);
+        let high = match fraction > 0.0 {
+            true => rest.iter().copied().fold(f64::INFINITY, f64::min),
+            false => low,
+        };
+        low + (high - low) * fraction
+    })
 }
 
 /// The tumour's in-plane box over all its slices (so every slice of one tumour is cropped
@@ -542,27 +533,35 @@ impl Layout {
     /// Every screen cell (x, y) with its series voxel (column, row).
     fn cells(&self) -> impl Iterator<Item = (usize, usize, usize, usize)> + '_ {
         (0..self.cells[1]).flat_map(move |cv| {
-            (0..self.cells[0]).map(move |cu| {
-                let [i, j] = self.voxel_of(cu, cv);
-                (cu, cv, i, j)
+            (0..self.cells[0]).filter_map(move |cu| {
+                let [i, j] = self.voxel_of(cu as isize, cv as isize)?;
+                Some((cu, cv, i, j))
             })
         })
     }
 
-    fn voxel_of(&self, cu: usize, cv: usize) -> [usize; 2] {
-        let along = |cell: usize, n: usize, flip: bool| if flip { n - 1 - cell } else { cell };
-        let a = along(cu, self.cells[0], self.flip[0]);
-        let b = along(cv, self.cells[1], self.flip[1]);
+    /// The series voxel (column, row) at screen cell (cu, cv) — inside the region or beyond its
+    /// edge (an outline's neighbour); `None` past the slice's first column or row.
+    fn voxel_of(&self, cu: isize, cv: isize) -> Option<[usize; 2]> {
+        let series_index = |cell: isize, screen_axis: usize| {
+            let n = self.cells[screen_axis] as isize;
+            let along = if self.flip[screen_axis] { n - 1 - cell } else { cell };
+            let axis = if screen_axis == 0 { self.across } else { 1 - self.across };
+            usize::try_from(self.region[axis].start as isize + along).ok()
+        };
         let mut voxel = [0; 2];
-        voxel[self.across] = self.region[self.across].start + a;
-        voxel[1 - self.across] = self.region[1 - self.across].start + b;
-        voxel
+        voxel[self.across] = series_index(cu, 0)?;
+        voxel[1 - self.across] = series_index(cv, 1)?;
+        Some(voxel)
     }
 
     fn voxel_at(&self, x: u32, y: u32) -> Option<[usize; 2]> {
         let (x, y) = (x.checked_sub(BAND)?, y.checked_sub(BAND)?);
         let (cu, cv) = ((x / self.scale[0]) as usize, (y / self.scale[1]) as usize);
-        (cu < self.cells[0] && cv < self.cells[1]).then(|| self.voxel_of(cu, cv))
+        if cu >= self.cells[0] || cv >= self.cells[1] {
+            return None;
+        }
+        self.voxel_of(cu as isize, cv as isize)
     }
 
     fn fill_cell(&self, raster: &mut Raster, cu: usize, cv: usize, ink: Ink) {
@@ -573,16 +572,11 @@ impl Layout {
     /// Along every edge between a voxel of `grid` (columns wide) and one outside it, the
     /// tumour voxel's row or column of pixels on that edge.
     fn outline(&self, raster: &mut Raster, grid: &[bool], columns: usize, ink: Ink) {
-        let inside = |cu: isize, cv: isize| -> bool {
-            // A neighbour beyond the region is looked up in the slice itself.
-            let (Ok(cu), Ok(cv)) = (usize::try_from(cu), usize::try_from(cv)) else {
-                return self.beyond(grid, columns, cu, cv);
-            };
-            if cu >= self.cells[0] || cv >= self.cells[1] {
-                return self.beyond(grid, columns, cu as isize, cv as isize);
-            }
-            let [i, j] = self.voxel_of(cu, cv);
-            grid[j * columns + i]
+        let rows = grid.len() / columns;
+        // A neighbour beyond the region is looked up in the slice itself; beyond the slice, none.
+        let inside = |cu: isize, cv: isize| {
+            self.voxel_of(cu, cv)
+                .is_some_and(|[i, j]| i < columns && j < rows && grid[j * columns + i])
         };
         let [sx, sy] = self.scale;
         for cv in 0..self.cells[1] {
@@ -606,25 +600,6 @@ impl Layout {
                 }
             }
         }
-    }
-
-    /// Whether the voxel at screen cell (cu, cv), just outside the region, is in `grid`
-    /// (false beyond the slice).
-    fn beyond(&self, grid: &[bool], columns: usize, cu: isize, cv: isize) -> bool {
-        let rows = grid.len() / columns;
-        let index = |cell: isize, axis: usize, flip: bool| -> Option<usize> {
-            let n = self.cells[axis] as isize;
-            let a = if flip { n - 1 - cell } else { cell };
-            let series_axis = if axis == 0 { self.across } else { 1 - self.across };
-            usize::try_from(self.region[series_axis].start as isize + a).ok()
-        };
-        let (Some(a), Some(b)) = (index(cu, 0, self.flip[0]), index(cv, 1, self.flip[1])) else {
-            return false;
-        };
-        let mut voxel = [0; 2];
-        voxel[self.across] = a;
-        voxel[1 - self.across] = b;
-        voxel[0] < columns && voxel[1] < rows && grid[voxel[1] * columns + voxel[0]]
     }
 
     /// The letters of the top, right, bottom and left sides.

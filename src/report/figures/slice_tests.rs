@@ -276,10 +276,13 @@ fn the_nearest_slice_to_a_scanner_point_is_shown() {
 #[test]
 fn percentiles_are_numpy_s() {
     let values: Vec<f64> = (0..101).map(f64::from).rev().collect();
-    assert_eq!(percentile(&values, 0.01), 1.0);
-    assert_eq!(percentile(&values, 0.99), 99.0);
-    // numpy.percentile([1, 2, 3, 4], 1) = 1.03
-    assert!((percentile(&[4.0, 1.0, 3.0, 2.0], 0.01) - 1.03).abs() < 1e-12);
+    assert_eq!(percentiles(&values, [0.01, 0.99]), [1.0, 99.0]);
+    // numpy.percentile([1, 2, 3, 4], [1, 99]) = [1.03, 3.97]
+    let [low, high] = percentiles(&[4.0, 1.0, 3.0, 2.0], [0.01, 0.99]);
+    assert!(
+        (low - 1.03).abs() < 1e-12 && (high - 3.97).abs() < 1e-12,
+        "{low} {high}"
+    );
 }
 
 #[test]

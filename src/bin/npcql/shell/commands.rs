@@ -272,17 +272,9 @@ impl Shell {
         let Some(id) = words.first().and_then(|w| npcql::dataset::normalise_patient_id(w)) else {
             return eprintln!("error: .patient takes a patient id such as 001 (and --open)");
         };
-        let sql = format!(
-            "SELECT * FROM patients WHERE patient_id = '{id}';
-             SELECT modality, manufacturer, model, field_strength_t, rows, columns, slice_count,
-                    pixel_spacing_row, spacing_between_slices, error
-             FROM scans WHERE patient_id = '{id}' ORDER BY modality;
-             SELECT modality, round(volume_mm3 / 1000, 2) AS volume_cm3, round(surface_area_mm2, 1) AS surface_area_mm2,
-                    round(max_diameter_mm, 1) AS max_diameter_mm, round(regularity, 3) AS regularity,
-                    component_count
-             FROM morphology WHERE patient_id = '{id}' ORDER BY modality;"
-        );
-        self.run_sql(&sql);
+        let queries = npcql::report::patient_queries(&id);
+        let sql: Vec<String> = queries.into_iter().map(|(_, sql)| sql).collect();
+        self.run_sql(&(sql.join(";\n") + ";"));
         let page = match self.runtime.block_on(npcql::report::patient_page(&self.engine, &id)) {
             Ok(page) => page,
             Err(e) => return eprintln!("error: the patient's page: {e}"),
