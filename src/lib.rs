@@ -16,6 +16,8 @@
 //! [`distributed`] (cargo feature `distributed`) runs the same SQL on datafusion-distributed
 //! workers: `npcql worker` and `--workers`.
 //!
+//! [`export`] writes a cohort selected in SQL as an nnU-Net v2 or MONAI training dataset.
+//!
 //! [`sample`] writes a synthetic cohort in the dataset's layout. The `npcql` binary
 //! (`src/bin/npcql`) adds the command line and the interactive shell on top.
 //!
@@ -31,6 +33,7 @@ pub mod dataset;
 #[cfg(feature = "distributed")]
 pub mod distributed;
 mod error;
+pub mod export;
 pub mod output;
 pub mod query;
 pub mod report;

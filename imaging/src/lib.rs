@@ -5,6 +5,7 @@
 //!   its slices ordered along the normal, and its [`geometry::SeriesGeometry`]; apart, its
 //!   pixels as a volume in real units ([`dicom::pixels`]);
 //! - [`mask`]: a NIfTI-1 or NIfTI-2 tumour mask, header checked before a voxel is read;
+//! - [`nifti_write`]: images and labels written on a label's grid (training exports);
 //! - [`geometry`]: voxel ↔ scanner (LPS) for a series and a mask, and the one pairing rule;
 //! - [`resample`]: one mask onto another's grid, and the misalignment measure between two masks;
 //! - [`cache`]: file versions as cache keys, and the trait a persistent cache implements.
@@ -16,6 +17,7 @@ pub mod dicom;
 pub mod geometry;
 pub mod mask;
 mod nifti_header;
+pub mod nifti_write;
 pub mod resample;
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use nifti::NiftiType;
 
 use crate::geometry::{Affine, MaskGeometry};
 use crate::nifti_header::{Header, HeaderError};
+use crate::nifti_write::NiftiSpace;
 
 /// Largest grid we read: 2^30 voxels. A header claiming more is refused before allocating.
 pub const MAX_VOXELS: u64 = 1 << 30;
@@ -381,6 +382,8 @@ pub struct MaskHeader {
     pub nifti_version: u8,
     /// Voxel → RAS mm from the sform (else the qform); `None` when both codes are 0.
     pub affine: Option<Affine>,
+    /// The header's geometry fields as stored, for an image written on this mask's grid.
+    pub space: NiftiSpace,
 }
 
 impl MaskHeader {
@@ -447,6 +450,7 @@ pub fn read_mask_header(path: impl AsRef<Path>) -> Result<MaskHeader, MaskError>
         datatype: layout.datatype,
         nifti_version: mask.header.version,
         affine: (mask.header.sform_code > 0 || mask.header.qform_code > 0).then_some(layout.affine),
+        space: NiftiSpace::of(&mask.header, layout.dims),
     })
 }
 

@@ -26,6 +26,8 @@ pub(crate) struct Header {
     pub quatern: [f64; 3],
     pub qoffset: [f64; 3],
     pub srow: [[f64; 4]; 3],
+    /// Units of pixdim (NIFTI_UNITS_*: 2 = mm, 8 = s).
+    pub xyzt_units: u8,
     pub big_endian: bool,
 }
 
@@ -101,6 +103,7 @@ impl Header {
             quatern: [h.quatern_b, h.quatern_c, h.quatern_d].map(f64::from),
             qoffset: [h.quatern_x, h.quatern_y, h.quatern_z].map(f64::from),
             srow: [h.srow_x, h.srow_y, h.srow_z].map(|r| r.map(f64::from)),
+            xyzt_units: h.xyzt_units,
             big_endian: h.endianness == Endianness::Big,
         }
     }
@@ -136,6 +139,7 @@ impl Header {
             quatern: [f64_at(352), f64_at(360), f64_at(368)],
             qoffset: [f64_at(376), f64_at(384), f64_at(392)],
             srow: std::array::from_fn(|r| std::array::from_fn(|c| f64_at(400 + 32 * r + 8 * c))),
+            xyzt_units: i32_at(500) as u8,
             big_endian,
         }
     }

@@ -26,3 +26,4 @@ pub fn default_dir() -> Option<std::path::PathBuf> {
 }
 pub use layout::{Dataset, DatasetProblem, PatientFolder};
 pub use modality::Modality;
+pub use predictions::SIDECAR as PREDICTIONS_SIDECAR;

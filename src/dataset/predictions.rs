@@ -2,6 +2,11 @@
 //! in the dataset's own layout (`MRI-Segments/NNN/ROI-T2.nii[.gz]`, or `NNN/ROI-T2.nii[.gz]`)
 //! or nnU-Net's (one `NPC_001.nii.gz` per case, named by a pattern, of one modality).
 //!
+//! How nnU-Net-style names are read comes from `npcql.toml`'s `[predictions]`, unless the folder
+//! (or a model's subfolder) holds the sidecar [`SIDECAR`] that `npcql export` writes: its
+//! `[predictions]` `pattern` and `modality` win, so a model's output folder is scored without
+//! editing the read-only dataset.
+//!
 //! Every patient of the dataset gets a row per modality a model predicts; a prediction that is
 //! not there keeps its expected path and says so in `error`, so comparing against it warns. A
 //! model folder in neither layout is a `dataset_issues` row, so a wrong pattern is not silent.
@@ -13,6 +18,42 @@ use super::config::{CONFIG_FILE, PredictionsConfig};
 use super::layout::{DatasetProblem, PatientFolder, read_dir_sorted};
 use super::modality::Modality;
 use crate::error::{Error, Result};
+
+/// The sidecar file in a predictions folder or a model's subfolder: `[predictions]` with
+/// `pattern` and `modality`, as in `npcql.toml`.
+pub const SIDECAR: &str = "npcql-predictions.toml";
+
+/// `config` with the pattern and modality of `folder`'s sidecar, when it has one.
+fn with_sidecar(folder: &Path, config: &PredictionsConfig) -> Result<PredictionsConfig> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Sidecar {
+        predictions: SidecarKeys,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct SidecarKeys {
+        pattern: Option<String>,
+        modality: Option<String>,
+    }
+    let path = folder.join(SIDECAR);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(config.clone()),
+        Err(e) => return Err(Error::Config(format!("{}: cannot be read: {e}", path.display()))),
+    };
+    let bad = |why: String| Error::Config(format!("{}: {why}", path.display()));
+    let sidecar: Sidecar = toml::from_str(&text).map_err(|e| bad(e.message().to_string()))?;
+    let mut config = config.clone();
+    if let Some(pattern) = sidecar.predictions.pattern {
+        config.pattern = pattern;
+    }
+    if let Some(modality) = sidecar.predictions.modality {
+        config.modality = modality;
+    }
+    config.check().map_err(bad)?;
+    Ok(config)
+}
 
 /// One row of `predictions`.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,6 +92,7 @@ pub fn discover(
         }
         return Ok((rows, problems));
     }
+    let config = &with_sidecar(dir, config)?;
     let models = match read_dir_sorted(dir) {
         Ok(models) => models,
         Err(e) => {
@@ -69,7 +111,7 @@ pub fn discover(
         let found = match in_layout {
             Some(root) => in_dataset_layout(&root, &model, patients),
             None => match read_dir_sorted(model_dir) {
-                Ok(files) => nnunet_style(model_dir, &files, &model, config, patients)?,
+                Ok(files) => nnunet_style(model_dir, &files, &model, &with_sidecar(model_dir, config)?, patients)?,
                 Err(e) => {
                     problem(model_dir, format!("cannot list the model outputs: {e}"));
                     continue;

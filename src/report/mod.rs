@@ -7,7 +7,7 @@
 //! out the page.
 
 pub mod figures;
-mod html;
+pub(crate) mod html;
 mod parse;
 mod pictures;
 mod rows;

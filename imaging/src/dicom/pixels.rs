@@ -55,6 +55,18 @@ pub struct PixelVolume {
     pub slices_minimum: f64,
     pub slices_maximum: f64,
     pub slices_mean: f64,
+    /// The Modality LUT when every slice read shares one, with the stored values' range over
+    /// those slices: what an int16 image with scl_slope/scl_inter needs to hold them exactly.
+    pub common_rescale: Option<CommonRescale>,
+}
+
+/// One RescaleSlope/RescaleIntercept for a whole series: real = stored · slope + intercept.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CommonRescale {
+    pub slope: f64,
+    pub intercept: f64,
+    pub stored_minimum: i64,
+    pub stored_maximum: i64,
 }
 
 impl PixelVolume {
@@ -215,6 +227,7 @@ pub fn read_region(geometry: &SeriesGeometry, region: &Region) -> Result<PixelVo
     let mut values = Vec::with_capacity(dims.iter().product());
     let mut photometric = None;
     let (mut minimum, mut maximum, mut sum) = (f64::INFINITY, f64::NEG_INFINITY, 0.0);
+    let mut common_rescale: Option<Option<CommonRescale>> = None;
     for slice in &geometry.slices[slices.clone()] {
         let fault = |fault| PixelError {
             file: slice.file.clone(),
@@ -234,6 +247,18 @@ pub fn read_region(geometry: &SeriesGeometry, region: &Region) -> Result<PixelVo
         minimum = minimum.min(decoded.minimum);
         maximum = maximum.max(decoded.maximum);
         sum += decoded.sum;
+        let this = decoded.rescale;
+        common_rescale = Some(match common_rescale {
+            None => Some(this),
+            Some(Some(series)) if (series.slope, series.intercept) == (this.slope, this.intercept) => {
+                Some(CommonRescale {
+                    stored_minimum: series.stored_minimum.min(this.stored_minimum),
+                    stored_maximum: series.stored_maximum.max(this.stored_maximum),
+                    ..series
+                })
+            }
+            Some(_) => None,
+        });
     }
     Ok(PixelVolume {
         dims,
@@ -243,6 +268,7 @@ pub fn read_region(geometry: &SeriesGeometry, region: &Region) -> Result<PixelVo
         slices_minimum: minimum,
         slices_maximum: maximum,
         slices_mean: sum / (plane * slices.len()) as f64,
+        common_rescale: common_rescale.flatten(),
     })
 }
 
@@ -260,6 +286,7 @@ struct DecodedSlice {
     minimum: f64,
     maximum: f64,
     sum: f64,
+    rescale: CommonRescale,
 }
 
 /// One slice, checked against the series' grid: its region's real values appended to `values`,
@@ -351,6 +378,12 @@ fn read_slice(
             minimum: a.min(b),
             maximum: a.max(b),
             sum: sum as f64 * slope + pixels as f64 * intercept,
+            rescale: CommonRescale {
+                slope,
+                intercept,
+                stored_minimum: low,
+                stored_maximum: high,
+            },
         }
     };
     // Uncompressed little endian: the samples straight from the file's bytes (dicom-rs's

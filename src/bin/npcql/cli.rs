@@ -57,6 +57,8 @@ pub enum Command {
     Sample(crate::sample::SampleArgs),
     /// Run a .sql file and write its results as one HTML report with tables and figures.
     Report(crate::report::ReportArgs),
+    /// Write a cohort selected in SQL as an nnU-Net v2 or MONAI training dataset.
+    Export(crate::export::ExportArgs),
     /// Serve queries from coordinators started with --workers (distributed execution).
     #[cfg(feature = "distributed")]
     Worker(crate::worker::WorkerArgs),
@@ -68,6 +70,7 @@ impl Command {
         match self {
             Command::Sample(_) => "sample",
             Command::Report(_) => "report",
+            Command::Export(_) => "export",
             #[cfg(feature = "distributed")]
             Command::Worker(_) => "worker",
         }
@@ -90,6 +93,7 @@ pub fn main_with_args(argv: Vec<String>) -> Result<()> {
         return match command {
             Command::Sample(sample) => crate::sample::run(sample, &args.dataset),
             Command::Report(report) => crate::report::run(report, &args.dataset),
+            Command::Export(export) => crate::export::run(export, &args.dataset),
             #[cfg(feature = "distributed")]
             Command::Worker(worker) => crate::worker::run(worker, &args.dataset),
         };

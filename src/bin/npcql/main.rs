@@ -3,6 +3,7 @@
 
 mod cli;
 mod dataset_flags;
+mod export;
 mod report;
 mod sample;
 mod shell;

@@ -1,0 +1,242 @@
+//! One case of an export: its label and its channels' images on the label's grid, through the
+//! imaging room's pairing rule, pixel reader, resampler and misalignment measure.
+
+use std::path::PathBuf;
+
+use npcql_imaging::dicom::pixels::{self, PixelVolume};
+use npcql_imaging::geometry::{Affine, Pairing, SeriesGeometry, compose, pair};
+use npcql_imaging::mask::{MaskHeader, MaskVolume, read_mask, read_mask_header};
+use npcql_imaging::nifti_write::{NiftiSpace, Voxels};
+use npcql_imaging::resample::{ImageGrid, Misalignment, misalignment, trilinear_onto};
+
+use crate::dataset::Modality;
+
+/// Where one case's files are: the label's mask and series, and each channel's series (and the
+/// channel sequence's own mask, for the misalignment columns).
+#[derive(Debug, Clone)]
+pub struct CaseSources {
+    pub patient_id: String,
+    pub label_modality: Modality,
+    pub label_mask: PathBuf,
+    pub label_series: PathBuf,
+    pub channels: Vec<ChannelSource>,
+}
+
+/// One channel of a case.
+#[derive(Debug, Clone)]
+pub struct ChannelSource {
+    pub modality: Modality,
+    pub series: PathBuf,
+    /// The sequence's own mask, when the patient has one.
+    pub own_mask: Option<PathBuf>,
+}
+
+/// What the headers say of a case, read without a pixel: the label's grid and how it pairs.
+#[derive(Debug, Clone)]
+pub struct CheckedCase {
+    pub header: MaskHeader,
+    pub label_series: SeriesGeometry,
+    pub pairing: Pairing,
+    /// Label voxel index → label-series voxel index.
+    pub mask_to_series: [[i64; 4]; 3],
+    /// Each channel's series geometry, in channel order.
+    pub channel_series: Vec<SeriesGeometry>,
+}
+
+/// A channel's voxels on the label's grid, in the type written.
+#[derive(Debug, Clone)]
+pub enum ChannelVoxels {
+    /// The label's own sequence under one rescale whose stored values fit int16.
+    Int16 {
+        values: Vec<i16>,
+        slope: f64,
+        intercept: f64,
+    },
+    Float32(Vec<f32>),
+}
+
+impl ChannelVoxels {
+    pub fn as_voxels(&self) -> Voxels<'_> {
+        match self {
+            ChannelVoxels::Int16 {
+                values,
+                slope,
+                intercept,
+            } => Voxels::Int16 {
+                values,
+                slope: *slope,
+                intercept: *intercept,
+            },
+            ChannelVoxels::Float32(values) => Voxels::Float32(values),
+        }
+    }
+}
+
+/// One channel, built.
+#[derive(Debug, Clone)]
+pub struct BuiltChannel {
+    pub voxels: ChannelVoxels,
+    /// Resampled through scanner coordinates (another sequence) rather than copied.
+    pub resampled: bool,
+    /// Label voxels outside this series' field of view, filled with 0.
+    pub outside_voxels: usize,
+    /// The channel sequence's own mask against the label (`None` for the label's sequence, or
+    /// when it has no readable mask: `misalignment_note` says why).
+    pub misalignment: Option<Misalignment>,
+    pub misalignment_note: Option<String>,
+}
+
+/// A case ready to write.
+#[derive(Debug, Clone)]
+pub struct BuiltCase {
+    pub space: NiftiSpace,
+    pub label: Vec<u8>,
+    pub channels: Vec<BuiltChannel>,
+}
+
+/// The headers of a case: the label's, each series' geometry, the pairing. Err names the file
+/// and the fault.
+pub fn check(sources: &CaseSources) -> Result<CheckedCase, String> {
+    let header = read_mask_header(&sources.label_mask).map_err(|e| e.to_string())?;
+    let label_series = pixels::series_geometry(&sources.label_series).map_err(|e| e.to_string())?;
+    let pairing = pair(&header.geometry(), &label_series);
+    let mask_to_series = pairing.mask_to_series().ok_or_else(|| {
+        format!(
+            "{}: cannot be paired with {} (its grid is {:?}, the series' {:?}{})",
+            sources.label_mask.display(),
+            sources.label_series.display(),
+            header.dims,
+            label_series.dims(),
+            pairing
+                .offset_mm()
+                .map_or(String::new(), |mm| format!(", centres {mm:.1} mm apart"))
+        )
+    })?;
+    let channel_series = sources
+        .channels
+        .iter()
+        .map(|channel| {
+            if channel.modality == sources.label_modality {
+                Ok(label_series.clone())
+            } else {
+                pixels::series_geometry(&channel.series).map_err(|e| e.to_string())
+            }
+        })
+        .collect::<Result<_, String>>()?;
+    Ok(CheckedCase {
+        header,
+        label_series,
+        pairing,
+        mask_to_series,
+        channel_series,
+    })
+}
+
+/// Reads the pixels and builds the label and every channel on the label's grid.
+pub fn build(sources: &CaseSources, checked: &CheckedCase) -> Result<BuiltCase, String> {
+    let mask = read_mask(&sources.label_mask).map_err(|e| e.to_string())?;
+    let label = full_grid(&mask);
+    let map: Affine = checked.mask_to_series.map(|row| row.map(|v| v as f64));
+    // Every label voxel's place in the scanner, through its series (the pairing rule).
+    let label_to_lps = compose(&checked.label_series.voxel_to_lps(), &map);
+    let mut channels = Vec::with_capacity(sources.channels.len());
+    for (channel, series) in sources.channels.iter().zip(&checked.channel_series) {
+        let volume = pixels::read_volume(series).map_err(|e| e.to_string())?;
+        let built = if channel.modality == sources.label_modality {
+            BuiltChannel {
+                voxels: copied_onto_label(&volume, mask.source_dims, &checked.mask_to_series),
+                resampled: false,
+                outside_voxels: 0,
+                misalignment: None,
+                misalignment_note: None,
+            }
+        } else {
+            let image = ImageGrid {
+                dims: series.dims(),
+                affine: series.voxel_to_lps(),
+                values: &volume.values,
+            };
+            let sampled = trilinear_onto(&image, mask.source_dims, &label_to_lps, f64::NAN)
+                .map_err(|why| format!("{}: cannot be resampled: {why}", channel.series.display()))?;
+            let outside_voxels = sampled.iter().filter(|v| v.is_nan()).count();
+            let values = sampled
+                .into_iter()
+                .map(|v| if v.is_nan() { 0.0 } else { v as f32 })
+                .collect();
+            let (misalignment, misalignment_note) = match &channel.own_mask {
+                None => (None, Some(format!("no {} mask", channel.modality.name()))),
+                Some(path) => match read_mask(path)
+                    .map_err(|e| e.to_string())
+                    .and_then(|own| self::misalignment(&mask, &own).map_err(|why| format!("{}: {why}", path.display())))
+                {
+                    Ok(m) => (Some(m), None),
+                    Err(why) => (None, Some(why)),
+                },
+            };
+            BuiltChannel {
+                voxels: ChannelVoxels::Float32(values),
+                resampled: true,
+                outside_voxels,
+                misalignment,
+                misalignment_note,
+            }
+        };
+        channels.push(built);
+    }
+    Ok(BuiltCase {
+        space: checked.header.space.clone(),
+        label,
+        channels,
+    })
+}
+
+/// The mask on its whole source grid, 0/1, x fastest.
+fn full_grid(mask: &MaskVolume) -> Vec<u8> {
+    let [nx, ny, nz] = mask.source_dims;
+    let mut label = vec![0u8; nx * ny * nz];
+    let [cx, cy, cz] = mask.dims;
+    for z in 0..cz {
+        for y in 0..cy {
+            for x in 0..cx {
+                if mask.voxels[(z * cy + y) * cx + x] == 0 {
+                    continue;
+                }
+                let source = [
+                    x as i64 + mask.offset[0],
+                    y as i64 + mask.offset[1],
+                    z as i64 + mask.offset[2],
+                ];
+                // The crop's padding lies outside the grid; tumour voxels never do.
+                let [sx, sy, sz] = source.map(|v| v as usize);
+                label[(sz * ny + sy) * nx + sx] = 1;
+            }
+        }
+    }
+    label
+}
+
+/// The label's own series on the label's grid: each label voxel takes the series voxel the
+/// pairing maps it to (a signed permutation and a shift: no resampling). int16 with the
+/// series' rescale when one covers every slice and the stored values fit, else float32.
+fn copied_onto_label(volume: &PixelVolume, dims: [usize; 3], map: &[[i64; 4]; 3]) -> ChannelVoxels {
+    let [sx, sy, _] = volume.dims;
+    let index = |i: usize, j: usize, k: usize| {
+        let v = [i as i64, j as i64, k as i64];
+        let s: [i64; 3] = std::array::from_fn(|r| (0..3).map(|c| map[r][c] * v[c]).sum::<i64>() + map[r][3]);
+        (s[2] as usize * sy + s[1] as usize) * sx + s[0] as usize
+    };
+    let order = (0..dims[2]).flat_map(|k| (0..dims[1]).flat_map(move |j| (0..dims[0]).map(move |i| (i, j, k))));
+    let fits_int16 = volume.common_rescale.filter(|r| {
+        r.slope != 0.0 && r.stored_minimum >= i64::from(i16::MIN) && r.stored_maximum <= i64::from(i16::MAX)
+    });
+    match fits_int16 {
+        Some(rescale) => ChannelVoxels::Int16 {
+            values: order
+                .map(|(i, j, k)| ((volume.values[index(i, j, k)] - rescale.intercept) / rescale.slope).round() as i16)
+                .collect(),
+            slope: rescale.slope,
+            intercept: rescale.intercept,
+        },
+        None => ChannelVoxels::Float32(order.map(|(i, j, k)| volume.values[index(i, j, k)] as f32).collect()),
+    }
+}
