@@ -268,7 +268,7 @@ fn every_saved_query_prints_its_reference_rows_without_warnings() {
     files.sort();
     assert_eq!(
         files.len(),
-        11,
+        12,
         "a new saved query needs its reference output: {files:?}"
     );
     for file in files {

@@ -9,6 +9,7 @@ mod corruption;
 mod distributed;
 mod docs;
 mod embedding;
+mod export;
 mod fault_corpus;
 mod hardening;
 mod imports;
