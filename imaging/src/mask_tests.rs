@@ -8,7 +8,9 @@ use flate2::write::GzEncoder;
 use proptest::prelude::*;
 use tempfile::TempPath;
 
-use super::mask::{MaskFault, MaskVolume, read_mask};
+use super::mask::{MaskFault, MaskVolume, read_mask, read_mask_header};
+use super::nifti_write::tests::space;
+use super::nifti_write::{Voxels, write_nifti_gz};
 
 /// A NIfTI-1 header, editable before `bytes()` serialises it with its voxel data.
 #[derive(Clone)]
@@ -239,10 +241,22 @@ fn a_nibabel_nifti2_mask_reads_as_its_nifti1_original() {
     let nifti1 = root.join("data-sample/MRI-Segments/001/ROI-T1.nii");
     let nifti2 = root.join("tests/reference/nifti2/ROI-T1.nii");
     assert_eq!(read_mask(&nifti2).unwrap(), read_mask(&nifti1).unwrap());
-    let (h1, h2) = (
-        super::mask::read_mask_header(&nifti1).unwrap(),
-        super::mask::read_mask_header(&nifti2).unwrap(),
-    );
+    let (h1, h2) = (read_mask_header(&nifti1).unwrap(), read_mask_header(&nifti2).unwrap());
     assert_eq!((h1.nifti_version, h2.nifti_version), (1, 2));
     assert_eq!((h2.dims, h2.spacing_mm, h2.affine), (h1.dims, h1.spacing_mm, h1.affine));
+}
+
+/// What the export's writer writes, this reader reads: the geometry fields and the voxels.
+#[test]
+fn a_written_label_reads_back_with_its_geometry_and_voxels() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("label.nii.gz");
+    let voxels: Vec<u8> = (0..24).map(|i| u8::from(i % 5 == 0)).collect();
+    write_nifti_gz(&path, &space(), &Voxels::Uint8(&voxels), 1, "test").unwrap();
+    let header = read_mask_header(&path).unwrap();
+    assert_eq!(header.space, space());
+    assert_eq!(header.dims, [4, 3, 2]);
+    let mask = read_mask(&path).unwrap();
+    assert_eq!(mask.voxel_count, 5);
+    assert_eq!(mask.affine, space().srow);
 }
