@@ -18,8 +18,9 @@ message: :class:`SqlError` (bad SQL, a missing ``$NAME`` value), :class:`Dataset
 dataset at the folder), :class:`FileError` (a file that cannot be read or written; under
 ``strict``, also an unreadable mask inside a function such as ``tumor_volume(path)``),
 :class:`ConfigError` (``npcql.toml`` or a folder given to :func:`connect`),
-:class:`AccessError` (a file outside the dataset when the connection keeps to it) and
-:class:`ReportError` (a report's comments or rows). Queries release the GIL; Ctrl-C (KeyboardInterrupt) cancels a running query; one
+:class:`AccessError` (a file outside the dataset when the connection keeps to it),
+:class:`ReportError` (a report's comments or rows) and :class:`ExportError` (an export's folder
+exists, lies inside the dataset, or a case failed under ``strict``). Queries release the GIL; Ctrl-C (KeyboardInterrupt) cancels a running query; one
 connection may be shared by several threads.
 """
 
@@ -35,7 +36,7 @@ import warnings as _warnings
 from typing import TYPE_CHECKING, Any, Mapping
 
 from . import _native
-from ._native import AccessError, ConfigError, DatasetError, Error, FileError, ReportError, SqlError
+from ._native import AccessError, ConfigError, DatasetError, Error, ExportError, FileError, ReportError, SqlError
 
 if TYPE_CHECKING:
     import pandas
@@ -60,6 +61,8 @@ __all__ = [
     "ReportError",
     "ConfigError",
     "AccessError",
+    "ExportError",
+    "Export",
     "NpcqlWarning",
 ]
 __version__: str = _native.__version__
@@ -196,6 +199,60 @@ class Connection:
         self._collect_warnings()
         return Report(page, dict(figures), warnings)
 
+    def export(
+        self,
+        layout: str,
+        out: str | os.PathLike[str],
+        *,
+        sql: str | None = None,
+        test: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        channels: str | list[str] = "T2",
+        label: str = "T2",
+        dataset_id: int = 501,
+        name: str = "NPC",
+        folds: int = 5,
+        stratify: str | None = None,
+        seed: int = 12345,
+        preprocessed: str | os.PathLike[str] | None = None,
+        force: bool = False,
+        dry_run: bool = False,
+        compression_level: int = 1,
+        threads: int | None = None,
+    ) -> Export:
+        """Write the cohort ``sql`` selects (any query returning ``patient_id``; every patient when
+        None) as a training dataset, as ``npcql export`` does: ``layout`` ``"nnunet"`` (``out`` is
+        the nnUNet_raw folder; ``DatasetNNN_NAME`` is made in it) or ``"monai"`` (``out`` is the
+        dataset folder, with ``datalist.json``). ``test`` selects test cases, kept out of
+        training; ``params`` binds ``$NAME`` in both as :meth:`sql` does. ``channels`` as
+        ``"T2,T1"`` or a list. ``dry_run=True`` checks and plans without writing. A case that
+        cannot be read is left out and listed in ``.left_out`` (an :class:`ExportError` when the
+        connection is strict). Raises :class:`ExportError` when the export exists (``force=True``
+        replaces it) or ``out`` lies inside the dataset."""
+        if isinstance(channels, str):
+            channels = [c.strip() for c in channels.split(",")]
+        outcome = self._native.export(
+            layout,
+            os.fspath(out),
+            dataset_id,
+            name,
+            sql,
+            test,
+            None if params is None else _literals(params),
+            list(channels),
+            label,
+            folds,
+            stratify,
+            seed,
+            None if preprocessed is None else os.fspath(preprocessed),
+            force,
+            dry_run,
+            compression_level,
+            threads,
+        )
+        self._collect_warnings()
+        return Export(*outcome, dry_run=dry_run)
+
     def __repr__(self) -> str:
         return f"<npcql.Connection tables={self.tables()}>"
 
@@ -210,6 +267,41 @@ class Connection:
         more = f" (and {len(new) - 1} more; connection.warnings() lists them)" if len(new) > 1 else ""
         # stacklevel 3: the caller of sql()/report()/connect().
         _warnings.warn(new[0] + more, NpcqlWarning, stacklevel=3)
+
+
+class Export:
+    """What :meth:`Connection.export` wrote: ``folder``; ``cases``, one dict per case
+    (``case_id``, ``patient_id``, ``fold`` (None for a test case), ``stratum``, ``pairing``);
+    ``left_out`` as (patient_id, reason); ``splits``, where ``splits_final.json`` went, and
+    ``copy_step``, the command that puts it where nnU-Net reads it when it could not go there."""
+
+    def __init__(
+        self,
+        folder: str,
+        cases: list[tuple[str, str, int | None, str | None, str]],
+        left_out: list[tuple[str, str]],
+        splits: str | None,
+        copy_step: str | None,
+        bytes_written: int,
+        *,
+        dry_run: bool,
+    ) -> None:
+        self.folder = folder
+        keys = ("case_id", "patient_id", "fold", "stratum", "pairing")
+        self.cases = [dict(zip(keys, case)) for case in cases]
+        self.left_out = left_out
+        self.splits = splits
+        self.copy_step = copy_step
+        self.bytes_written = bytes_written
+        self.dry_run = dry_run
+
+    def __repr__(self) -> str:
+        verb = "would write" if self.dry_run else "wrote"
+        test = sum(1 for c in self.cases if c["fold"] is None)
+        return (
+            f"<npcql.Export {verb} {len(self.cases)} cases ({len(self.cases) - test} training, {test} test) "
+            f"to {self.folder}; {len(self.left_out)} left out>"
+        )
 
 
 class QueryResult:

@@ -6,6 +6,7 @@ class FileError(Error): ...
 class ReportError(Error): ...
 class ConfigError(Error): ...
 class AccessError(Error): ...
+class ExportError(Error): ...
 
 __version__: str
 
@@ -26,6 +27,33 @@ class Connection:
         self, path: str, literals: dict[str, str] | None = None
     ) -> tuple[str, list[tuple[str, str]], list[str]]: ...
     def patient(self, patient_id: str) -> tuple[str, list[tuple[str, str]], list[str]]: ...
+    def export(
+        self,
+        layout: str,
+        out: str,
+        dataset_id: int,
+        name: str,
+        selection: str | None,
+        test: str | None,
+        literals: dict[str, str] | None,
+        channels: list[str],
+        label: str,
+        folds: int,
+        stratify: str | None,
+        seed: int,
+        preprocessed: str | None,
+        force: bool,
+        dry_run: bool,
+        compression_level: int,
+        threads: int | None,
+    ) -> tuple[
+        str,
+        list[tuple[str, str, int | None, str | None, str]],
+        list[tuple[str, str]],
+        str | None,
+        str | None,
+        int,
+    ]: ...
     def time_in_rust(self, sql: str, runs: int) -> list[float]: ...
 
 class QueryResult:

@@ -75,6 +75,13 @@ create_exception!(
     "A report's comments or a statement's rows do not fit the view it asks for."
 );
 
+create_exception!(
+    npcql,
+    ExportError,
+    Error,
+    "An export cannot be written: its folder exists (force=True replaces it), lies inside the dataset, or a case failed under strict."
+);
+
 /// The Python exception for a library error, carrying the command line's one-line message.
 fn to_py(error: npcql::Error, sql: &str) -> PyErr {
     let message = match &error {
@@ -87,6 +94,7 @@ fn to_py(error: npcql::Error, sql: &str) -> PyErr {
         npcql::Error::Config(_) => ConfigError::new_err(message),
         npcql::Error::Access(_) => AccessError::new_err(message),
         npcql::Error::Report { .. } => ReportError::new_err(message),
+        npcql::Error::Export(_) => ExportError::new_err(message),
         npcql::Error::Sql(e) => match mask_fault(e) {
             Some(MaskFault::OutsideDataset) => AccessError::new_err(message),
             Some(_) => FileError::new_err(message),
@@ -163,6 +171,16 @@ fn panic_error(panic: Box<dyn std::any::Any + Send>) -> PyErr {
 
 /// A rendered report for Python: (html, [(file name, svg)], warnings).
 type RenderedReport = (String, Vec<(String, String)>, Vec<String>);
+
+/// What an export did, for Python: (folder, cases, left out, splits, copy step, bytes).
+type ExportOutcome = (
+    PathBuf,
+    Vec<(String, String, Option<usize>, Option<String>, String)>,
+    Vec<(String, String)>,
+    Option<PathBuf>,
+    Option<String>,
+    u64,
+);
 
 /// An open dataset (`npcql.connect`). One engine serves any number of Python threads.
 #[pyclass(frozen, module = "npcql._native")]
@@ -292,6 +310,92 @@ impl Connection {
             Ok((report.html, report.figures, report.warnings))
         };
         wait_for(py, render, || functions.cancel())
+    }
+
+    /// `npcql export`: the cohort `selection` selects (every patient when None) written for
+    /// nnU-Net (`layout` 'nnunet') or MONAI ('monai'). Returns (folder, cases as (case_id,
+    /// patient_id, fold, stratum, pairing), left out as (patient_id, reason), where the splits
+    /// went, the copy step when they are not where nnU-Net reads them, bytes written).
+    #[pyo3(signature = (layout, out, dataset_id, name, selection, test, literals, channels, label, folds, stratify, seed, preprocessed, force, dry_run, compression_level, threads))]
+    #[allow(clippy::too_many_arguments)]
+    fn export(
+        &self,
+        py: Python<'_>,
+        layout: String,
+        out: PathBuf,
+        dataset_id: u32,
+        name: String,
+        selection: Option<String>,
+        test: Option<String>,
+        literals: Option<BTreeMap<String, String>>,
+        channels: Vec<String>,
+        label: String,
+        folds: usize,
+        stratify: Option<String>,
+        seed: u64,
+        preprocessed: Option<PathBuf>,
+        force: bool,
+        dry_run: bool,
+        compression_level: u32,
+        threads: Option<usize>,
+    ) -> PyResult<ExportOutcome> {
+        use npcql::export::{ExportFormat, ExportOptions};
+        let config = |why: String| ConfigError::new_err(why);
+        let format = match layout.to_ascii_lowercase().as_str() {
+            "nnunet" => ExportFormat::Nnunet,
+            "monai" => ExportFormat::Monai,
+            other => return Err(config(format!("layout '{other}': 'nnunet' or 'monai'"))),
+        };
+        let modality = |name: &str| {
+            npcql::dataset::Modality::ALL
+                .into_iter()
+                .find(|m| m.name().eq_ignore_ascii_case(name))
+                .ok_or_else(|| config(format!("'{name}': the sequences are T1, T2 and CE-T1")))
+        };
+        let literals = literals.unwrap_or_default();
+        let bind = |sql: Option<String>| {
+            sql.map(|sql| query::bind_literals(&sql, &literals).map_err(|e| to_py(e, &sql)))
+                .transpose()
+        };
+        let defaults = ExportOptions::default();
+        let options = ExportOptions {
+            format,
+            out,
+            dataset_id,
+            name,
+            selection: bind(selection)?,
+            test: bind(test)?,
+            channels: channels.iter().map(|c| modality(c)).collect::<PyResult<_>>()?,
+            label: modality(&label)?,
+            folds,
+            stratify,
+            seed,
+            preprocessed,
+            force,
+            dry_run,
+            compression_level,
+            threads: threads.unwrap_or(defaults.threads),
+            strict: self.engine.options().strict,
+        };
+        let engine = self.engine.clone();
+        let run = async move {
+            let summary = npcql::export::export(&engine, &options, &|_, _| {})
+                .await
+                .map_err(|e| to_py(e, ""))?;
+            Ok((
+                summary.folder,
+                summary
+                    .cases
+                    .into_iter()
+                    .map(|c| (c.case_id, c.patient_id, c.fold, c.stratum, c.pairing))
+                    .collect(),
+                summary.left_out.into_iter().map(|l| (l.patient_id, l.reason)).collect(),
+                summary.splits,
+                summary.copy_step,
+                summary.bytes_written,
+            ))
+        };
+        wait_for(py, run, || {})
     }
 
     /// Runs `sql` `runs` times in Rust and returns each run's seconds (rows collected, nothing
@@ -474,6 +578,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("DatasetError", py.get_type::<DatasetError>())?;
     m.add("FileError", py.get_type::<FileError>())?;
     m.add("ReportError", py.get_type::<ReportError>())?;
+    m.add("ExportError", py.get_type::<ExportError>())?;
     m.add("ConfigError", py.get_type::<ConfigError>())?;
     m.add("AccessError", py.get_type::<AccessError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

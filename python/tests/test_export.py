@@ -179,3 +179,57 @@ def test_monai_datalist_lists_the_same_files_with_their_folds(dataset, tmp_path)
         for path in [*item["image"], item["label"]]:
             assert (out / path).is_file(), path
     assert datalist["testing"][0]["label"] == "labelsTs/NPC_006.nii.gz"
+
+
+MASK64 = (1 << 64) - 1
+
+
+def splitmix64(state: int) -> tuple[int, int]:
+    """SplitMix64's next (state, output), as the export's README defines the split's generator."""
+    state = (state + 0x9E3779B97F4A7C15) & MASK64
+    z = state
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
+    return state, z ^ (z >> 31)
+
+
+def rederived_folds(strata: dict[str, str | None], folds: int, seed: int) -> dict[str, int]:
+    """The split from its written definition alone (npcql's export::split), in plain Python."""
+    groups: dict[tuple[bool, str], list[str]] = {}
+    for patient in sorted(strata):
+        value = strata[patient]
+        groups.setdefault((value is None, value or ""), []).append(patient)
+    state, fold, assigned = seed, 0, {}
+    for key in sorted(groups):
+        members = groups[key]
+        for i in range(len(members) - 1, 0, -1):
+            state, r = splitmix64(state)
+            j = r % (i + 1)
+            members[i], members[j] = members[j], members[i]
+        for patient in members:
+            assigned[patient] = fold
+            fold = (fold + 1) % folds
+    return assigned
+
+
+@pytest.mark.parametrize("seed", [12345, 7])
+def test_the_split_rederives_from_its_definition(con, tmp_path, seed):
+    plan = con.export("nnunet", tmp_path / "raw", stratify="ebv_status", seed=seed, dry_run=True)
+    assert not (tmp_path / "raw").exists()
+    strata = dict(con.sql("SELECT patient_id, ebv_status FROM patients").fetchall())
+    assert {c["patient_id"]: c["fold"] for c in plan.cases} == rederived_folds(strata, 5, seed)
+    assert "would write 48 cases (48 training, 0 test)" in repr(plan)
+
+
+def test_connection_export_binds_params_and_refuses_to_overwrite(dataset, tmp_path):
+    import npcql
+
+    con = npcql.connect(dataset)
+    selection = "SELECT patient_id FROM patients WHERE ebv_status = $status"
+    done = con.export("monai", tmp_path / "out", sql=selection, params={"status": "positive"}, folds=2, channels="T2,T1")
+    assert [c["patient_id"] for c in done.cases] == ["002", "004", "006"]
+    assert done.left_out == [] and done.bytes_written > 0
+    assert json.loads((tmp_path / "out" / "datalist.json").read_text())["modality"] == {"0": "T2", "1": "T1"}
+    with pytest.raises(npcql.ExportError, match="already exists; --force replaces it"):
+        con.export("monai", tmp_path / "out", folds=2)
+    assert len(con.export("monai", tmp_path / "out", folds=2, force=True).cases) == 6
