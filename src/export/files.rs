@@ -502,7 +502,7 @@ fn export_sql(options: &ExportOptions, engine: &Engine) -> String {
             ExportFormat::Nnunet => "nnunet",
             ExportFormat::Monai => "monai",
         },
-        crate::report::html::now_utc(),
+        crate::output::now_utc(),
         engine.dataset().root.display(),
         channels.join(","),
         options.label.name(),

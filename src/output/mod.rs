@@ -436,3 +436,12 @@ fn flatten_nested(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<Vec<Rec
         })
         .collect()
 }
+
+/// The time now, `2026-12-05 13:04 UTC`: the footer's date, and what an export records.
+pub fn now_utc() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    datafusion::arrow::temporal_conversions::timestamp_s_to_datetime(now)
+        .map_or_else(String::new, |d| format!("{} UTC", d.format("%Y-%m-%d %H:%M")))
+}

@@ -112,7 +112,7 @@ impl Page {
     }
 
     pub fn footer(&mut self, warnings: &[String]) {
-        let date = now_utc();
+        let date = crate::output::now_utc();
         self.body.push_str("</main>\n<footer>");
         self.body.push_str(&format!(
             "Report {} on dataset {} · npcql {} · {date}",
@@ -236,13 +236,4 @@ pub fn km_caption(groups: &[KmGroup], figure: &KmFigure, unit: &str) -> String {
          each time (time ≥ t, as R's summary(survfit, times = t)).",
         medians.join("; ")
     )
-}
-
-/// The time now, `2026-12-05 13:04 UTC`: the footer's date, and what an export records.
-pub(crate) fn now_utc() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    datafusion::arrow::temporal_conversions::timestamp_s_to_datetime(now)
-        .map_or_else(String::new, |d| format!("{} UTC", d.format("%Y-%m-%d %H:%M")))
 }

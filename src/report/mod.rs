@@ -7,7 +7,7 @@
 //! out the page.
 
 pub mod figures;
-pub(crate) mod html;
+mod html;
 mod parse;
 mod pictures;
 mod rows;
