@@ -157,14 +157,14 @@ pub fn write_nifti_gz(
         Voxels::Int16 { values, .. } => {
             for part in values.chunks(1 << 16) {
                 chunk.clear();
-                chunk.extend(part.iter().flat_map(|v| v.to_le_bytes()));
+                part.iter().for_each(|v| chunk.extend_from_slice(&v.to_le_bytes()));
                 out.write_all(&chunk)?;
             }
         }
         Voxels::Float32(values) => {
             for part in values.chunks(1 << 16) {
                 chunk.clear();
-                chunk.extend(part.iter().flat_map(|v| v.to_le_bytes()));
+                part.iter().for_each(|v| chunk.extend_from_slice(&v.to_le_bytes()));
                 out.write_all(&chunk)?;
             }
         }

@@ -219,24 +219,46 @@ fn full_grid(mask: &MaskVolume) -> Vec<u8> {
 /// pairing maps it to (a signed permutation and a shift: no resampling). int16 with the
 /// series' rescale when one covers every slice and the stored values fit, else float32.
 fn copied_onto_label(volume: &PixelVolume, dims: [usize; 3], map: &[[i64; 4]; 3]) -> ChannelVoxels {
-    let [sx, sy, _] = volume.dims;
-    let index = |i: usize, j: usize, k: usize| {
-        let v = [i as i64, j as i64, k as i64];
-        let s: [i64; 3] = std::array::from_fn(|r| (0..3).map(|c| map[r][c] * v[c]).sum::<i64>() + map[r][3]);
-        (s[2] as usize * sy + s[1] as usize) * sx + s[0] as usize
-    };
-    let order = (0..dims[2]).flat_map(|k| (0..dims[1]).flat_map(move |j| (0..dims[0]).map(move |i| (i, j, k))));
+    // The map is linear, so is the series' flat index: base + i·step[0] + j·step[1] + k·step[2].
+    let [sx, sy, _] = volume.dims.map(|d| d as i64);
+    let flat = |column: [i64; 3]| column[0] + sx * column[1] + sx * sy * column[2];
+    let step: [i64; 3] = std::array::from_fn(|c| flat([map[0][c], map[1][c], map[2][c]]));
+    let base = flat([map[0][3], map[1][3], map[2][3]]);
     let fits_int16 = volume.common_rescale.filter(|r| {
         r.slope != 0.0 && r.stored_minimum >= i64::from(i16::MIN) && r.stored_maximum <= i64::from(i16::MAX)
     });
+    // Every label voxel's value, x fastest, straight into the type written.
+    fn gather<T>(
+        volume: &PixelVolume,
+        dims: [usize; 3],
+        base: i64,
+        step: [i64; 3],
+        convert: impl Fn(f64) -> T,
+    ) -> Vec<T> {
+        let mut out = Vec::with_capacity(dims.iter().product());
+        for k in 0..dims[2] as i64 {
+            for j in 0..dims[1] as i64 {
+                let row = base + j * step[1] + k * step[2];
+                out.extend((0..dims[0] as i64).map(|i| convert(volume.values[(row + i * step[0]) as usize])));
+            }
+        }
+        out
+    }
     match fits_int16 {
         Some(rescale) => ChannelVoxels::Int16 {
-            values: order
-                .map(|(i, j, k)| ((volume.values[index(i, j, k)] - rescale.intercept) / rescale.slope).round() as i16)
-                .collect(),
+            values: gather(volume, dims, base, step, |v| {
+                stored_value(v, rescale.slope, rescale.intercept)
+            }),
             slope: rescale.slope,
             intercept: rescale.intercept,
         },
-        None => ChannelVoxels::Float32(order.map(|(i, j, k)| volume.values[index(i, j, k)] as f32).collect()),
+        None => ChannelVoxels::Float32(gather(volume, dims, base, step, |v| v as f32)),
     }
+}
+
+/// The stored integer behind a real value `stored · slope + intercept`: rounded half away from
+/// zero by hand, as `f64::round` is a library call without SSE4.1 and this runs per voxel.
+fn stored_value(real: f64, slope: f64, intercept: f64) -> i16 {
+    let stored = (real - intercept) / slope;
+    (stored + 0.5f64.copysign(stored)) as i16
 }

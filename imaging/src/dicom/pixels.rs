@@ -368,9 +368,9 @@ fn read_slice(
         let real = |v: i64| v as f64 * slope + intercept;
         let row_length = geometry.columns as usize;
         for row in region.rows.clone() {
-            for column in region.columns.clone() {
-                values.push(real(stored_value.stored(samples.raw(row * row_length + column))));
-            }
+            let start = row * row_length;
+            let columns = start + region.columns.start..start + region.columns.end;
+            samples.for_each_raw(columns, |raw| values.push(real(stored_value.stored(raw))));
         }
         let (a, b) = (real(low), real(high));
         DecodedSlice {
@@ -434,12 +434,17 @@ enum Samples<'a> {
 }
 
 impl Samples<'_> {
-    fn raw(&self, i: usize) -> u32 {
+    /// Calls `each` with the raw samples at `range`, the layout matched once, not per sample.
+    fn for_each_raw(&self, range: Range<usize>, mut each: impl FnMut(u32)) {
         match self {
-            Samples::Bytes(b) => u32::from(b[i]),
-            Samples::Little16(b) => u32::from(u16::from_le_bytes([b[2 * i], b[2 * i + 1]])),
-            Samples::Native16(b) => u32::from(u16::from_ne_bytes([b[2 * i], b[2 * i + 1]])),
-            Samples::Words(w) => w[i],
+            Samples::Bytes(b) => b[range].iter().for_each(|&v| each(u32::from(v))),
+            Samples::Little16(b) => b[2 * range.start..2 * range.end]
+                .chunks_exact(2)
+                .for_each(|p| each(u32::from(u16::from_le_bytes([p[0], p[1]])))),
+            Samples::Native16(b) => b[2 * range.start..2 * range.end]
+                .chunks_exact(2)
+                .for_each(|p| each(u32::from(u16::from_ne_bytes([p[0], p[1]])))),
+            Samples::Words(w) => w[range].iter().for_each(|&v| each(v)),
         }
     }
 
