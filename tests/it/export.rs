@@ -169,10 +169,27 @@ fn an_existing_export_is_kept_unless_forced_and_the_dataset_is_never_written() {
     );
     assert_eq!(std::fs::read(folder.join("manifest.csv")).unwrap(), before);
 
+    let preprocessed = out.path().join("preprocessed");
     let forced = export(&[
-        "nnunet", "-d", &d, "--out", &raw, "--folds", "3", "--name", "Other", "--force",
+        "nnunet",
+        "-d",
+        &d,
+        "--out",
+        &raw,
+        "--folds",
+        "3",
+        "--name",
+        "Other",
+        "--force",
+        "--preprocessed",
+        &text(&preprocessed),
     ]);
     assert!(forced.status.success(), "{}", stderr(&forced));
+    // Where nnU-Net v2 reads the split, and said so.
+    let splits_file = preprocessed.join("Dataset501_Other/splits_final.json");
+    assert_eq!(splits(&splits_file).len(), 3);
+    assert!(stderr(&forced).contains(&format!("splits_final.json: {}", splits_file.display())));
+    std::fs::remove_dir_all(&preprocessed).unwrap();
     let entries: Vec<String> = std::fs::read_dir(out.path().join("raw"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

@@ -58,7 +58,7 @@ pub enum Command {
     /// Run a .sql file and write its results as one HTML report with tables and figures.
     Report(crate::report::ReportArgs),
     /// Write a cohort selected in SQL as an nnU-Net v2 or MONAI training dataset.
-    Export(crate::export::ExportArgs),
+    Export(Box<crate::export::ExportArgs>),
     /// Serve queries from coordinators started with --workers (distributed execution).
     #[cfg(feature = "distributed")]
     Worker(crate::worker::WorkerArgs),
