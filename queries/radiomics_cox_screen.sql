@@ -41,7 +41,9 @@ FROM screen
 GROUP BY modality
 ORDER BY modality;
 
--- The 20 strongest, over all sequences.
+-- The 20 strongest, over all sequences. Features equal on every patient (GLSZM's and GLDZM's
+-- grey level non-uniformity count the same zones) tie; p is rounded for the order so that such
+-- ties do not depend on the order in which partitions were summed.
 SELECT modality, class, feature,
        round(fit.hr, 3)       AS hr_per_sd,
        round(fit.hr_lower, 3) AS ci95_lower,
@@ -50,5 +52,5 @@ SELECT modality, class, feature,
        round(p_bh, 5)         AS p_bh,
        round(c, 3)            AS c_index
 FROM screen
-ORDER BY fit.p, modality, class, feature
+ORDER BY round(fit.p, 12), modality, class, feature
 LIMIT 20;

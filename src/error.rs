@@ -51,6 +51,10 @@ pub enum Error {
     /// A folder npcql writes a dataset into (`npcql sample`; the exports to come) cannot be used.
     #[error("{0}")]
     Export(String),
+    /// The folder an export would write already exists; forcing the export replaces it (the
+    /// front ends name how: `--force`, `force=True`).
+    #[error("{} already exists; a forced export replaces it (the new one is written first, then swapped in)", .0.display())]
+    ExportExists(PathBuf),
     /// A report cannot show a statement as its comments ask; the section and line say where
     /// (`None`: the comments themselves, whose fault names its line).
     #[error("report {}{}: {fault}", file.display(), section.as_ref().map_or(String::new(), |s| format!(", section {s}")))]

@@ -95,6 +95,7 @@ fn to_py(error: npcql::Error, sql: &str) -> PyErr {
         npcql::Error::Access(_) => AccessError::new_err(message),
         npcql::Error::Report { .. } => ReportError::new_err(message),
         npcql::Error::Export(_) => ExportError::new_err(message),
+        npcql::Error::ExportExists(_) => ExportError::new_err(format!("{message} (force=True)")),
         npcql::Error::Sql(e) => match mask_fault(e) {
             Some(MaskFault::OutsideDataset) => AccessError::new_err(message),
             Some(_) => FileError::new_err(message),

@@ -230,6 +230,6 @@ def test_connection_export_binds_params_and_refuses_to_overwrite(dataset, tmp_pa
     assert [c["patient_id"] for c in done.cases] == ["002", "004", "006"]
     assert done.left_out == [] and done.bytes_written > 0
     assert json.loads((tmp_path / "out" / "datalist.json").read_text())["modality"] == {"0": "T2", "1": "T1"}
-    with pytest.raises(npcql.ExportError, match="already exists; --force replaces it"):
+    with pytest.raises(npcql.ExportError, match=r"already exists; a forced export replaces it .*\(force=True\)$"):
         con.export("monai", tmp_path / "out", folds=2)
     assert len(con.export("monai", tmp_path / "out", folds=2, force=True).cases) == 6

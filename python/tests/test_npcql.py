@@ -181,6 +181,7 @@ def test_each_exception_class_is_raised_by_its_own_fault(tmp_path, broken_copy):
             lambda: npcql.connect(DATA, strict=True, no_external_files=True).sql(f"SELECT tumor_volume('{mask}')"),
         ),
         (npcql.ReportError, "needs a column named time", lambda: npcql.connect(DATA).report(report)),
+        (npcql.ExportError, "lies inside the dataset", lambda: npcql.connect(DATA).export("monai", DATA / "export", dry_run=True)),
     ]
     for cls, message, fault in faults:
         with pytest.raises(cls, match=message) as caught:

@@ -56,12 +56,12 @@ fn resolved(out: &Path) -> std::io::Result<PathBuf> {
 
 /// The dataset is read-only: an export folder inside it is refused.
 pub(super) fn refuse_inside_dataset(out: &Path, dataset_root: &Path) -> Result<()> {
-    let cannot = |e: std::io::Error| Error::Export(format!("--out {}: {e}", out.display()));
+    let cannot = |e: std::io::Error| Error::Export(format!("export folder {}: {e}", out.display()));
     let out_resolved = resolved(out).map_err(cannot)?;
     let root = dataset_root.canonicalize().map_err(cannot)?;
     if out_resolved.starts_with(&root) {
         return Err(Error::Export(format!(
-            "--out {} lies inside the dataset {}, which npcql never writes to; export elsewhere",
+            "export folder {} lies inside the dataset {}, which npcql never writes to; export elsewhere",
             out.display(),
             root.display()
         )));
@@ -132,10 +132,7 @@ impl Staging {
         if let Some(existing) = replaces.first()
             && !options.force
         {
-            return Err(Error::Export(format!(
-                "{} already exists; --force replaces it (the new export is written first, then swapped in)",
-                existing.display()
-            )));
+            return Err(Error::ExportExists(existing.clone()));
         }
         let name = folder.file_name().unwrap_or_default().to_string_lossy();
         let temp = parent.join(format!(".{name}.partial-{}", std::process::id()));

@@ -149,7 +149,7 @@ pub async fn export(engine: &Engine, options: &ExportOptions, progress: Progress
         None => known.iter().map(|p| p.patient_id.clone()).collect(),
     };
     let test_ids = match &options.test {
-        Some(sql) => patient_ids(&select(engine, sql, "--test").await?, "--test")?,
+        Some(sql) => patient_ids(&select(engine, sql, "the test selection").await?, "the test selection")?,
         None => Vec::new(),
     };
     let strata = match &options.stratify {
@@ -255,27 +255,24 @@ struct Planned {
 fn check_options(options: &ExportOptions) -> Result<()> {
     let bad = |why: String| Err(Error::Config(why));
     if options.channels.is_empty() {
-        return bad("--channels names no sequence".into());
+        return bad("the channels name no sequence".into());
     }
     let distinct: BTreeSet<_> = options.channels.iter().collect();
     if distinct.len() != options.channels.len() {
-        return bad("--channels names a sequence twice".into());
+        return bad("the channels name a sequence twice".into());
     }
     if options.name.is_empty() || !options.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
         return bad(format!(
-            "--name '{}': letters, digits and '-' only (nnU-Net splits case ids at '_')",
+            "the name '{}': letters, digits and '-' only (nnU-Net splits case ids at '_')",
             options.name
         ));
     }
     if options.format == ExportFormat::Nnunet && !(1..=999).contains(&options.dataset_id) {
-        return bad(format!(
-            "--dataset-id {}: nnU-Net's ids are 1 to 999",
-            options.dataset_id
-        ));
+        return bad(format!("dataset id {}: nnU-Net's ids are 1 to 999", options.dataset_id));
     }
     if options.compression_level > 9 {
         return bad(format!(
-            "--compression-level {}: gzip's levels are 0 to 9",
+            "compression level {}: gzip's levels are 0 to 9",
             options.compression_level
         ));
     }
@@ -285,7 +282,7 @@ fn check_options(options: &ExportOptions) -> Result<()> {
 fn refuse_left_out_if_strict(options: &ExportOptions, left_out: &[LeftOut]) -> Result<()> {
     match left_out.first() {
         Some(first) if options.strict => Err(Error::Export(format!(
-            "patient {} cannot be exported: {} ({} case{} left out in all; without --strict they are skipped)",
+            "patient {} cannot be exported: {} ({} case{} left out in all; unless strict, they are skipped)",
             first.patient_id,
             first.reason,
             left_out.len(),
@@ -449,7 +446,7 @@ async fn stratum_values(
     };
     let values = column(batch, name).ok_or_else(|| {
         Error::Config(format!(
-            "--stratify {name}: neither the selection nor the patients table has that column"
+            "stratify column {name}: neither the selection nor the patients table has that column"
         ))
     })?;
     let ids =
@@ -462,7 +459,7 @@ async fn stratum_values(
     ) || (values.data_type().is_integer() && distinct.len() > MAX_INTEGER_STRATA);
     if continuous {
         return Err(Error::Config(format!(
-            "--stratify {name}: a continuous column ({}, {} distinct values) is not stratified; bin it in the \
+            "stratify column {name}: a continuous column ({}, {} distinct values) is not stratified; bin it in the \
              selection, e.g. CASE WHEN {name} >= 50 THEN 'high' ELSE 'low' END AS {name}_group",
             values.data_type(),
             distinct.len()
@@ -494,7 +491,7 @@ mod tests {
                 ..base.clone()
             })
             .unwrap_err()
-            .contains("--name")
+            .contains("the name")
         );
         assert!(
             check(ExportOptions {

@@ -35,13 +35,11 @@ pub fn assign_folds(
     seed: u64,
 ) -> Result<Vec<(String, usize)>, String> {
     if folds < 2 {
-        return Err(format!(
-            "--folds {folds}: a cross-validation split needs at least 2 folds"
-        ));
+        return Err(format!("{folds} folds: a cross-validation split needs at least 2"));
     }
     if patients.len() < folds {
         return Err(format!(
-            "{} training patients cannot fill {folds} folds (lower --folds or select more patients)",
+            "{} training patients cannot fill {folds} folds (fewer folds, or select more patients)",
             patients.len()
         ));
     }

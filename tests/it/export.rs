@@ -163,7 +163,7 @@ fn an_existing_export_is_kept_unless_forced_and_the_dataset_is_never_written() {
     let again = export(&["nnunet", "-d", &d, "--out", &raw, "--folds", "2", "--name", "Other"]);
     assert!(!again.status.success());
     assert!(
-        stderr(&again).contains("Dataset501_NPC already exists; --force replaces it"),
+        stderr(&again).contains("Dataset501_NPC already exists; a forced export replaces it (the new one is written first, then swapped in) (--force)"),
         "{}",
         stderr(&again)
     );
@@ -269,7 +269,7 @@ fn a_case_that_cannot_be_read_is_left_out_and_named() {
         "pfs_months",
     ]);
     assert!(
-        stderr(&continuous).contains("--stratify pfs_months: a continuous column"),
+        stderr(&continuous).contains("stratify column pfs_months: a continuous column"),
         "{}",
         stderr(&continuous)
     );

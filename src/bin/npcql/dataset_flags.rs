@@ -107,6 +107,7 @@ impl DatasetArgs {
 pub fn flag_hint(error: &npcql::Error) -> Option<String> {
     match error {
         npcql::Error::Access(_) => Some("--no-external-files".into()),
+        npcql::Error::ExportExists(_) => Some("--force".into()),
         npcql::Error::Param { name: Some(name), .. } => Some(format!("pass --param {name}=VALUE")),
         npcql::Error::Param { name: None, .. } => Some("--param NAME=VALUE".into()),
         _ => None,
