@@ -16,6 +16,9 @@
 //! [`distributed`] (cargo feature `distributed`) runs the same SQL on datafusion-distributed
 //! workers: `npcql worker` and `--workers`.
 //!
+//! [`cache`] keeps headers and computed results on disk across processes (the imaging room's
+//! cache, in the folder this room chooses).
+//!
 //! [`export`] writes a cohort selected in SQL as an nnU-Net v2 or MONAI training dataset.
 //!
 //! [`sample`] writes a synthetic cohort in the dataset's layout. The `npcql` binary
@@ -28,6 +31,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod cache;
 pub mod catalog;
 pub mod dataset;
 #[cfg(feature = "distributed")]

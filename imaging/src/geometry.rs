@@ -13,7 +13,7 @@ pub type Affine = [[f64; 4]; 3];
 pub const PAIRING_TOLERANCE_VOXELS: f64 = 0.1;
 
 /// One slice as the scanner placed it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SliceGeometry {
     /// The slice's file.
     pub file: PathBuf,
@@ -22,7 +22,7 @@ pub struct SliceGeometry {
 }
 
 /// A series' grid in scanner space: every slice's position, in order along the slice normal.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SeriesGeometry {
     /// Rows and Columns of every slice.
     pub rows: u32,

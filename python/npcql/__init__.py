@@ -83,6 +83,7 @@ def connect(
     memory_limit: int | str | None = None,
     no_external_files: bool = False,
     predictions: str | os.PathLike[str] | None = None,
+    cache: bool | str | os.PathLike[str] | None = None,
 ) -> Connection:
     """Open the dataset at ``path`` and return a :class:`Connection` to query it.
 
@@ -105,13 +106,24 @@ def connect(
     per model), as ``-p``; by default ``npcql.toml``'s ``[predictions] dir``, else
     ``predictions`` in the dataset folder.
 
+    ``cache`` keeps headers and computed features on disk, so a restarted kernel does not
+    read and mesh again what it did before: ``True`` (the default, except with
+    ``no_external_files=True``) uses ``$NPCQL_CACHE_DIR``, else ``$XDG_CACHE_HOME/npcql``, else
+    ``~/.cache/npcql``; a folder uses that folder; ``False`` runs uncached. A folder that
+    cannot be used is a warning, and the queries run uncached.
+
     Raises :class:`npcql.DatasetError` when the folder is missing or not laid out as the
     dataset is, :class:`npcql.FileError` when its clinical sheet cannot be read,
     :class:`npcql.ConfigError` when ``npcql.toml`` cannot be used or ``predictions`` is not a
     folder, ``ValueError`` when ``memory_limit`` is not a size.
     """
     return Connection(
-        path, strict=strict, memory_limit=memory_limit, no_external_files=no_external_files, predictions=predictions
+        path,
+        strict=strict,
+        memory_limit=memory_limit,
+        no_external_files=no_external_files,
+        predictions=predictions,
+        cache=cache,
     )
 
 
@@ -128,14 +140,19 @@ class Connection:
         memory_limit: int | str | None = None,
         no_external_files: bool = False,
         predictions: str | os.PathLike[str] | None = None,
+        cache: bool | str | os.PathLike[str] | None = None,
     ) -> None:
         limit = None if memory_limit is None else str(memory_limit)
+        folder = None if cache is None or isinstance(cache, bool) else os.fspath(cache)
+        default_cache = cache is True or (cache is None and not no_external_files)
         self._native = _native.Connection(
             None if path is None else os.fspath(path),
             strict,
             limit,
             no_external_files,
             None if predictions is None else os.fspath(predictions),
+            folder,
+            default_cache,
         )
         self._strict = strict
         self._warnings: list[str] = []

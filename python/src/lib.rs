@@ -192,8 +192,11 @@ struct Connection {
 #[pymethods]
 impl Connection {
     /// Opens `path` (or `$NPCQL_DATA`, else `./data-sample`).
+    /// `cache`: the persistent cache's folder; without one, `default_cache` asks for the
+    /// platform's (the wrapper decides, as `npcql.connect(cache=...)` documents).
     #[new]
-    #[pyo3(signature = (path=None, strict=false, memory_limit=None, no_external_files=false, predictions=None))]
+    #[pyo3(signature = (path=None, strict=false, memory_limit=None, no_external_files=false, predictions=None, cache=None, default_cache=false))]
+    #[allow(clippy::too_many_arguments)] // the keyword arguments of npcql.connect()
     fn new(
         py: Python<'_>,
         path: Option<PathBuf>,
@@ -201,6 +204,8 @@ impl Connection {
         memory_limit: Option<String>,
         no_external_files: bool,
         predictions: Option<PathBuf>,
+        cache: Option<PathBuf>,
+        default_cache: bool,
     ) -> PyResult<Self> {
         let path = path
             .or_else(npcql::dataset::default_dir)
@@ -209,11 +214,20 @@ impl Connection {
             .map(|size| npcql::catalog::parse_size(&size))
             .transpose()
             .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
+        let cache = match cache {
+            Some(dir) => Some(npcql::cache::CacheSettings {
+                dir,
+                max_bytes: npcql::cache::DEFAULT_SIZE_BYTES,
+            }),
+            None if default_cache => npcql::cache::CacheSettings::default_location(),
+            None => None,
+        };
         let options = npcql::EngineOptions {
             strict,
             memory_limit,
             no_external_files,
             predictions,
+            cache,
             ..Default::default()
         };
         let open = async move { Engine::open_with(&path, &options).map_err(|e| to_py(e, "")) };

@@ -45,7 +45,7 @@ pub fn column_names() -> &'static [String] {
 }
 
 /// The features of one tumour on one series, and how they were obtained.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Extraction {
     /// One value per [`column_names`] entry; `None` for a class not asked for, NaN where the
     /// feature is undefined (PyRadiomics' NaN).
@@ -54,7 +54,7 @@ pub struct Extraction {
 }
 
 /// What PyRadiomics' `diagnostics_*` tell a reader.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Diagnostics {
     /// The settings used, as [`Settings::describe`] lists them.
     pub settings: String,
@@ -78,7 +78,7 @@ pub struct Diagnostics {
     pub slice_count: usize,
     /// How the mask was paired with the series ('scanner' or 'convention') and how far apart
     /// the grids are by the mask's own affine.
-    pub pairing: &'static str,
+    pub pairing: String,
     pub pairing_offset_mm: Option<f64>,
     /// Settings accepted without effect here.
     pub without_effect: Vec<String>,
@@ -299,7 +299,7 @@ pub fn prepare(series_dir: &Path, mask_path: &Path, settings: &Settings) -> Resu
         image_mean: volume.slices_mean,
         slices_read: volume.dims[2],
         slice_count: dims[2],
-        pairing: pairing.name(),
+        pairing: pairing.name().to_string(),
         pairing_offset_mm: pairing.offset_mm(),
         without_effect: settings.without_effect.clone(),
     };

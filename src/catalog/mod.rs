@@ -63,6 +63,12 @@ pub struct EngineOptions {
     /// The folder of model outputs for the `predictions` table (one subfolder per model);
     /// `None`: `npcql.toml`'s `[predictions] dir`, else `predictions` beside MRI-Segments.
     pub predictions: Option<std::path::PathBuf>,
+    /// The persistent cache of headers and results across processes; `None` (the default: a
+    /// library does not write into `$HOME` unasked) runs uncached. The command line, the shell
+    /// and Python turn it on ([`CacheSettings::default_location`]).
+    ///
+    /// [`CacheSettings::default_location`]: crate::cache::CacheSettings::default_location
+    pub cache: Option<crate::cache::CacheSettings>,
 }
 
 /// Kept in the session's configuration so that planning can see it.
@@ -156,12 +162,23 @@ impl Engine {
             Some(dir) => dir.clone(),
             None => dataset.config.predictions.folder(&dataset.root),
         };
-        let functions = Arc::new(function_context(
+        let mut functions = function_context(
             strict,
             options.no_external_files,
             &dataset.root,
             predictions_dir.is_dir().then_some(predictions_dir.as_path()),
-        )?);
+        )?;
+        let mut cache_fault = None;
+        match options.cache.as_ref().map(|c| c.open()) {
+            Some(Ok(store)) => functions = functions.with_store(store),
+            Some(Err(fault)) => cache_fault = Some(fault),
+            None => {}
+        }
+        let functions = Arc::new(functions);
+        // A cache that cannot be used is a warning even under strict: the query runs uncached.
+        if let Some(fault) = cache_fault {
+            functions.warn(fault);
+        }
         let mut config = SessionConfig::new()
             .with_information_schema(true)
             .with_option_extension(FilePolicy {
@@ -178,7 +195,7 @@ impl Engine {
             runtime = runtime.with_memory_limit(limit, 1.0);
         }
         let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
-        let ctx = on_workers(ctx, &dataset, &predictions_dir, options)?;
+        let ctx = on_workers(ctx, &dataset, &predictions_dir, options, functions.shared_store())?;
         let readable = match options.no_external_files {
             true => Some(readable_folders(&dataset.root, &predictions_dir)?),
             false => None,
@@ -210,15 +227,16 @@ impl Engine {
 
         // Series headers are read once, for whichever of scans and masks is queried first.
         let series: Arc<OnceLock<Vec<ScanRow>>> = Arc::default();
-        let (ds, read) = (dataset.clone(), series.clone());
+        let (ds, read, f) = (dataset.clone(), series.clone(), functions.clone());
         let scans = Arc::new(LazyTable::new(scans_schema(), move || {
-            scans_batch(read.get_or_init(|| read_all_series(&series_jobs(&ds))))
+            scans_batch(read.get_or_init(|| read_all_series(&series_jobs(&ds), f.store())))
         }));
-        let ds = dataset.clone();
+        let (ds, f) = (dataset.clone(), functions.clone());
         let masks = Arc::new(LazyTable::new(masks_schema(), move || {
             masks_batch(
                 &mask_jobs(&ds),
-                series.get_or_init(|| read_all_series(&series_jobs(&ds))),
+                series.get_or_init(|| read_all_series(&series_jobs(&ds), f.store())),
+                f.store(),
             )
         }));
         let (scans_table, masks_table) = header_tables(&dataset, options, &scans, &masks);
@@ -296,6 +314,7 @@ fn on_workers(
     dataset: &Dataset,
     predictions_dir: &Path,
     options: &EngineOptions,
+    store: Option<Arc<dyn npcql_imaging::cache::ResultStore>>,
 ) -> Result<SessionContext> {
     if options.workers.is_empty() {
         return Ok(ctx);
@@ -313,11 +332,11 @@ fn on_workers(
             no_external_files: options.no_external_files,
             predictions_folder: predictions.map(|p| p.display().to_string()).unwrap_or_default(),
         };
-        crate::distributed::coordinate(ctx, &root, &options.workers, task_options)
+        crate::distributed::coordinate(ctx, &root, &options.workers, task_options, store)
     }
     #[cfg(not(feature = "distributed"))]
     {
-        let _ = (ctx, dataset, predictions_dir);
+        let _ = (ctx, dataset, predictions_dir, store);
         Err(crate::Error::Worker(
             "running on workers needs npcql built with distributed execution (the cargo feature `distributed`)".into(),
         ))

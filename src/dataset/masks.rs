@@ -15,14 +15,14 @@ use npcql_imaging::mask::{MaskHeader, read_mask_header};
 const SPACING_TOLERANCE: f64 = 1e-2;
 
 /// What a mask header says, for the `masks` table.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MaskInfo {
     pub dims: Option<[u64; 3]>,
     pub spacing: Option<[f64; 3]>,
-    pub datatype: Option<&'static str>,
+    pub datatype: Option<String>,
     /// How the mask pairs with its series: 'scanner', 'convention' or 'unpaired'; `None`
     /// without a readable series geometry.
-    pub pairing: Option<&'static str>,
+    pub pairing: Option<String>,
     /// How far apart the mask's grid and its series' are, mm (0 when paired in the scanner).
     pub pairing_offset_mm: Option<f64>,
     /// NULL when the header is readable, consistent and matches its series' grid.
@@ -50,8 +50,8 @@ pub fn read_mask_info(path: &Path, series: Option<&SeriesInfo>) -> MaskInfo {
     MaskInfo {
         dims: Some(dims),
         spacing: Some(header.spacing_mm),
-        datatype: Some(header.datatype_name()),
-        pairing: pairing.as_ref().map(|p| p.name()),
+        datatype: Some(header.datatype_name().to_string()),
+        pairing: pairing.as_ref().map(|p| p.name().to_string()),
         pairing_offset_mm: pairing.as_ref().and_then(|p| p.offset_mm()),
         error,
     }

@@ -24,12 +24,11 @@ use datafusion_distributed::{
 };
 use url::Url;
 
-use super::header_cache::HeaderCache;
 use crate::dataset::Dataset;
 use crate::tables::{
-    MaskJob, SeriesJob, mask_jobs, masks_batch, masks_batch_with, masks_schema, read_all_series, scans_batch,
-    scans_schema, series_jobs,
+    MaskJob, SeriesJob, mask_jobs, masks_batch, masks_schema, read_all_series, scans_batch, scans_schema, series_jobs,
 };
+use npcql_imaging::cache::ResultStore;
 
 /// What a [`HeaderScanExec`] reads: series folders (`scans`) or mask files (`masks`).
 #[derive(Debug, Clone, PartialEq)]
@@ -37,6 +36,11 @@ pub(crate) enum Jobs {
     Series(Vec<SeriesJob>),
     Masks(Vec<MaskJob>),
 }
+
+/// The persistent cache the header scans read through, kept in the session's configuration
+/// (a coordinator's and each worker's); `None`: uncached.
+#[derive(Debug, Default)]
+pub(crate) struct HeaderStore(pub Option<Arc<dyn ResultStore>>);
 
 impl Jobs {
     fn len(&self) -> usize {
@@ -61,11 +65,11 @@ impl Jobs {
         }
     }
 
-    /// Reads the headers (through a worker's `cache`): the table's rows for these jobs. Blocking.
-    fn read(&self, cache: Option<&HeaderCache>) -> Result<RecordBatch> {
-        // Series headers are remembered by the process itself (`read_series_remembered`).
+    /// Reads the headers (through the persistent cache `store`, if any): the table's rows for
+    /// these jobs. Blocking.
+    fn read(&self, store: Option<&dyn ResultStore>) -> Result<RecordBatch> {
         match self {
-            Jobs::Series(jobs) => scans_batch(&read_all_series(jobs)),
+            Jobs::Series(jobs) => scans_batch(&read_all_series(jobs, store)),
             Jobs::Masks(jobs) => {
                 // Each mask is checked against its series' grid, so read those series too.
                 let series: Vec<SeriesJob> = jobs
@@ -78,11 +82,7 @@ impl Jobs {
                         })
                     })
                     .collect();
-                let series = read_all_series(&series);
-                match cache {
-                    Some(cache) => masks_batch_with(jobs, &series, |path, grid| cache.mask(path, grid)),
-                    None => masks_batch(jobs, &series),
-                }
+                masks_batch(jobs, &read_all_series(&series, store), store)
             }
         }
     }
@@ -217,10 +217,10 @@ impl ExecutionPlan for HeaderScanExec {
         };
         let projection = self.projection.clone();
         let schema = self.schema();
-        let cache = context.session_config().get_extension::<HeaderCache>();
+        let store = context.session_config().get_extension::<HeaderStore>();
         let rows = async move {
             // Header reading is blocking file I/O over many files: off the async workers.
-            let batch = tokio::task::spawn_blocking(move || jobs.read(cache.as_deref()))
+            let batch = tokio::task::spawn_blocking(move || jobs.read(store.as_ref().and_then(|s| s.0.as_deref())))
                 .await
                 .map_err(|e| DataFusionError::External(Box::new(e)))??;
             match &projection {

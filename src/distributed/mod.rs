@@ -18,7 +18,6 @@
 
 mod channels;
 mod codec;
-mod header_cache;
 mod header_scan;
 
 use std::collections::HashMap;
@@ -35,7 +34,8 @@ use datafusion_distributed::{
     ChannelResolver, DistributedExt, GetWorkerInfoRequest, SessionStateBuilderExt, WorkerQueryContext, WorkerResolver,
     WorkerSessionBuilder,
 };
-use header_cache::HeaderCache;
+use header_scan::HeaderStore;
+use npcql_imaging::cache::ResultStore;
 use npcql_udfs::sql::FunctionContext;
 use url::Url;
 
@@ -90,6 +90,7 @@ pub(crate) fn coordinate(
     dataset_root: &Path,
     workers: &[String],
     task_options: ClusterOptions,
+    store: Option<Arc<dyn ResultStore>>,
 ) -> Result<SessionContext> {
     let workers = workers.iter().map(|w| worker_url(w)).collect::<Result<Vec<_>>>()?;
     check_workers(&workers, dataset_root)?;
@@ -106,8 +107,8 @@ pub(crate) fn coordinate(
         .with_distributed_scale_up_leaf_node_handler(header_scan::scale_up)
         .with_distributed_route_tasks_handler(header_scan::route_to_same_workers(workers))
         .build();
-    // Stages the planner keeps on the coordinator read headers here, once per session too.
-    state.config_mut().set_extension(Arc::new(HeaderCache::default()));
+    // Stages the planner keeps on the coordinator read headers here, through its cache.
+    state.config_mut().set_extension(Arc::new(HeaderStore(store)));
     // Network boundaries go where DataFusion repartitions, which it does not on one partition:
     // a one-core coordinator would run the whole plan itself.
     let partitions = &mut state.config_mut().options_mut().execution.target_partitions;
@@ -194,8 +195,9 @@ struct WorkerSessions {
     /// Connections to the other workers, whose shuffle outputs this one reads.
     channels: NamedChannels,
     functions: Arc<Mutex<FunctionsByOptions>>,
-    /// Headers read by earlier tasks, for `HeaderScanExec`.
-    headers: Arc<HeaderCache>,
+    /// The persistent cache of the worker's headers and results, if any (`npcql worker`
+    /// honours the cache flags); headers read by earlier tasks are remembered by the process.
+    store: Option<Arc<dyn ResultStore>>,
 }
 
 /// A worker's function contexts, by the (strict, no_external_files, predictions_folder)
@@ -214,12 +216,15 @@ impl WorkerSessions {
             return Ok(functions.clone());
         }
         let predictions = &options.predictions_folder;
-        let functions = crate::tables::function_context(
+        let mut functions = crate::tables::function_context(
             options.strict,
             options.no_external_files,
             &self.dataset_root,
             (!predictions.is_empty()).then(|| Path::new(predictions)),
         )?;
+        if let Some(store) = &self.store {
+            functions = functions.with_store(store.clone());
+        }
         Ok(contexts.entry(key).or_insert_with(|| Arc::new(functions)).clone())
     }
 
@@ -238,7 +243,9 @@ impl WorkerSessionBuilder for WorkerSessions {
             .with_distributed_channel_resolver(self.channels.clone())
             .with_distributed_option_extension_from_headers::<ClusterOptions>(&ctx.headers)?
             .build();
-        state.config_mut().set_extension(self.headers.clone());
+        state
+            .config_mut()
+            .set_extension(Arc::new(HeaderStore(self.store.clone())));
         let options = state
             .config()
             .options()
@@ -249,6 +256,10 @@ impl WorkerSessionBuilder for WorkerSessions {
         let functions = self
             .functions(&options)
             .map_err(|e| DataFusionError::External(Box::new(e)))?;
+        // A task's start ends the one before for the cache: what it kept back is written.
+        if let Some(fault) = self.store.as_ref().and_then(|store| store.flush()) {
+            functions.warn(fault);
+        }
         let session = SessionContext::new_with_state(state);
         npcql_udfs::sql::register_all(&session, functions)?;
         Ok(session.state())
@@ -269,10 +280,16 @@ impl Worker {
                 dataset_root: dataset_root.clone(),
                 channels: NamedChannels::default(),
                 functions: Arc::default(),
-                headers: Arc::default(),
+                store: None,
             },
             dataset_root,
         })
+    }
+
+    /// The worker with a persistent cache of headers and results.
+    pub fn with_store(mut self, store: Arc<dyn ResultStore>) -> Worker {
+        self.sessions.store = Some(store);
+        self
     }
 
     /// The dataset folder it serves (canonical).

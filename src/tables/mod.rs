@@ -5,14 +5,16 @@
 
 mod functions;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
 use datafusion::common::Result;
 
+use npcql_imaging::cache::{FileVersion, ResultKey, ResultStore, content_digest, get_value, put_value};
 use npcql_imaging::dicom::{SeriesInfo, read_series_remembered};
 
 use crate::dataset::masks::{MaskInfo, read_mask_info};
@@ -71,10 +73,10 @@ pub(crate) fn mask_jobs(dataset: &Dataset) -> Vec<MaskJob> {
         .collect()
 }
 
-/// Reads the headers of each series (or remembers them from earlier in the process), spread
-/// over the available cores.
-pub(crate) fn read_all_series(jobs: &[SeriesJob]) -> Vec<ScanRow> {
-    let infos = parallel_map(jobs, |job| read_series_remembered(&job.dir));
+/// Reads the headers of each series (or remembers them from earlier in the process, or finds
+/// them in the persistent cache `store`), spread over the available cores.
+pub(crate) fn read_all_series(jobs: &[SeriesJob], store: Option<&dyn ResultStore>) -> Vec<ScanRow> {
+    let infos = parallel_map(jobs, |job| read_series_remembered(&job.dir, store));
     jobs.iter()
         .zip(infos)
         .map(|(job, info)| ScanRow {
@@ -168,24 +170,15 @@ pub(crate) fn masks_schema() -> SchemaRef {
 }
 
 /// The `masks` rows of `jobs`; `scans` holds (at least) their series, whose grids they are
-/// checked against.
-pub(crate) fn masks_batch(jobs: &[MaskJob], scans: &[ScanRow]) -> Result<RecordBatch> {
-    masks_batch_with(jobs, scans, read_mask_info)
-}
-
-/// [`masks_batch`] through `read` (a worker's cache of [`read_mask_info`]).
-pub(crate) fn masks_batch_with(
-    jobs: &[MaskJob],
-    scans: &[ScanRow],
-    read: impl Fn(&Path, Option<&SeriesInfo>) -> MaskInfo + Sync,
-) -> Result<RecordBatch> {
+/// checked against. Headers are read through [`read_mask_remembered`].
+pub(crate) fn masks_batch(jobs: &[MaskJob], scans: &[ScanRow], store: Option<&dyn ResultStore>) -> Result<RecordBatch> {
     let infos = parallel_map(jobs, |job| {
         let series = scans
             .iter()
             .find(|s| s.patient_id == job.patient_id && s.modality == job.modality);
         // A series that failed to read has no trustworthy grid to compare against.
         let series = series.map(|s| &s.info).filter(|i| i.error.is_none());
-        read(&job.path, series)
+        read_mask_remembered(&job.path, series, store)
     });
     let dim = |axis: usize| -> ArrayRef {
         Arc::new(
@@ -223,8 +216,8 @@ pub(crate) fn masks_batch_with(
             spacing(0),
             spacing(1),
             spacing(2),
-            Arc::new(infos.iter().map(|i| i.datatype).collect::<StringArray>()),
-            Arc::new(infos.iter().map(|i| i.pairing).collect::<StringArray>()),
+            Arc::new(infos.iter().map(|i| i.datatype.as_deref()).collect::<StringArray>()),
+            Arc::new(infos.iter().map(|i| i.pairing.as_deref()).collect::<StringArray>()),
             Arc::new(infos.iter().map(|i| i.pairing_offset_mm).collect::<Float64Array>()),
             Arc::new(infos.iter().map(|i| i.error.clone()).collect::<StringArray>()),
         ],
@@ -269,4 +262,47 @@ pub(crate) fn issues_batch(issues: &[DatasetProblem]) -> Result<RecordBatch> {
             Arc::new(issues.iter().map(|i| Some(i.problem.clone())).collect::<StringArray>()) as ArrayRef,
         ),
     ])?)
+}
+
+/// [`read_mask_info`], remembered for the life of the process while the file keeps its version
+/// and is checked against the same series grid (a worker's tasks, a view used seven times by
+/// `cox_morphology.sql`), and behind that kept in the persistent cache `store` for later
+/// processes: the same memory and disk tiers as the series headers'.
+pub(crate) fn read_mask_remembered(
+    path: &Path,
+    series: Option<&SeriesInfo>,
+    store: Option<&dyn ResultStore>,
+) -> MaskInfo {
+    type Memo = HashMap<PathBuf, (ResultKey, MaskInfo)>;
+    static MEMO: OnceLock<Mutex<Memo>> = OnceLock::new();
+    let memo = || {
+        MEMO.get_or_init(Mutex::default)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    };
+    let Ok(version) = FileVersion::of(path) else {
+        return read_mask_info(path, series);
+    };
+    let key = ResultKey {
+        function: "mask_headers",
+        version: 1,
+        // The grid the header is checked against, by its content.
+        settings: series.map_or(String::new(), content_digest),
+        files: vec![version],
+    };
+    if let Some((seen, info)) = memo().get(path)
+        && *seen == key
+    {
+        return info.clone();
+    }
+    let info = get_value(store, &key).unwrap_or_else(|| {
+        let info = read_mask_info(path, series);
+        // Faults are not kept: an unreadable header may be a transient one.
+        if info.error.is_none() {
+            put_value(store, &key, &info);
+        }
+        info
+    });
+    memo().insert(path.to_path_buf(), (key, info.clone()));
+    info
 }

@@ -254,7 +254,9 @@ fn a_worker_takes_the_dataset_flag_before_or_after_and_refuses_the_coordinators(
         .unwrap();
     assert!(!refused.status.success());
     assert!(
-        stderr(&refused).contains("npcql worker takes -d only: --strict, --memory-limit belong to the coordinator"),
+        stderr(&refused).contains(
+            "npcql worker takes -d and the cache flags only: --strict, --memory-limit belong to the coordinator"
+        ),
         "{}",
         stderr(&refused)
     );

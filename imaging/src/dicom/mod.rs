@@ -11,7 +11,7 @@ use std::sync::{Mutex, OnceLock};
 use dicom_dictionary_std::tags;
 use dicom_object::{DefaultDicomObject, OpenFileOptions};
 
-use crate::cache::{FileVersion, folder_versions};
+use crate::cache::{FileVersion, ResultKey, ResultStore, folder_versions, get_value, put_value};
 use crate::geometry::{SeriesGeometry, SliceGeometry};
 
 /// What is wrong with one slice file.
@@ -43,7 +43,7 @@ pub enum SliceFault {
 }
 
 /// What a series' headers say, summarised for the `scans` table.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SeriesInfo {
     pub slice_count: usize,
     pub rows: Option<u32>,
@@ -127,10 +127,11 @@ pub fn read_series(dir: &Path) -> SeriesInfo {
 }
 
 /// [`read_series`], remembered for the life of the process while the folder's entries keep
-/// their sizes and modification times: the `scans` and `masks` tables, the pixel reader and a
-/// worker's tasks read each series' headers once. A folder that cannot be listed is read
-/// every time (the reader names the fault).
-pub fn read_series_remembered(dir: &Path) -> SeriesInfo {
+/// their versions: the `scans` and `masks` tables, the pixel reader and a worker's tasks read
+/// each series' headers once. Behind that memory, `store` (the persistent cache) keeps a
+/// cleanly read series for later processes. A folder that cannot be listed is read every time
+/// (the reader names the fault).
+pub fn read_series_remembered(dir: &Path, store: Option<&dyn ResultStore>) -> SeriesInfo {
     type Memo = HashMap<PathBuf, (Vec<FileVersion>, SeriesInfo)>;
     static MEMO: OnceLock<Mutex<Memo>> = OnceLock::new();
     let memo = || {
@@ -146,8 +147,24 @@ pub fn read_series_remembered(dir: &Path) -> SeriesInfo {
     {
         return info.clone();
     }
-    let info = read_series(dir);
-    memo().insert(dir.to_path_buf(), (versions, info.clone()));
+    let key = ResultKey {
+        function: "series_headers",
+        version: 1,
+        settings: String::new(),
+        files: versions,
+    };
+    let info = match get_value(store, &key) {
+        Some(info) => info,
+        None => {
+            let info: SeriesInfo = read_series(dir);
+            // Faults are not kept: an unreadable slice may be a transient one.
+            if info.error.is_none() {
+                put_value(store, &key, &info);
+            }
+            info
+        }
+    };
+    memo().insert(dir.to_path_buf(), (key.files, info.clone()));
     info
 }
 

@@ -144,7 +144,7 @@ pub enum PixelFault {
 
 /// The series' geometry from its headers, or the fault that keeps its pixels unreadable.
 pub fn series_geometry(dir: &Path) -> Result<SeriesGeometry, PixelError> {
-    let info = super::read_series_remembered(dir);
+    let info = super::read_series_remembered(dir, None);
     info.geometry.ok_or_else(|| PixelError {
         file: dir.to_path_buf(),
         fault: PixelFault::NoGeometry(

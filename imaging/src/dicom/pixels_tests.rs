@@ -505,14 +505,14 @@ fn pixel_data_with_a_short_vr_is_a_fault_not_a_hang() {
 fn remembered_series_headers_are_read_again_when_a_file_changes() {
     use crate::dicom::read_series_remembered;
     let dir = copy_of_t2wi();
-    let first = read_series_remembered(dir.path());
+    let first = read_series_remembered(dir.path(), None);
     assert!(first.error.is_none(), "{:?}", first.error);
-    assert_eq!(read_series_remembered(dir.path()), first);
+    assert_eq!(read_series_remembered(dir.path(), None), first);
     let geometry = first.geometry.as_ref().unwrap();
     std::fs::write(&geometry.slices[3].file, b"not DICOM").unwrap();
-    let changed = read_series_remembered(dir.path());
+    let changed = read_series_remembered(dir.path(), None);
     assert!(changed.error.is_some_and(|e| e.contains("not a readable DICOM file")));
     std::fs::remove_file(&geometry.slices[3].file).unwrap();
-    let removed = read_series_remembered(dir.path());
+    let removed = read_series_remembered(dir.path(), None);
     assert_eq!(removed.slice_count, first.slice_count - 1);
 }

@@ -9,9 +9,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 use npcql::EngineOptions;
+use npcql::cache::CacheSettings;
 use npcql::query::{Params, parse_param};
 
-/// `-d`, `--param`, `--strict`, `-m`, `--no-external-files`, `-p`, `--workers`: flattened into
+/// `-d`, `--param`, `--strict`, `-m`, `--no-external-files`, `-p`, `--workers`, the cache
+/// flags: flattened into
 /// the main command with `global = true`, so clap accepts them on either side of a subcommand.
 #[derive(Debug, Clone, Default, clap::Args)]
 #[command(next_help_heading = "Dataset (npcql, report, worker; before or after the subcommand)")]
@@ -43,7 +45,18 @@ pub struct DatasetArgs {
     /// Needs npcql built with `--features distributed`.
     #[arg(long, value_name = "HOST:PORT,...", value_delimiter = ',', global = true)]
     pub workers: Vec<String>,
-    // The cache flags (`--cache DIR`, `--no-cache`, `--cache-size`) join this group.
+    /// Keep headers and computed features in this folder across runs. Default: $NPCQL_CACHE_DIR,
+    /// else $XDG_CACHE_HOME/npcql, else ~/.cache/npcql (off under --no-external-files).
+    #[arg(long, value_name = "DIR", global = true, conflicts_with = "no_cache")]
+    pub cache: Option<PathBuf>,
+    /// Run without the persistent cache (nothing read from it or written to it).
+    #[arg(long, global = true)]
+    pub no_cache: bool,
+    /// The most the cache folder may hold (e.g. 500m, 4g); least recently used entries go
+    /// first. Default: 2g.
+    #[arg(long, value_name = "SIZE", global = true,
+          value_parser = |s: &str| npcql::catalog::parse_size(s).map_err(|e| e.to_string()))]
+    pub cache_size: Option<usize>,
 }
 
 impl DatasetArgs {
@@ -80,7 +93,28 @@ impl DatasetArgs {
             no_external_files: self.no_external_files,
             workers: self.workers.clone(),
             predictions: self.predictions.clone(),
+            cache: self.cache_settings(),
         }
+    }
+
+    /// The persistent cache these flags ask for: `--cache DIR`, else the default folder unless
+    /// `--no-cache` or `--no-external-files` (a service does not write into $HOME unasked).
+    pub fn cache_settings(&self) -> Option<CacheSettings> {
+        if self.no_cache {
+            return None;
+        }
+        let mut settings = match &self.cache {
+            Some(dir) => CacheSettings {
+                dir: dir.clone(),
+                max_bytes: npcql::cache::DEFAULT_SIZE_BYTES,
+            },
+            None if self.no_external_files => return None,
+            None => CacheSettings::default_location()?,
+        };
+        if let Some(size) = self.cache_size {
+            settings.max_bytes = size as u64;
+        }
+        Some(settings)
     }
 
     /// The flags of this group that were given other than `allowed`, as the user spells them.
@@ -93,6 +127,9 @@ impl DatasetArgs {
             ("--no-external-files", self.no_external_files),
             ("--predictions", self.predictions.is_some()),
             ("--workers", !self.workers.is_empty()),
+            ("--cache", self.cache.is_some()),
+            ("--no-cache", self.no_cache),
+            ("--cache-size", self.cache_size.is_some()),
         ];
         given
             .into_iter()

@@ -17,18 +17,23 @@ pub struct WorkerArgs {
 }
 
 /// Serves until killed, reporting its work on stderr. Of the dataset flags a worker takes `-d`,
-/// at the same path the coordinator uses (shared storage); the others are the coordinator's,
-/// which sends them with each task.
+/// at the same path the coordinator uses (shared storage), and its own cache's flags; the
+/// others are the coordinator's, which sends them with each task.
 pub fn run(args: &WorkerArgs, dataset: &DatasetArgs) -> Result<()> {
-    let coordinators = dataset.given_except(&["-d"]);
+    let coordinators = dataset.given_except(&["-d", "--cache", "--no-cache", "--cache-size"]);
     if !coordinators.is_empty() {
         bail!(
-            "npcql worker takes -d only: {} belong{} to the coordinator (npcql --workers …), which sends them with each task",
+            "npcql worker takes -d and the cache flags only: {} belong{} to the coordinator (npcql --workers …), which sends them with each task",
             coordinators.join(", "),
             if coordinators.len() == 1 { "s" } else { "" }
         );
     }
-    let worker = npcql::distributed::Worker::new(&dataset.data_dir()?)?;
+    let mut worker = npcql::distributed::Worker::new(&dataset.data_dir()?)?;
+    match dataset.cache_settings().map(|c| c.open()) {
+        Some(Ok(store)) => worker = worker.with_store(store),
+        Some(Err(fault)) => eprintln!("npcql worker: warning: {fault}"),
+        None => {}
+    }
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(&args.listen)

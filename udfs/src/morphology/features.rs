@@ -13,7 +13,7 @@ use npcql_imaging::mask::{MaskError, MaskVolume, read_mask};
 ///
 /// Lengths in mm, areas in mm², volumes in mm³. `None` where a feature is undefined:
 /// ratios and diameters of an empty mask, elongation/flatness of a single voxel.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MorphologyFeatures {
     /// Number of tumour voxels.
     pub voxel_count: u64,

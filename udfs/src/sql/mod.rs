@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use datafusion::common::Result;
 use datafusion::logical_expr::Documentation;
 use datafusion::prelude::SessionContext;
+use npcql_imaging::cache::ResultStore;
 
 pub mod agreement;
 pub mod docs;
@@ -37,6 +38,8 @@ pub struct FunctionContext {
     /// The number of the last query abandoned (Ctrl-C), 0 for none: its functions stop at the
     /// next mask, even after the next query has started.
     cancelled_query: AtomicU64,
+    /// The persistent cache behind the functions' in-process ones, if the engine has one.
+    store: Option<Arc<dyn ResultStore>>,
 }
 
 impl FunctionContext {
@@ -46,6 +49,22 @@ impl FunctionContext {
             strict,
             ..Self::default()
         }
+    }
+
+    /// Keeps the functions' results, and the header tables' rows, in `store` across processes.
+    pub fn with_store(mut self, store: Arc<dyn ResultStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// The persistent cache, if any.
+    pub fn store(&self) -> Option<&dyn ResultStore> {
+        self.store.as_deref()
+    }
+
+    /// The persistent cache, to share with another part of the engine.
+    pub fn shared_store(&self) -> Option<Arc<dyn ResultStore>> {
+        self.store.clone()
     }
 
     /// Lets the path functions read only files under `root` (resolved through symlinks and
@@ -126,7 +145,11 @@ impl FunctionContext {
     }
 
     /// Removes and returns the warnings recorded so far.
+    /// Also the end of a query for the persistent cache: what it kept back is written now.
     pub fn take_warnings(&self) -> Vec<String> {
+        if let Some(fault) = self.store().and_then(|store| store.flush()) {
+            self.warn(fault);
+        }
         std::mem::take(&mut *self.warnings.lock().unwrap_or_else(|e| e.into_inner()))
     }
 }

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use npcql_imaging::cache::FileVersion;
+use npcql_imaging::cache::{FileVersion, ResultKey, ResultStore, get_value, put_value};
 
 use datafusion::arrow::array::{ArrayRef, Float64Array, Float64Builder, Int64Builder, StringArray, StructArray};
 use datafusion::arrow::buffer::NullBuffer;
@@ -214,7 +214,7 @@ fn compute_parallel(paths: &[&str], functions: &FunctionContext) -> Option<Vec<R
         if functions.is_cancelled(query) {
             return (i, None);
         }
-        let result = resolve(Path::new(paths[i]), slots[i].as_ref());
+        let result = resolve(Path::new(paths[i]), slots[i].as_ref(), functions.store());
         functions.mask_done();
         (i, Some(result))
     });
@@ -241,8 +241,9 @@ pub(crate) fn off_the_runtime<R>(work: impl FnOnce() -> R) -> R {
     }
 }
 
-/// The features of `path` through its cache slot, computing them if nobody has yet.
-fn resolve(path: &Path, slot: Option<&Slot>) -> Result<MorphologyFeatures, MaskError> {
+/// The features of `path` through its cache slot, then the persistent cache, computing them
+/// if nobody has yet.
+fn resolve(path: &Path, slot: Option<&Slot>, store: Option<&dyn ResultStore>) -> Result<MorphologyFeatures, MaskError> {
     match slot {
         Some(slot) => {
             // Holding the lock while computing makes concurrent callers for this file wait.
@@ -250,7 +251,7 @@ fn resolve(path: &Path, slot: Option<&Slot>) -> Result<MorphologyFeatures, MaskE
             if let Some(result) = &*cached {
                 return result.clone();
             }
-            let result = compute_file(path);
+            let result = through_store(path, store);
             // The key names the file's contents, so a fault of the contents is kept with it; a
             // failed open or read may be transient and is tried again next time.
             let transient = matches!(&result, Err(e) if matches!(e.fault, MaskFault::Io(_)));
@@ -262,6 +263,29 @@ fn resolve(path: &Path, slot: Option<&Slot>) -> Result<MorphologyFeatures, MaskE
         // Missing or unreadable: let the reader name the fault; nothing to cache.
         None => compute_file(path),
     }
+}
+
+/// [`compute_file`] through the persistent cache, which keeps features, not faults: a bad
+/// mask is read again and warned about again in the next process.
+fn through_store(path: &Path, store: Option<&dyn ResultStore>) -> Result<MorphologyFeatures, MaskError> {
+    let key = store.and_then(|_| {
+        Some(ResultKey {
+            function: "morphology",
+            version: 1,
+            settings: String::new(),
+            files: vec![FileVersion::of(path).ok()?],
+        })
+    });
+    if let Some(key) = &key
+        && let Some(features) = get_value(store, key)
+    {
+        return Ok(features);
+    }
+    let result = compute_file(path);
+    if let (Some(key), Ok(features)) = (&key, &result) {
+        put_value(store, key, features);
+    }
+    result
 }
 
 type Slot = Arc<Mutex<Option<Result<MorphologyFeatures, MaskError>>>>;
@@ -278,7 +302,7 @@ fn cache() -> &'static Mutex<HashMap<FileVersion, Slot>> {
 /// The features of the mask at `path`, computed at most once per (path, size, mtime).
 /// Concurrent callers for the same file wait for the one computing it.
 pub fn cached_features(path: &Path) -> Result<MorphologyFeatures, MaskError> {
-    resolve(path, cache_slot(path).as_ref())
+    resolve(path, cache_slot(path).as_ref(), None)
 }
 
 /// The cache slot of the file's current version; `None` if it cannot be stat'ed.
@@ -522,13 +546,13 @@ mod tests {
         let path = dir.path().join("mask.nii.gz");
         std::fs::create_dir(&path).unwrap();
         let slot = cache_slot(&path).unwrap();
-        let fault = resolve(&path, Some(&slot)).unwrap_err().fault;
+        let fault = resolve(&path, Some(&slot), None).unwrap_err().fault;
         assert!(matches!(fault, MaskFault::Io(_)), "{fault:?}");
         assert!(slot.lock().unwrap().is_none(), "the read error is not kept");
         // The same cache entry once the file is readable: computed, and then kept.
         std::fs::remove_dir(&path).unwrap();
         std::fs::copy(fixture("torus_qform"), &path).unwrap();
-        let features = resolve(&path, Some(&slot)).unwrap();
+        let features = resolve(&path, Some(&slot), None).unwrap();
         assert_eq!(*slot.lock().unwrap(), Some(Ok(features)));
     }
 }

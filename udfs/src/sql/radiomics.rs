@@ -17,7 +17,7 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Fields};
 use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
 use datafusion::logical_expr::{Documentation, Signature, TypeSignature, Volatility};
-use npcql_imaging::cache::{FileVersion, folder_versions};
+use npcql_imaging::cache::{FileVersion, ResultKey, ResultStore, folder_versions, get_value, put_value};
 use npcql_radiomics::extract::{self, ExtractError, Extraction, column_names};
 use npcql_radiomics::settings::{Settings, Value};
 
@@ -288,7 +288,7 @@ fn compute_parallel(
                 why: format!("{series} or the mask is outside the dataset (--no-external-files)"),
             })
         } else {
-            resolve(series, mask, settings, slots[i].as_ref())
+            resolve(series, mask, settings, described, slots[i].as_ref(), functions.store())
         };
         functions.mask_done();
         (i, Some(result))
@@ -299,8 +299,15 @@ fn compute_parallel(
     Some(results.into_iter().map(|r| r.expect("cached or computed")).collect())
 }
 
-fn resolve(series: &str, mask: &str, settings: &Settings, slot: Option<&Slot>) -> Outcome {
-    let compute = || extract::extract(Path::new(series), Path::new(mask), settings);
+fn resolve(
+    series: &str,
+    mask: &str,
+    settings: &Settings,
+    described: &str,
+    slot: Option<&Slot>,
+    store: Option<&dyn ResultStore>,
+) -> Outcome {
+    let compute = || through_store(series, mask, settings, described, store);
     let Some(slot) = slot else { return compute() };
     // Holding the lock while computing makes concurrent callers for this pair wait.
     let mut cached = slot.lock().unwrap_or_else(|e| e.into_inner());
@@ -310,6 +317,38 @@ fn resolve(series: &str, mask: &str, settings: &Settings, slot: Option<&Slot>) -
     let result = compute();
     if !matches!(&result, Err(e) if e.is_transient()) {
         *cached = Some(result.clone());
+    }
+    result
+}
+
+/// The extraction through the persistent cache, which keeps extractions, not faults. The key
+/// holds the settings as described (their values, so a parameter file is keyed by what it
+/// says, not by its name), every file of the series folder and the mask.
+fn through_store(
+    series: &str,
+    mask: &str,
+    settings: &Settings,
+    described: &str,
+    store: Option<&dyn ResultStore>,
+) -> Outcome {
+    let key = store.and_then(|_| {
+        let mut files = folder_versions(Path::new(series)).ok()?;
+        files.push(FileVersion::of(Path::new(mask)).ok()?);
+        Some(ResultKey {
+            function: "radiomics",
+            version: 1,
+            settings: described.to_string(),
+            files,
+        })
+    });
+    if let Some(key) = &key
+        && let Some(extraction) = get_value(store, key)
+    {
+        return Ok(extraction);
+    }
+    let result = extract::extract(Path::new(series), Path::new(mask), settings);
+    if let (Some(key), Ok(extraction)) = (&key, &result) {
+        put_value(store, key, extraction);
     }
     result
 }
@@ -409,7 +448,7 @@ fn diagnostics_array(rows: &[Option<Extraction>]) -> StructArray {
         float(&|r| Some(r.diagnostics.image_mean)),
         int(&|r| r.diagnostics.slices_read),
         int(&|r| r.diagnostics.slice_count),
-        text(&|r| r.diagnostics.pairing.to_string()),
+        text(&|r| r.diagnostics.pairing.clone()),
         float(&|r| r.diagnostics.pairing_offset_mm),
         text(&|r| r.diagnostics.without_effect.join(", ")),
     ];

@@ -1,0 +1,125 @@
+//! What a cached result is keyed by, and the one persistent cache of headers and results.
+//!
+//! The memory tier is each reader's own map in the process (series headers in
+//! [`crate::dicom::read_series_remembered`], features in the SQL functions), keyed by
+//! [`FileVersion`]. Behind it, [`ResultStore`]: the disk tier ([`DiskCache`]), shared by every
+//! process of the machine, so a second `npcql -f` reads from it what the first computed.
+
+mod disk;
+
+use std::path::{Path, PathBuf};
+
+pub use disk::{CacheInfo, DiskCache, KindInfo};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// One version of a file's contents: its path, size, modification and change times (ns) and
+/// inode. A file rewritten in place gets a new modification time; one whose contents were
+/// changed and whose modification time was then restored (`touch -r`) a new change time; one
+/// replaced by another file a new inode.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FileVersion {
+    pub path: PathBuf,
+    pub len: u64,
+    pub modified_ns: i128,
+    pub changed_ns: i128,
+    pub inode: u64,
+}
+
+impl FileVersion {
+    /// The current version of the file at `path`.
+    pub fn of(path: &Path) -> std::io::Result<FileVersion> {
+        let meta = std::fs::metadata(path)?;
+        Ok(FileVersion::from_metadata(path, &meta))
+    }
+
+    fn from_metadata(path: &Path, meta: &std::fs::Metadata) -> FileVersion {
+        use std::os::unix::fs::MetadataExt;
+        let ns = |seconds: i64, nanos: i64| i128::from(seconds) * 1_000_000_000 + i128::from(nanos);
+        FileVersion {
+            path: path.to_path_buf(),
+            len: meta.len(),
+            modified_ns: ns(meta.mtime(), meta.mtime_nsec()),
+            changed_ns: ns(meta.ctime(), meta.ctime_nsec()),
+            inode: meta.ino(),
+        }
+    }
+
+    /// Whether the file may still change within the timestamp granule it was last changed in
+    /// (Git's "racy" rule): a result computed from it now cannot be told from one computed
+    /// after a second write in the same granule, so it is not stored.
+    fn is_racy(&self, now_ns: i128) -> bool {
+        let last_change = self.modified_ns.max(self.changed_ns);
+        // File systems with whole-second timestamps (FAT, some network mounts) leave the
+        // nanoseconds at zero: their granule is up to 2 s. Local Linux file systems stamp with
+        // the kernel's coarse clock (a tick, at most 10 ms); 100 ms leaves a wide margin.
+        let granule = if self.modified_ns % 1_000_000_000 == 0 && self.changed_ns % 1_000_000_000 == 0 {
+            2_000_000_000
+        } else {
+            100_000_000
+        };
+        last_change + granule > now_ns
+    }
+}
+
+/// The current versions of every entry of folder `dir`, by path: a file rewritten, added or
+/// removed gives a different list.
+pub fn folder_versions(dir: &Path) -> std::io::Result<Vec<FileVersion>> {
+    let mut files = std::fs::read_dir(dir)?
+        .map(|entry| FileVersion::of(&entry?.path()))
+        .collect::<std::io::Result<Vec<_>>>()?;
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
+}
+
+/// What a stored result is: which computation (`function`, its `version` bumped whenever what
+/// it stores changes meaning, and its `settings` as text) of which file versions.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ResultKey {
+    pub function: &'static str,
+    pub version: u32,
+    pub settings: String,
+    pub files: Vec<FileVersion>,
+}
+
+/// A store of computed results as bytes, shared across processes by the persistent cache.
+/// `get` after `put` of the same key returns the same bytes until a file version changes; a
+/// store may forget anything at any time, so callers always know how to recompute.
+pub trait ResultStore: Send + Sync + std::fmt::Debug {
+    fn get(&self, key: &ResultKey) -> Option<Vec<u8>>;
+    /// Keeps `value` for `key`, possibly only at the next [`flush`](Self::flush).
+    fn put(&self, key: &ResultKey, value: &[u8]);
+    /// Writes what `put` kept back (a query's results are written together). Returns a
+    /// warning the first time the store cannot be written; the caller goes on uncached.
+    fn flush(&self) -> Option<String> {
+        None
+    }
+    /// (hits, misses) since the last call, for `.timer`.
+    fn take_counts(&self) -> (u64, u64) {
+        (0, 0)
+    }
+}
+
+/// `key`'s value from `store`, decoded; `None` without a store, on a miss, or for bytes that
+/// do not decode (a store from another layout of `T` is recomputed, never misread).
+pub fn get_value<T: DeserializeOwned>(store: Option<&dyn ResultStore>, key: &ResultKey) -> Option<T> {
+    let bytes = store?.get(key)?;
+    bincode::deserialize(&bytes).ok()
+}
+
+/// Keeps `value` for `key` in `store`, if any.
+pub fn put_value<T: Serialize>(store: Option<&dyn ResultStore>, key: &ResultKey, value: &T) {
+    if let Some(store) = store
+        && let Ok(bytes) = bincode::serialize(value)
+    {
+        store.put(key, &bytes);
+    }
+}
+
+/// The SHA-256 (hex) of `value` as the cache encodes it: a key's settings when they are a
+/// structure (the series grid a mask header is checked against).
+pub fn content_digest<T: Serialize>(value: &T) -> String {
+    use sha2::{Digest, Sha256};
+    let bytes = bincode::serialize(value).unwrap_or_default();
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
