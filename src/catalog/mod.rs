@@ -280,6 +280,11 @@ impl Engine {
         &self.functions
     }
 
+    /// The persistent cache's (hits, misses) since the last call; `None` without a cache.
+    pub fn take_cache_counts(&self) -> Option<(u64, u64)> {
+        Some(self.functions.store()?.take_counts())
+    }
+
     /// A task that reads every series and mask header (as the first query of `scans` or `masks`
     /// would; the rows are kept for it) and counts the errors. Runs anywhere, e.g. on a
     /// background thread while the user types.

@@ -59,6 +59,8 @@ pub enum Command {
     Report(crate::report::ReportArgs),
     /// Write a cohort selected in SQL as an nnU-Net v2 or MONAI training dataset.
     Export(Box<crate::export::ExportArgs>),
+    /// Show or clear the persistent cache of headers and computed features.
+    Cache(crate::cache::CacheArgs),
     /// Serve queries from coordinators started with --workers (distributed execution).
     #[cfg(feature = "distributed")]
     Worker(crate::worker::WorkerArgs),
@@ -71,6 +73,7 @@ impl Command {
             Command::Sample(_) => "sample",
             Command::Report(_) => "report",
             Command::Export(_) => "export",
+            Command::Cache(_) => "cache",
             #[cfg(feature = "distributed")]
             Command::Worker(_) => "worker",
         }
@@ -94,6 +97,7 @@ pub fn main_with_args(argv: Vec<String>) -> Result<()> {
             Command::Sample(sample) => crate::sample::run(sample, &args.dataset),
             Command::Report(report) => crate::report::run(report, &args.dataset),
             Command::Export(export) => crate::export::run(export, &args.dataset),
+            Command::Cache(cache) => crate::cache::run(cache, &args.dataset),
             #[cfg(feature = "distributed")]
             Command::Worker(worker) => crate::worker::run(worker, &args.dataset),
         };

@@ -1,6 +1,7 @@
 //! The `npcql` command: flags parsed here, the work done by the `npcql` library. This binary is
 //! the only place that uses `anyhow`: library errors arrive typed and leave as one line.
 
+mod cache;
 mod cli;
 mod dataset_flags;
 mod export;

@@ -266,6 +266,7 @@ impl Shell {
             once: self.settings.once.take(),
             output: self.settings.output.clone(),
             timer: self.settings.timer,
+            cache_counts: None,
         };
         let functions = self.engine.functions().clone();
         let _progress = progress::MaskProgress::start(functions.clone());
@@ -350,6 +351,8 @@ struct ShellPrinter {
     /// Results go here instead of the screen (`.output`).
     output: Option<PathBuf>,
     timer: bool,
+    /// The persistent cache's hits and misses of the statement that just ran.
+    cache_counts: Option<(u64, u64)>,
 }
 
 impl query::Printer for ShellPrinter {
@@ -387,12 +390,17 @@ impl query::Printer for ShellPrinter {
 
     fn warnings(&mut self, engine: &Engine) -> npcql::Result<()> {
         print_warnings(&engine.take_warnings());
+        self.cache_counts = engine.take_cache_counts();
         Ok(())
     }
 
     fn finished(&mut self, elapsed: std::time::Duration) {
         if self.timer {
-            eprintln!("Run Time: {:.3} s", elapsed.as_secs_f64());
+            let cache = match self.cache_counts {
+                Some((hits, misses)) if hits + misses > 0 => format!(" (cache: {hits} hits, {misses} misses)"),
+                _ => String::new(),
+            };
+            eprintln!("Run Time: {:.3} s{cache}", elapsed.as_secs_f64());
         }
     }
 }
