@@ -354,3 +354,27 @@ def test_model_outputs_are_scored_in_sql_and_pandas(tmp_path):
         "JOIN masks m USING (patient_id, modality) WHERE p.error IS NULL"
     ).fetchall()
     assert rows == [("001", 0.866)]
+
+
+def test_a_restarted_kernel_reads_the_cache_the_first_one_filled(tmp_path):
+    """Two Python processes (a kernel restarted) with one cache folder give the rows of an
+    uncached connection."""
+    sql = "SELECT patient_id, modality, volume_mm3, surface_area_mm2 FROM morphology ORDER BY 1, 2"
+    script = (
+        "import sys, npcql\n"
+        f"con = npcql.connect({str(DATA)!r}, cache={str(tmp_path / 'cache')!r})\n"
+        f"print(con.sql({sql!r}).fetchall())\n"
+    )
+    time.sleep(0.2)
+    runs = [subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120) for _ in range(2)]
+    assert all(r.returncode == 0 for r in runs), [r.stderr for r in runs]
+    assert runs[0].stdout == runs[1].stdout == repr(npcql.connect(DATA, cache=False).sql(sql).fetchall()) + "\n"
+    assert (tmp_path / "cache" / "v1" / "morphology").is_dir()
+
+
+def test_no_external_files_turns_the_default_cache_off(tmp_path, monkeypatch):
+    monkeypatch.setenv("NPCQL_CACHE_DIR", str(tmp_path / "cache"))
+    npcql.connect(DATA, no_external_files=True).sql("SELECT count(*) FROM morphology").fetchall()
+    assert not (tmp_path / "cache").exists()
+    npcql.connect(DATA).sql("SELECT count(*) FROM scans").fetchall()
+    assert (tmp_path / "cache" / "v1").is_dir()

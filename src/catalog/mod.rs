@@ -177,7 +177,7 @@ impl Engine {
         let functions = Arc::new(functions);
         // A cache that cannot be used is a warning even under strict: the query runs uncached.
         if let Some(fault) = cache_fault {
-            functions.warn(fault);
+            functions.warn_about_cache(fault);
         }
         let mut config = SessionConfig::new()
             .with_information_schema(true)
@@ -310,6 +310,12 @@ impl Engine {
     /// Warnings recorded since the last call (bad clinical cells, unreadable masks, ...).
     pub fn take_warnings(&self) -> Vec<String> {
         self.functions.take_warnings()
+    }
+
+    /// The same, as (about the data, which `--strict` makes errors; about the persistent
+    /// cache, which stay warnings).
+    pub fn take_warnings_by_kind(&self) -> (Vec<String>, Vec<String>) {
+        self.functions.take_warnings_by_kind()
     }
 }
 

@@ -258,7 +258,7 @@ impl WorkerSessionBuilder for WorkerSessions {
             .map_err(|e| DataFusionError::External(Box::new(e)))?;
         // A task's start ends the one before for the cache: what it kept back is written.
         if let Some(fault) = self.store.as_ref().and_then(|store| store.flush()) {
-            functions.warn(fault);
+            functions.warn_about_cache(fault);
         }
         let session = SessionContext::new_with_state(state);
         npcql_udfs::sql::register_all(&session, functions)?;

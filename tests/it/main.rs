@@ -3,6 +3,7 @@
 mod allocation;
 mod alt_dataset;
 mod bad_input;
+mod cache;
 mod cli;
 mod corruption;
 #[cfg(feature = "distributed")]

@@ -35,14 +35,18 @@ pub fn run(args: &CacheArgs, dataset: &DatasetArgs) -> Result<()> {
     let dir = &settings.dir;
     match args.action {
         CacheAction::Info => {
-            let info = DiskCache::info(dir).with_context(|| format!("cannot read the cache folder {}", dir.display()))?;
+            let info =
+                DiskCache::info(dir).with_context(|| format!("cannot read the cache folder {}", dir.display()))?;
             println!(
                 "cache: {} ({} of at most {})",
                 dir.display(),
                 megabytes(info.bytes),
                 megabytes(settings.max_bytes)
             );
-            println!("{:<16} {:>8} {:>10} {:>10} {:>10}", "kind", "entries", "size", "hits", "misses");
+            println!(
+                "{:<16} {:>8} {:>10} {:>10} {:>10}",
+                "kind", "entries", "size", "hits", "misses"
+            );
             for kind in &info.kinds {
                 println!(
                     "{:<16} {:>8} {:>10} {:>10} {:>10}",

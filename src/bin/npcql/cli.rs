@@ -249,9 +249,11 @@ impl query::Printer for Printer {
         Ok(())
     }
 
-    /// Prints the statement's warnings to stderr (or fails under --strict).
+    /// Prints the statement's warnings to stderr (or fails under --strict; the cache's stay
+    /// warnings).
     fn warnings(&mut self, engine: &Engine) -> Result<()> {
-        let warnings = engine.take_warnings();
+        let (warnings, about_cache) = engine.take_warnings_by_kind();
+        print_warnings(&about_cache);
         if self.strict
             && let Some(first) = warnings.first()
         {

@@ -40,6 +40,9 @@ pub struct FunctionContext {
     cancelled_query: AtomicU64,
     /// The persistent cache behind the functions' in-process ones, if the engine has one.
     store: Option<Arc<dyn ResultStore>>,
+    /// Warnings about the cache itself (a folder that cannot be used): never an error, even
+    /// under `strict`, since the query's results do not depend on it.
+    cache_warnings: Mutex<Vec<String>>,
 }
 
 impl FunctionContext {
@@ -144,13 +147,32 @@ impl FunctionContext {
         self.cancelled_query.load(Ordering::SeqCst) == query
     }
 
-    /// Removes and returns the warnings recorded so far.
-    /// Also the end of a query for the persistent cache: what it kept back is written now.
+    /// Records a warning about the persistent cache (see [`take_warnings_by_kind`]).
+    ///
+    /// [`take_warnings_by_kind`]: Self::take_warnings_by_kind
+    pub fn warn_about_cache(&self, message: impl Into<String>) {
+        self.cache_warnings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(message.into());
+    }
+
+    /// Removes and returns the warnings recorded so far, the cache's first.
     pub fn take_warnings(&self) -> Vec<String> {
+        let (data, mut cache) = self.take_warnings_by_kind();
+        cache.extend(data);
+        cache
+    }
+
+    /// Removes and returns the warnings recorded so far: (about the data, which `strict`
+    /// makes errors; about the cache, which stay warnings). Also the end of a query for the
+    /// persistent cache: what it kept back is written now.
+    pub fn take_warnings_by_kind(&self) -> (Vec<String>, Vec<String>) {
         if let Some(fault) = self.store().and_then(|store| store.flush()) {
-            self.warn(fault);
+            self.warn_about_cache(fault);
         }
-        std::mem::take(&mut *self.warnings.lock().unwrap_or_else(|e| e.into_inner()))
+        let take = |list: &Mutex<Vec<String>>| std::mem::take(&mut *list.lock().unwrap_or_else(|e| e.into_inner()));
+        (take(&self.warnings), take(&self.cache_warnings))
     }
 }
 
