@@ -4,10 +4,11 @@
 //! Run: `cargo bench --bench sql [-- --data DIR] [--runs N] [--npcql BINARY]` (`--npcql`: time
 //! another build of npcql, e.g. an installed one, instead of the one cargo just built). Without `--data` the cohort is
 //! `$TMPDIR/npcql-full`, written by `npcql sample --full-size` when it is not there yet (about
-//! 6 minutes, 11 GB). Each analysis is run once right after that ("first": no feature cache,
-//! files as the page cache holds them) and then `--runs` times more (default 5; "warm": the
-//! median). Beside them, the floor: one process reading every mask's bytes, which the
-//! morphology functions must do at least. Last, two shipped reports on the bundled data-sample,
+//! 6 minutes, 11 GB). Each analysis runs `--runs` times (default 5, medians) three ways:
+//! without the persistent cache (`--no-cache`), first with an empty cache (computing and
+//! writing it; alternated with the uncached runs, goal: within 10% of them), and second with
+//! the cache the first filled (goal: within 2× of the floor and at most 0.3 s). The floor: one
+//! process reading every mask's bytes, which an uncached run must do at least. Last, two shipped reports on the bundled data-sample,
 //! rendered in this process through the library: once (meshing its masks, reading its pixels),
 //! then warm (median of `--runs`, features cached): the survival report, and the segmentation QC
 //! sheet (every patient's three sequences drawn at one scanner position; goal: under 2 s).
@@ -52,14 +53,16 @@ fn main() {
         data.display(),
         floor.as_secs_f64()
     );
-    println!("| analysis | first run | warm (median of {runs}) | warm / floor |");
-    println!("|---|---|---|---|");
+    let cache = std::env::temp_dir().join("npcql-bench-cache");
+    println!("| analysis | uncached | first, empty cache | first / uncached | second, cached | second / floor |");
+    println!("|---|---|---|---|---|---|");
     for analysis in ANALYSES {
-        let run = || {
+        let run = |cache_flags: &[&std::ffi::OsStr]| {
             let started = Instant::now();
             let output = Command::new(npcql)
                 .arg("-d")
                 .arg(&data)
+                .args(cache_flags)
                 .arg("-f")
                 .arg(root.join(analysis))
                 .env_remove("NPCQL_DATA")
@@ -72,15 +75,27 @@ fn main() {
             );
             started.elapsed()
         };
-        let first = run();
-        let warm = median((0..runs).map(|_| run()).collect());
+        let uncached_flags = [std::ffi::OsStr::new("--no-cache")];
+        let cached_flags = [std::ffi::OsStr::new("--cache"), cache.as_os_str()];
+        // Uncached and first runs alternated, so that drift on a shared machine hits both.
+        let (mut uncached, mut first) = (Vec::new(), Vec::new());
+        for _ in 0..runs.max(1) {
+            uncached.push(run(&uncached_flags));
+            let _ = std::fs::remove_dir_all(&cache);
+            first.push(run(&cached_flags));
+        }
+        let second = median((0..runs.max(1)).map(|_| run(&cached_flags)).collect());
+        let (uncached, first) = (median(uncached), median(first));
         println!(
-            "| `{analysis}` | {:.3} s | {:.3} s | {:.2} |",
+            "| `{analysis}` | {:.3} s | {:.3} s | {:.2} | {:.3} s | {:.2} |",
+            uncached.as_secs_f64(),
             first.as_secs_f64(),
-            warm.as_secs_f64(),
-            warm.as_secs_f64() / floor.as_secs_f64()
+            first.as_secs_f64() / uncached.as_secs_f64(),
+            second.as_secs_f64(),
+            second.as_secs_f64() / floor.as_secs_f64()
         );
     }
+    let _ = std::fs::remove_dir_all(&cache);
     time_reports(root, runs);
 }
 

@@ -23,12 +23,11 @@ fn key(source: &FileVersion) -> ResultKey {
     }
 }
 
-fn entry_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let _ = walk(&dir.join(LAYOUT).join("morphology"), &mut |p, _| {
-        files.push(p.to_path_buf())
-    });
-    files
+fn pack_files(dir: &Path) -> Vec<PathBuf> {
+    packs_of(&dir.join(LAYOUT).join("morphology"))
+        .iter()
+        .map(|p| p.path.clone())
+        .collect()
 }
 
 #[test]
@@ -115,19 +114,19 @@ fn a_source_changed_within_the_granule_is_not_stored() {
     let cache = DiskCache::open(&dir.path().join("cache"), 1 << 30).unwrap();
     cache.put(&key(&fresh), b"racy");
     cache.flush();
-    assert!(entry_files(&dir.path().join("cache")).is_empty());
+    assert!(pack_files(&dir.path().join("cache")).is_empty());
 }
 
 #[test]
-fn a_truncated_or_flipped_entry_is_a_miss_and_is_rebuilt() {
+fn a_truncated_or_flipped_pack_is_a_miss_and_is_rebuilt() {
     let dir = tempfile::tempdir().unwrap();
     let source = settled_source(dir.path(), "mask.nii", "m");
     let folder = dir.path().join("cache");
     let cache = DiskCache::open(&folder, 1 << 30).unwrap();
     cache.put(&key(&source), b"the features of a mask");
     cache.flush();
-    let [entry] = entry_files(&folder).try_into().unwrap();
-    let whole = fs::read(&entry).unwrap();
+    let [pack] = pack_files(&folder).try_into().unwrap();
+    let whole = fs::read(&pack).unwrap();
     let mut damaged: Vec<Vec<u8>> = (0..whole.len()).map(|n| whole[..n].to_vec()).collect();
     for i in 0..whole.len() {
         for bit in [0x01, 0x80] {
@@ -137,42 +136,66 @@ fn a_truncated_or_flipped_entry_is_a_miss_and_is_rebuilt() {
         }
     }
     for bytes in damaged {
-        fs::write(&entry, &bytes).unwrap();
-        assert_eq!(cache.get(&key(&source)), None, "{bytes:?}");
+        fs::write(&pack, &bytes).unwrap();
+        // A process opening the cache after the damage.
+        let later = DiskCache::open(&folder, 1 << 30).unwrap();
+        assert_eq!(later.get(&key(&source)), None, "{bytes:?}");
     }
-    cache.put(&key(&source), b"the features of a mask");
-    cache.flush();
+    let later = DiskCache::open(&folder, 1 << 30).unwrap();
+    later.put(&key(&source), b"the features of a mask");
+    later.flush();
+    let again = DiskCache::open(&folder, 1 << 30).unwrap();
     assert_eq!(
-        cache.get(&key(&source)).as_deref(),
+        again.get(&key(&source)).as_deref(),
         Some(&b"the features of a mask"[..])
     );
 }
 
 #[test]
-fn the_least_recently_used_entries_go_first_beyond_the_limit() {
+fn the_least_recently_used_packs_go_first_beyond_the_limit() {
     let dir = tempfile::tempdir().unwrap();
     let folder = dir.path().join("cache");
     let sources: Vec<FileVersion> = (0..6)
         .map(|i| settled_source(dir.path(), &format!("{i}.nii"), "m"))
         .collect();
-    // Each entry is 1 KB of payload and 20 bytes of header; room for about four.
-    let cache = DiskCache::open(&folder, 4 * 1044 + 100).unwrap();
-    for source in &sources[..4] {
+    // One entry per pack (one flush each): 1 KB of payload, 8 bytes of magic, 52 of index and
+    // 28 of footer; room for about four.
+    let cache = DiskCache::open(&folder, 4 * 1112 + 100).unwrap();
+    let write = |source: &FileVersion| {
         cache.put(&key(source), &[7; 1024]);
-    }
-    cache.flush();
+        cache.flush();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    sources[..4].iter().for_each(write);
     // Make the first the most recently used, then add two more.
-    std::thread::sleep(std::time::Duration::from_millis(20));
     assert!(cache.get(&key(&sources[0])).is_some());
     std::thread::sleep(std::time::Duration::from_millis(20));
-    for source in &sources[4..] {
-        cache.put(&key(source), &[7; 1024]);
-    }
-    cache.flush();
-    let kept: Vec<bool> = sources.iter().map(|s| cache.get(&key(s)).is_some()).collect();
+    sources[4..].iter().for_each(write);
+    let later = DiskCache::open(&folder, 1 << 30).unwrap();
+    let kept: Vec<bool> = sources.iter().map(|s| later.get(&key(s)).is_some()).collect();
     assert!(kept[0], "the entry just hit stays: {kept:?}");
     assert!(kept[4] && kept[5], "the new entries stay: {kept:?}");
     assert!(!kept[1] && !kept[2], "the oldest unused go: {kept:?}");
+}
+
+#[test]
+fn many_packs_of_a_kind_are_merged_into_one_with_every_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("cache");
+    let sources: Vec<FileVersion> = (0..=MERGE_ABOVE_PACKS)
+        .map(|i| settled_source(dir.path(), &format!("{i}.nii"), "m"))
+        .collect();
+    let cache = DiskCache::open(&folder, 1 << 30).unwrap();
+    for (i, source) in sources.iter().enumerate() {
+        cache.put(&key(source), format!("entry {i}").as_bytes());
+        cache.flush();
+    }
+    assert_eq!(pack_files(&folder).len(), 1);
+    let later = DiskCache::open(&folder, 1 << 30).unwrap();
+    for (i, source) in sources.iter().enumerate() {
+        assert_eq!(later.get(&key(source)), Some(format!("entry {i}").into_bytes()));
+    }
+    assert_eq!(DiskCache::info(&folder).unwrap().kinds[0].entries, sources.len() as u64);
 }
 
 #[test]
@@ -198,7 +221,8 @@ fn clear_empties_the_folder_and_info_of_a_missing_folder_is_empty() {
     cache.put(&key(&source), b"x");
     cache.flush();
     DiskCache::clear(&folder).unwrap();
-    assert_eq!(cache.get(&key(&source)), None);
+    let later = DiskCache::open(&folder, 1 << 30).unwrap();
+    assert_eq!(later.get(&key(&source)), None);
     assert_eq!(DiskCache::info(&folder).unwrap().bytes, 0);
     assert_eq!(DiskCache::info(&dir.path().join("nowhere")).unwrap().kinds, vec![]);
 }

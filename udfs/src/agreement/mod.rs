@@ -18,7 +18,7 @@ use npcql_imaging::resample;
 use crate::morphology::{MaskError, MaskVolume, read_mask};
 
 /// How a test mask agrees with a reference mask.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Agreement {
     /// Voxels in both masks.
     pub true_positive: u64,

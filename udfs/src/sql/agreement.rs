@@ -19,6 +19,8 @@ use datafusion::common::cast::{as_float64_array, as_string_array};
 use datafusion::common::{Result, exec_err};
 use datafusion::logical_expr::{Documentation, ScalarUDF, Signature, TypeSignature, Volatility};
 
+use npcql_imaging::cache::{FileVersion, ResultKey, ResultStore, get_value, put_value};
+
 use super::FunctionContext;
 use super::docs::{AGREEMENT, document};
 use super::path_udf::{PathOutput, udf};
@@ -216,7 +218,7 @@ fn agreements_of(
                     })));
                 }
             }
-            Some(agreement_of_files(Path::new(reference), Path::new(test)))
+            Some(through_store(Path::new(reference), Path::new(test), functions.store()))
         })
     };
     let results = super::morphology::off_the_runtime(compare_all);
@@ -240,6 +242,29 @@ fn agreements_of(
         .iter()
         .map(|row| row.and_then(|p| by_pair.get(&p).cloned()))
         .collect())
+}
+
+/// [`agreement_of_files`] through the persistent cache, which keeps agreements, not faults.
+/// This function has no memory tier: a pair is compared once per query.
+fn through_store(reference: &Path, test: &Path, store: Option<&dyn ResultStore>) -> Result<Agreement, AgreementError> {
+    let key = store.and_then(|_| {
+        Some(ResultKey {
+            function: "agreement",
+            version: 1,
+            settings: String::new(),
+            files: vec![FileVersion::of(reference).ok()?, FileVersion::of(test).ok()?],
+        })
+    });
+    if let Some(key) = &key
+        && let Some(agreement) = get_value(store, key)
+    {
+        return Ok(agreement);
+    }
+    let result = agreement_of_files(reference, test);
+    if let (Some(key), Ok(agreement)) = (&key, &result) {
+        put_value(store, key, agreement);
+    }
+    result
 }
 
 fn struct_array(agreements: &[Option<Agreement>], tolerance: impl Fn(usize) -> Option<f64>) -> StructArray {
