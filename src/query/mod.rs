@@ -114,8 +114,16 @@ pub trait Printer: Send {
 pub async fn exec_and_print<P: Printer>(engine: &Engine, sql: &str, printer: &mut P) -> Result<(), P::Error> {
     for statement in parse_statements(sql)? {
         let started = Instant::now();
+        let analyze = matches!(&statement, Statement::Explain(e) if e.options.analyze);
         let outcome: Result<(), P::Error> = async {
-            let result = execute_stream(engine.ctx(), statement).await?;
+            if analyze {
+                // Counted from here: the analysed statement's own hits and misses.
+                engine.take_cache_counts();
+            }
+            let mut result = execute_stream(engine.ctx(), statement).await?;
+            if analyze {
+                result = with_cache_row(engine, result).await?;
+            }
             if result.has_columns() {
                 printer.print(result).await
             } else {
@@ -130,6 +138,30 @@ pub async fn exec_and_print<P: Printer>(engine: &Engine, sql: &str, printer: &mu
         printer.finished(started.elapsed());
     }
     Ok(())
+}
+
+/// `EXPLAIN ANALYZE`'s rows and one more, `Cache`, with the persistent cache's hits and misses
+/// while the statement ran (the functions that read through it are not plan nodes, so
+/// DataFusion's metrics cannot show them). Unchanged without a cache.
+async fn with_cache_row(engine: &Engine, result: StatementStream) -> Result<StatementStream> {
+    use datafusion::arrow::array::StringArray;
+    let schema = result.schema.clone();
+    let mut batches = result.collect().await?.batches;
+    if let Some((hits, misses)) = engine.take_cache_counts()
+        && schema.fields().len() == 2
+    {
+        let column = |text: &str| std::sync::Arc::new(StringArray::from(vec![text])) as _;
+        let row = format!("npcql cache: {hits} hits, {misses} misses");
+        batches.push(RecordBatch::try_new(
+            schema.clone(),
+            vec![column("Cache"), column(&row)],
+        )?);
+    }
+    let stream = datafusion::physical_plan::memory::MemoryStream::try_new(batches, schema.clone(), None)?;
+    Ok(StatementStream {
+        schema,
+        batches: Box::pin(stream),
+    })
 }
 
 /// Keeps each statement's result, for [`run`].

@@ -81,6 +81,22 @@ fn a_second_process_reads_the_first_ones_results_and_gives_the_same_rows() {
     assert_eq!(entries_and_hits(cache.path(), "morphology"), (9, 9));
     assert_eq!(entries_and_hits(cache.path(), "series_headers"), (9, 9));
     assert_eq!(entries_and_hits(cache.path(), "mask_headers"), (9, 9));
+    // EXPLAIN ANALYZE adds the statement's own hits and misses to DataFusion's metrics.
+    let explain = npcql(&[
+        "-d",
+        data.path().to_str().unwrap(),
+        "--cache",
+        cache.path().to_str().unwrap(),
+        "--format",
+        "csv",
+        "-c",
+        "EXPLAIN ANALYZE SELECT sum(volume_mm3) FROM morphology",
+    ]);
+    assert!(
+        stdout(&explain).contains("Cache,\"npcql cache: 27 hits, 0 misses\""),
+        "{}",
+        stdout(&explain)
+    );
     use std::os::unix::fs::PermissionsExt;
     // An existing folder given with --cache keeps its mode; what npcql creates in it is private.
     let mode = std::fs::metadata(cache.path().join("v1")).unwrap().permissions().mode();

@@ -146,6 +146,9 @@ fn dot_commands() {
     run(&mut s, ".timer on");
     let out = run(&mut s, "SELECT 7 AS seven;");
     assert!(out.contains("seven\r\n7") && out.contains("Run Time:"), "{out}");
+    // The persistent cache (in this home's ~/.cache/npcql): the masks meshed now are misses.
+    let out = run(&mut s, "SELECT count(*) AS n FROM morphology WHERE volume_mm3 > 0;");
+    assert!(out.contains("(cache: 0 hits, 144 misses)"), "{out}");
     let out = run(&mut s, ".read queries/data_quality.sql");
     assert!(out.contains("series_with_errors"), "{out}");
     let out = run(&mut s, ".tabels");
