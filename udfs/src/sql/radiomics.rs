@@ -285,7 +285,9 @@ fn compute_parallel(
         let result = if outside(series) || outside(mask) {
             Err(ExtractError::Roi {
                 mask: mask.into(),
-                why: format!("{series} or the mask is outside the dataset folder, and reading outside it is turned off"),
+                why: format!(
+                    "{series} or the mask is outside the dataset folder, and reading outside it is turned off"
+                ),
             })
         } else {
             resolve(series, mask, settings, described, slots[i].as_ref(), functions.store())
