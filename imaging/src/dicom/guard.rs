@@ -306,9 +306,23 @@ impl<R: Read + Seek> Walker<R> {
                 }
             }
             if tag >> 16 == 0xFFFE {
-                // Delimiters carry no VR, only a 4-byte length (zero).
-                let closed = tag == ITEM_END && depth > 0 && self.bytes::<4>().is_some();
-                return if closed { Stop::Closed } else { Stop::Done };
+                // An item's delimiter ends the item: no VR, a 4-byte length (zero).
+                if tag == ITEM_END && depth > 0 {
+                    return if self.bytes::<4>().is_some() {
+                        Stop::Closed
+                    } else {
+                        Stop::Done
+                    };
+                }
+                // Items and delimiters belong in sequences only. Out of place, dicom-rs skips
+                // the "item" as raw bytes and reads on from wherever its length lands, inside
+                // the pixel data, say, where it found a 3.5 GB value (the fuzzer).
+                let at = self.position().map_or(0, |at| at.saturating_sub(4));
+                return Stop::Fault(SliceFault::NotDicom(format!(
+                    "an item or delimiter tag ({:04X},{:04X}) outside any sequence, at byte {at}",
+                    tag >> 16,
+                    tag & 0xFFFF
+                )));
             }
             let header = if self.explicit {
                 self.explicit_header()
@@ -968,6 +982,32 @@ mod tests {
         )
         .unwrap();
         assert!(read_whole_file(found.path()).is_err());
+    }
+
+    /// Found by the fuzzer (`dicom_pixels`, an out-of-memory: dicom-rs reserving 3.5 GB): an
+    /// item tag (FFFE,E000) among the data set's elements, not in a sequence. The walk stopped
+    /// there and left the rest to dicom-rs, which skipped the "item" as raw bytes, landed inside
+    /// the pixel data and read pixels as an element declaring 3.5 GB.
+    #[test]
+    fn an_item_tag_outside_a_sequence_is_damage() {
+        let mut bytes = header();
+        short(&mut bytes, 0x0010, 0x0010, b"PN", b"A^B ");
+        bytes.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0, 4, 0, 0, 0, 1, 2, 3, 4]);
+        let fault = check(&bytes).unwrap_err();
+        assert!(fault.contains("(FFFE,E000) outside any sequence"), "{fault}");
+        let found = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(found.path(), include_bytes!("testdata/item_tag_outside_a_sequence.dcm")).unwrap();
+        let fault = read_whole_file(found.path()).err().unwrap().to_string();
+        assert!(fault.contains("(FFFE,E000) outside any sequence"), "{fault}");
+        // In an item of undefined length, its delimiter still closes it.
+        let mut bytes = header();
+        bytes.extend_from_slice(&[0x08, 0x00, 0x15, 0x11, b'S', b'Q', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF]);
+        bytes.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0, 0xFF, 0xFF, 0xFF, 0xFF]);
+        short(&mut bytes, 0x0008, 0x1150, b"UI", b"1.2\0");
+        bytes.extend_from_slice(&[0xFE, 0xFF, 0x0D, 0xE0, 0, 0, 0, 0]);
+        bytes.extend_from_slice(&[0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0]);
+        short(&mut bytes, 0x0010, 0x0010, b"PN", b"A^B ");
+        assert_eq!(check(&bytes), Ok(()));
     }
 
     #[test]
