@@ -308,9 +308,12 @@ fn matrix_features(p: &[f64], g: &[f64], top: u32) -> [f64; 24] {
             let (dx, dy) = (g[i] - ux, g[j] - uy);
             let cluster = g[i] + g[j] - ux - uy;
             autocorrelation += v * (g[i] * g[j]);
-            prominence += v * cluster.powf(4.0);
-            shade += v * cluster.powf(3.0);
-            tendency += v * (cluster * cluster);
+            // numpy's `** 4` and `** 3` call pow; products agree within a few ulps at a tenth
+            // of the cost (pow was a twentieth of a whole radiomics run).
+            let squared = cluster * cluster;
+            prominence += v * (squared * squared);
+            shade += v * (squared * cluster);
+            tendency += v * squared;
             let d = (g[i] - g[j]).abs();
             contrast += v * (d * d);
             variance_x += v * (dx * dx);
