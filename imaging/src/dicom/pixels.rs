@@ -403,7 +403,7 @@ fn read_slice(
         }));
     }
     let obj = open(OpenFileOptions::new())?;
-    if obj.element_opt(tags::PIXEL_DATA).ok().flatten().is_none() {
+    if obj.get(tags::PIXEL_DATA).is_none() {
         return Err(PixelFault::Missing("PixelData"));
     }
     if uid == RLE_LOSSLESS {
@@ -627,12 +627,7 @@ fn unpack_bits(segment: &[u8], n: usize) -> Result<Vec<u8>, usize> {
 
 /// RescaleSlope and RescaleIntercept (the first value of each), 1 and 0 when absent.
 fn rescale(obj: &DefaultDicomObject) -> (f64, f64) {
-    let value = |tag| {
-        obj.element_opt(tag)
-            .ok()
-            .flatten()
-            .map(|e| e.value().to_float64().unwrap_or(f64::NAN))
-    };
+    let value = |tag| obj.get(tag).map(|e| e.value().to_float64().unwrap_or(f64::NAN));
     (
         value(tags::RESCALE_SLOPE).unwrap_or(1.0),
         value(tags::RESCALE_INTERCEPT).unwrap_or(0.0),
