@@ -309,6 +309,12 @@ pub fn prepare(series_dir: &Path, mask_path: &Path, settings: &Settings) -> Resu
 /// Every class's features in column order; `None` for the classes the settings leave out.
 pub fn features_of(roi: &Roi, settings: &Settings) -> Vec<Option<f64>> {
     let texture = &settings.texture;
+    // GLSZM and GLDZM count the same zones: labelled once, with GLDZM's distances if asked for.
+    let zones = match (settings.computes("glszm"), settings.computes("gldzm")) {
+        (_, true) => gldzm::zones(roi, texture),
+        (true, false) => glszm::zones(roi, texture, None),
+        (false, false) => None,
+    };
     let mut out = Vec::new();
     for (class, names) in FEATURES {
         if !settings.computes(class) {
@@ -319,10 +325,10 @@ pub fn features_of(roi: &Roi, settings: &Settings) -> Vec<Option<f64>> {
             "firstorder" => firstorder::features(roi, settings.voxel_array_shift).to_vec(),
             "glcm" => glcm::features(roi, texture).to_vec(),
             "glrlm" => glrlm::features(roi, texture).to_vec(),
-            "glszm" => glszm::features(roi, texture).to_vec(),
+            "glszm" => glszm::features_of_zones(zones.as_deref()).to_vec(),
             "gldm" => gldm::features(roi, texture).to_vec(),
             "ngtdm" => ngtdm::features(roi, texture).to_vec(),
-            "gldzm" => gldzm::features(roi, texture).to_vec(),
+            "gldzm" => gldzm::features_of_zones(zones.as_deref()).to_vec(),
             "ivh" => ivh::features(roi, texture).to_vec(),
             _ => local_intensity::features(roi, texture).to_vec(),
         };

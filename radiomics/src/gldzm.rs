@@ -9,8 +9,7 @@
 //! Under force2D both zones and distances stay within planes and the planes' zones are merged
 //! into one matrix (IBSI "2.5D"). Grey levels are the discretised levels. MIRP 2.5.0 agrees.
 
-use crate::glszm::{LevelMatrix, Neighbourhood, Power, label_zones_with_distance};
-use crate::neighbours::{angles, mask_bounds};
+use crate::glszm::{LevelMatrix, Neighbourhood, Power, Zone};
 use crate::{Roi, Texture};
 
 /// The IBSI GLDZM features, snake_case, in IBSI's order.
@@ -36,12 +35,20 @@ pub const NAMES: [&str; 16] = [
 /// The GLDZM features of the ROI in [`NAMES`] order; all NaN for an empty ROI. Reads
 /// `texture.plane_normal` only.
 pub fn features(roi: &Roi, texture: &Texture) -> [f64; 16] {
-    let Some((_, size)) = mask_bounds(roi) else {
+    features_of_zones(zones(roi, texture).as_deref())
+}
+
+/// The GLSZM's zones, each with its distance to the ROI's edge; `None` for an empty ROI.
+pub(crate) fn zones(roi: &Roi, texture: &Texture) -> Option<Vec<Zone>> {
+    let distance = distance_to_edge(roi, texture.plane_normal);
+    crate::glszm::zones(roi, texture, Some(&distance))
+}
+
+/// The GLDZM features of `zones` with their distances (`None`: an empty ROI).
+pub(crate) fn features_of_zones(zones: Option<&[Zone]>) -> [f64; 16] {
+    let Some(zones) = zones else {
         return [f64::NAN; 16];
     };
-    let neighbourhood = Neighbourhood::new(roi.dims, angles(size, &[1], texture.plane_normal, true));
-    let distance = distance_to_edge(roi, texture.plane_normal);
-    let zones = label_zones_with_distance(roi, &neighbourhood, Some(&distance));
     let voxels: usize = zones.iter().map(|zone| zone.size).sum();
     // A voxel of the intensity mask outside the morphological one (re-segmentation only ever
     // removes voxels) would have distance 0; count it as on the edge.

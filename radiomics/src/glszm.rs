@@ -33,10 +33,22 @@ pub const NAMES: [&str; 16] = [
 
 /// The GLSZM features of the ROI in [`NAMES`] order; all NaN for an empty ROI.
 pub fn features(roi: &Roi, texture: &Texture) -> [f64; 16] {
-    let Some(neighbourhood) = Neighbourhood::of_roi(roi, &[1], texture.plane_normal) else {
+    features_of_zones(zones(roi, texture, None).as_deref())
+}
+
+/// The ROI's zones (26-connected in 3D, 8 in the plane under force2D), each with the least
+/// `distance` over its voxels when given: GLSZM's and GLDZM's, which [`crate::extract`] labels
+/// once for both. `None` for an empty ROI.
+pub(crate) fn zones(roi: &Roi, texture: &Texture, distance: Option<&[u32]>) -> Option<Vec<Zone>> {
+    let neighbourhood = Neighbourhood::of_roi(roi, &[1], texture.plane_normal)?;
+    Some(label_zones_with_distance(roi, &neighbourhood, distance))
+}
+
+/// The GLSZM features of labelled `zones` (`None`: an empty ROI).
+pub(crate) fn features_of_zones(zones: Option<&[Zone]>) -> [f64; 16] {
+    let Some(zones) = zones else {
         return [f64::NAN; 16];
     };
-    let zones = label_zones(roi, &neighbourhood);
     let voxels: usize = zones.iter().map(|zone| zone.size).sum();
     let Some(matrix) = LevelMatrix::from_pairs(zones.iter().map(|zone| (zone.level, zone.size))) else {
         return [f64::NAN; 16];
@@ -137,13 +149,14 @@ pub(crate) struct Zone {
     pub distance: u32,
 }
 
-/// The zones of `roi.levels` in the intensity mask, grown through `neighbourhood` with an
-/// explicit stack (`calculate_glszm`).
-pub(crate) fn label_zones(roi: &Roi, neighbourhood: &Neighbourhood) -> Vec<Zone> {
+#[cfg(test)]
+fn label_zones(roi: &Roi, neighbourhood: &Neighbourhood) -> Vec<Zone> {
     label_zones_with_distance(roi, neighbourhood, None)
 }
 
-/// [`label_zones`], each zone also taking the minimum of `distance` over its voxels.
+/// The zones of `roi.levels` in the intensity mask, grown through `neighbourhood` with an
+/// explicit stack (`calculate_glszm`), each zone also taking the minimum of `distance` over
+/// its voxels when given.
 pub(crate) fn label_zones_with_distance(
     roi: &Roi,
     neighbourhood: &Neighbourhood,
