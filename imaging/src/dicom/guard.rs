@@ -41,10 +41,28 @@ enum Stop {
     Fault(SliceFault),
 }
 
-/// Checks that no element up to and including the pixel data declares more bytes than the
-/// file (or the item holding it) has left, or a binary value of partial length.
-pub(crate) fn check_element_lengths(path: &Path) -> Result<(), SliceFault> {
-    check(path, false)
+/// Opens the file and checks that no element up to and including the pixel data declares
+/// more bytes than the file (or the item holding it) has left, or a binary value of partial
+/// length. The file comes back at its start, for dicom-rs to read through the same handle.
+pub(crate) fn open_checked(path: &Path) -> Result<File, SliceFault> {
+    // dicom-rs would say only "Could not open file": say why.
+    let unopenable = |e: std::io::Error| SliceFault::Unopenable(e.to_string());
+    let mut file = File::open(path).map_err(unopenable)?;
+    if let Ok(size) = file.metadata().map(|m| m.len()) {
+        let mut walker = Walker {
+            reader: BufReader::new(Positioned { inner: &file, at: 0 }),
+            size,
+            explicit: true,
+            big_endian: false,
+            whole: false,
+            native_pixels: None,
+        };
+        if let Stop::Fault(fault) = walker.walk_file() {
+            return Err(fault);
+        }
+    }
+    file.rewind().map_err(unopenable)?;
+    Ok(file)
 }
 
 /// A whole file in memory, checked for the pixel reader: past the pixel data too, to the end
@@ -87,26 +105,6 @@ pub(crate) fn read_whole_file(path: &Path) -> Result<CheckedFile, SliceFault> {
     }
     let native_pixels = walker.native_pixels;
     Ok(CheckedFile { bytes, native_pixels })
-}
-
-fn check(path: &Path, whole: bool) -> Result<(), SliceFault> {
-    // dicom-rs would say only "Could not open file": say why.
-    let file = File::open(path).map_err(|e| SliceFault::Unopenable(e.to_string()))?;
-    let Ok(size) = file.metadata().map(|m| m.len()) else {
-        return Ok(());
-    };
-    let mut walker = Walker {
-        reader: BufReader::new(Positioned { inner: file, at: 0 }),
-        size,
-        explicit: true,
-        big_endian: false,
-        whole,
-        native_pixels: None,
-    };
-    match walker.walk_file() {
-        Stop::Fault(fault) => Err(fault),
-        Stop::Closed | Stop::Done => Ok(()),
-    }
 }
 
 /// A reader that keeps count of its position. `BufReader::stream_position` asks the reader
@@ -619,7 +617,7 @@ mod tests {
     fn check(bytes: &[u8]) -> Result<(), String> {
         let file = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(file.path(), bytes).unwrap();
-        check_element_lengths(file.path()).map_err(|fault| fault.to_string())
+        open_checked(file.path()).map(drop).map_err(|fault| fault.to_string())
     }
 
     /// Found by the fuzzer (`dicom_header`, an out-of-memory): "DICM" at offset 0 with no
@@ -990,7 +988,7 @@ mod tests {
         bytes.extend_from_slice(&[0xFC, 0xFF, 0xFC, 0xFF, b'O', b'B', 0, 0, 0, 0, 0, 0xF0]);
         let file = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(file.path(), &bytes).unwrap();
-        assert_eq!(check_element_lengths(file.path()), Ok(()));
+        assert!(open_checked(file.path()).is_ok());
         let fault = read_whole_file(file.path()).err().unwrap().to_string();
         assert!(fault.contains("element (FFFC,FFFC)"), "{fault}");
         // Encapsulated pixels are walked past too, up to their delimiter.

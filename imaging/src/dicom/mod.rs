@@ -178,10 +178,10 @@ fn list_dicom_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 }
 
 fn read_slice_header(file: &Path) -> Result<SliceHeader, SliceFault> {
-    guard::check_element_lengths(file)?;
+    let checked = guard::open_checked(file)?;
     let obj = OpenFileOptions::new()
         .read_until(tags::PIXEL_DATA)
-        .open_file(file)
+        .from_reader(std::io::BufReader::new(checked))
         .map_err(|e| SliceFault::NotDicom(e.to_string()))?;
     Ok(SliceHeader {
         file: file.to_path_buf(),
