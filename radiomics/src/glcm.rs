@@ -290,12 +290,25 @@ fn matrix_features(p: &[f64], g: &[f64], top: u32) -> [f64; 24] {
     let (mut variance_x, mut variance_y, mut covariance, mut energy, mut hxy1, mut hxy2) =
         (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
     let mut maximum = f64::NEG_INFINITY;
+    // log2(px_i·py_j + eps), for HXY2 over every cell and HXY1 over the non-zero ones: a
+    // symmetric matrix has px = py (the same sums in the same order), so cell (j, i) takes
+    // cell (i, j)'s logarithm, bit for bit.
+    let symmetric = px == py;
+    let mut logarithms = vec![0.0; n * n];
     for i in 0..n {
         for j in 0..n {
             let v = cell(i, j);
             let pxy = px[i] * py[j];
+            let logarithm = if pxy == 0.0 {
+                0.0 // not used: such a cell is zero too
+            } else if symmetric && j < i {
+                logarithms[j * n + i]
+            } else {
+                (pxy + eps).log2()
+            };
+            logarithms[i * n + j] = logarithm;
             if pxy != 0.0 {
-                hxy2 += pxy * (pxy + eps).log2();
+                hxy2 += pxy * logarithm;
             }
             // numpy.amax propagates NaN.
             maximum = if v.is_nan() || maximum.is_nan() {
@@ -321,7 +334,7 @@ fn matrix_features(p: &[f64], g: &[f64], top: u32) -> [f64; 24] {
             variance_y += v * (dy * dy);
             covariance += v * dx * dy;
             energy += v * v;
-            hxy1 += v * (pxy + eps).log2();
+            hxy1 += v * logarithm;
         }
     }
     let (hxy1, hxy2) = (-hxy1, -hxy2);

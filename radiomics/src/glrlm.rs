@@ -182,6 +182,12 @@ fn matrix_features(p: &[f64], g: &[f64], longest: usize) -> [f64; 16] {
         let i2 = g[i] * g[i];
         for j in 0..longest {
             let v = p[i * longest + j];
+            // A zero cell adds exact zeros (0 · log2(eps) included): skipped, the sums run in
+            // the same order and come out bit-identical, and most cells are zero (a log2 each
+            // was a tenth of GLRLM). Not so for an empty matrix (NaN).
+            if v == 0.0 && total != 0.0 {
+                continue;
+            }
             let j2 = jv(j) * jv(j);
             srlgle += v / (i2 * j2);
             srhgle += v * i2 / j2;
