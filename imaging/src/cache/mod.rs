@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 /// inode. A file rewritten in place gets a new modification time; one whose contents were
 /// changed and whose modification time was then restored (`touch -r`) a new change time; one
 /// replaced by another file a new inode.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct FileVersion {
     pub path: PathBuf,
     pub len: u64,
@@ -33,7 +33,7 @@ impl FileVersion {
         Ok(FileVersion::from_metadata(path, &meta))
     }
 
-    fn from_metadata(path: &Path, meta: &std::fs::Metadata) -> FileVersion {
+    pub(crate) fn from_metadata(path: &Path, meta: &std::fs::Metadata) -> FileVersion {
         use std::os::unix::fs::MetadataExt;
         let ns = |seconds: i64, nanos: i64| i128::from(seconds) * 1_000_000_000 + i128::from(nanos);
         FileVersion {

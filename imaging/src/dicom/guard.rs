@@ -22,6 +22,7 @@ use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry};
 use dicom_dictionary_std::StandardDataDictionary;
 
 use super::SliceFault;
+use crate::cache::FileVersion;
 
 const ITEM: u32 = 0xFFFE_E000;
 const ITEM_END: u32 = 0xFFFE_E00D;
@@ -56,6 +57,7 @@ pub(crate) fn open_checked(path: &Path) -> Result<File, SliceFault> {
             big_endian: false,
             whole: false,
             native_pixels: None,
+            transfer_syntax: String::new(),
         };
         if let Stop::Fault(fault) = walker.walk_file() {
             return Err(fault);
@@ -73,6 +75,10 @@ pub(crate) struct CheckedFile {
     /// Where the image's pixel data value is, when it has a defined length outside a deflated
     /// data set: the native (uncompressed) samples, readable without dicom-rs's decoder.
     pub native_pixels: Option<Range<usize>>,
+    /// The meta group's transfer syntax UID, trimmed ("" when the walk did not reach it).
+    pub transfer_syntax: String,
+    /// The version of the file these bytes are.
+    pub version: FileVersion,
 }
 
 /// Largest file the pixel reader takes into memory: a 4096 × 4096 slice of 16-bit samples is
@@ -83,7 +89,8 @@ pub(crate) fn read_whole_file(path: &Path) -> Result<CheckedFile, SliceFault> {
     // dicom-rs would say only "Could not open file": say why.
     let unopenable = |e: std::io::Error| SliceFault::Unopenable(e.to_string());
     let mut file = File::open(path).map_err(unopenable)?;
-    let size = file.metadata().map_err(unopenable)?.len();
+    let metadata = file.metadata().map_err(unopenable)?;
+    let size = metadata.len();
     if size > MAX_FILE_BYTES {
         return Err(SliceFault::NotDicom(format!(
             "{size} bytes, more than the {} MiB of any one slice",
@@ -99,12 +106,18 @@ pub(crate) fn read_whole_file(path: &Path) -> Result<CheckedFile, SliceFault> {
         big_endian: false,
         whole: true,
         native_pixels: None,
+        transfer_syntax: String::new(),
     };
     if let Stop::Fault(fault) = walker.walk_file() {
         return Err(fault);
     }
-    let native_pixels = walker.native_pixels;
-    Ok(CheckedFile { bytes, native_pixels })
+    let (native_pixels, transfer_syntax) = (walker.native_pixels, walker.transfer_syntax);
+    Ok(CheckedFile {
+        bytes,
+        native_pixels,
+        transfer_syntax,
+        version: FileVersion::from_metadata(path, &metadata),
+    })
 }
 
 /// A reader that keeps count of its position. `BufReader::stream_position` asks the reader
@@ -149,6 +162,8 @@ struct Walker<R> {
     whole: bool,
     /// The image's pixel data value, when its length is defined (set by the walk).
     native_pixels: Option<Range<usize>>,
+    /// The transfer syntax UID the meta group names (set by the walk).
+    transfer_syntax: String,
 }
 
 impl<R: Read + Seek> Walker<R> {
@@ -259,6 +274,7 @@ impl<R: Read + Seek> Walker<R> {
             };
             read += end - start;
         }
+        self.transfer_syntax = syntax.clone();
         match syntax.as_str() {
             "1.2.840.10008.1.2" => self.explicit = false,
             // Explicit VR big endian (retired, still written by old scanners; the fuzzer found
@@ -305,6 +321,7 @@ impl<R: Read + Seek> Walker<R> {
             big_endian: false,
             whole: self.whole,
             native_pixels: None, // offsets in the inflated stream, not the file
+            transfer_syntax: String::new(),
         };
         walker.walk_elements(0, None)
     }

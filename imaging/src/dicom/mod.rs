@@ -12,7 +12,7 @@ use dicom_dictionary_std::tags;
 use dicom_object::{DefaultDicomObject, OpenFileOptions};
 
 use crate::cache::{FileVersion, ResultKey, ResultStore, folder_versions, get_value, put_value};
-use crate::geometry::{SeriesGeometry, SliceGeometry};
+use crate::geometry::{PixelHeader, SeriesGeometry, SliceGeometry};
 
 /// What is wrong with one slice file.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -86,6 +86,7 @@ struct SliceHeader {
     manufacturer: Option<String>,
     model: Option<String>,
     field_strength: Option<f64>,
+    pixel_header: PixelHeader,
 }
 
 /// Reads the headers of every `*.dcm` in `dir` and summarises the series.
@@ -149,7 +150,7 @@ pub fn read_series_remembered(dir: &Path, store: Option<&dyn ResultStore>) -> Se
     }
     let key = ResultKey {
         function: "series_headers",
-        version: 1,
+        version: 2, // 2: each slice's pixel header
         settings: String::new(),
         files: versions,
     };
@@ -179,6 +180,10 @@ fn list_dicom_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 
 fn read_slice_header(file: &Path) -> Result<SliceHeader, SliceFault> {
     let checked = guard::open_checked(file)?;
+    let read_from = checked
+        .metadata()
+        .ok()
+        .map(|meta| FileVersion::from_metadata(file, &meta));
     let obj = OpenFileOptions::new()
         .read_until(tags::PIXEL_DATA)
         .from_reader(std::io::BufReader::new(checked))
@@ -201,6 +206,10 @@ fn read_slice_header(file: &Path) -> Result<SliceHeader, SliceFault> {
         manufacturer: text(&obj, tags::MANUFACTURER),
         model: text(&obj, tags::MANUFACTURER_MODEL_NAME),
         field_strength: float(&obj, tags::MAGNETIC_FIELD_STRENGTH),
+        pixel_header: PixelHeader {
+            read_from,
+            ..pixels::pixel_header(&obj)
+        },
     })
 }
 
@@ -270,6 +279,7 @@ fn geometry(slices: &[SliceHeader]) -> Option<SeriesGeometry> {
             let slice = SliceGeometry {
                 file: s.file.clone(),
                 position: s.position?,
+                pixel_header: Some(s.pixel_header.clone()),
             };
             Some((slice_offset(s), slice))
         })

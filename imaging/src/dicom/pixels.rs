@@ -17,7 +17,7 @@ use dicom_object::{DefaultDicomObject, OpenFileOptions};
 use dicom_pixeldata::PixelDecoder;
 
 use super::{SliceFault, guard, int, text};
-use crate::geometry::SeriesGeometry;
+use crate::geometry::{PixelHeader, SeriesGeometry};
 
 /// Largest slice read (pixels): 4096 × 4096, four times the largest MR matrix; a corrupt
 /// Rows × Columns (up to 65535²) would otherwise ask for 32 GiB.
@@ -233,7 +233,8 @@ pub fn read_region(geometry: &SeriesGeometry, region: &Region) -> Result<PixelVo
             file: slice.file.clone(),
             fault,
         };
-        let decoded = read_slice(&slice.file, geometry, region, &mut values).map_err(fault)?;
+        let decoded =
+            read_slice(&slice.file, slice.pixel_header.as_ref(), geometry, region, &mut values).map_err(fault)?;
         match photometric {
             None => photometric = Some(decoded.photometric),
             Some(series) if series != decoded.photometric => {
@@ -289,10 +290,30 @@ struct DecodedSlice {
     rescale: CommonRescale,
 }
 
+/// A slice's [`PixelHeader`] from its parsed header.
+pub(crate) fn pixel_header(obj: &DefaultDicomObject) -> PixelHeader {
+    let rescale = |tag| obj.get(tag).map(|e| e.value().to_float64().unwrap_or(f64::NAN));
+    PixelHeader {
+        transfer_syntax: obj.meta().transfer_syntax().trim_end_matches(['\0', ' ']).to_string(),
+        samples_per_pixel: int(obj, tags::SAMPLES_PER_PIXEL),
+        bits_allocated: int(obj, tags::BITS_ALLOCATED),
+        bits_stored: int(obj, tags::BITS_STORED),
+        pixel_representation: int(obj, tags::PIXEL_REPRESENTATION),
+        photometric_interpretation: text(obj, tags::PHOTOMETRIC_INTERPRETATION),
+        number_of_frames: int(obj, tags::NUMBER_OF_FRAMES),
+        rows: int(obj, tags::ROWS),
+        columns: int(obj, tags::COLUMNS),
+        rescale_slope: rescale(tags::RESCALE_SLOPE),
+        rescale_intercept: rescale(tags::RESCALE_INTERCEPT),
+        read_from: None,
+    }
+}
+
 /// One slice, checked against the series' grid: its region's real values appended to `values`,
-/// row by row.
+/// row by row. `known` is its header as the header reader read it, if it did.
 fn read_slice(
     file: &Path,
+    known: Option<&PixelHeader>,
     geometry: &SeriesGeometry,
     region: &Region,
     values: &mut Vec<f64>,
@@ -303,41 +324,56 @@ fn read_slice(
             .from_reader(&checked.bytes[..])
             .map_err(|e| PixelFault::Slice(SliceFault::NotDicom(e.to_string())))
     };
-    // The header only (dicom-rs stops before the pixels); the whole data set where a decoder
-    // needs the pixel data element.
-    let header = open(OpenFileOptions::new().read_until(tags::PIXEL_DATA))?;
-    let uid = header
-        .meta()
-        .transfer_syntax()
-        .trim_end_matches(['\0', ' '])
-        .to_string();
+    // Uncompressed little endian with its pixels placed by the walk: the samples straight from
+    // the file's bytes (dicom-rs's decoder would copy the slice twice and convert every pixel),
+    // and the header as the header reader read it, when the file is the version it read.
+    let native = matches!(checked.transfer_syntax.as_str(), IMPLICIT_LITTLE | EXPLICIT_LITTLE)
+        && checked.native_pixels.is_some();
+    let parsed;
+    let header = match known {
+        Some(known)
+            if native
+                && known.transfer_syntax == checked.transfer_syntax
+                && known.read_from.as_ref() == Some(&checked.version) =>
+        {
+            known
+        }
+        // The header only (dicom-rs stops before the pixels).
+        _ => {
+            parsed = pixel_header(&open(OpenFileOptions::new().read_until(tags::PIXEL_DATA))?);
+            &parsed
+        }
+    };
+    let uid = header.transfer_syntax.clone();
     if let Err(name) = decodable(&uid) {
         return Err(PixelFault::UnsupportedTransferSyntax { uid, name });
     }
-    let attribute = |tag, what| int(&header, tag).ok_or(PixelFault::Missing(what));
-    let samples = int(&header, tags::SAMPLES_PER_PIXEL).unwrap_or(1);
+    let samples = header.samples_per_pixel.unwrap_or(1);
     if samples != 1 {
         return Err(PixelFault::SamplesPerPixel(samples));
     }
-    let allocated = attribute(tags::BITS_ALLOCATED, "BitsAllocated")?;
+    let allocated = header.bits_allocated.ok_or(PixelFault::Missing("BitsAllocated"))?;
     if allocated != 8 && allocated != 16 {
         return Err(PixelFault::BitsAllocated(allocated));
     }
-    let stored = int(&header, tags::BITS_STORED).unwrap_or(allocated);
+    let stored = header.bits_stored.unwrap_or(allocated);
     if !(1..=allocated).contains(&stored) {
         return Err(PixelFault::BitsStored { stored, allocated });
     }
-    let photometric = match text(&header, tags::PHOTOMETRIC_INTERPRETATION).as_deref() {
+    let photometric = match header.photometric_interpretation.as_deref() {
         Some("MONOCHROME2") => Photometric::Monochrome2,
         Some("MONOCHROME1") => Photometric::Monochrome1,
         Some(other) => return Err(PixelFault::PhotometricInterpretation(other.to_string())),
         None => return Err(PixelFault::Missing("PhotometricInterpretation")),
     };
-    let frames = int(&header, tags::NUMBER_OF_FRAMES).unwrap_or(1);
+    let frames = header.number_of_frames.unwrap_or(1);
     if frames != 1 {
         return Err(PixelFault::MultiFrame(frames));
     }
-    let (rows, columns) = (attribute(tags::ROWS, "Rows")?, attribute(tags::COLUMNS, "Columns")?);
+    let (rows, columns) = (
+        header.rows.ok_or(PixelFault::Missing("Rows"))?,
+        header.columns.ok_or(PixelFault::Missing("Columns"))?,
+    );
     if (rows, columns) != (i64::from(geometry.rows), i64::from(geometry.columns)) {
         return Err(PixelFault::Grid {
             rows,
@@ -354,8 +390,11 @@ fn read_slice(
             max: MAX_SLICE_PIXELS,
         });
     }
-    let signed = int(&header, tags::PIXEL_REPRESENTATION).unwrap_or(0) == 1;
-    let (slope, intercept) = rescale(&header);
+    let signed = header.pixel_representation.unwrap_or(0) == 1;
+    let (slope, intercept) = (
+        header.rescale_slope.unwrap_or(1.0),
+        header.rescale_intercept.unwrap_or(0.0),
+    );
     if !(slope.is_finite() && intercept.is_finite()) {
         return Err(PixelFault::Rescale { slope, intercept });
     }
@@ -386,11 +425,10 @@ fn read_slice(
             },
         }
     };
-    // Uncompressed little endian: the samples straight from the file's bytes (dicom-rs's
-    // decoder would copy the slice twice and convert every pixel).
-    // Anything else the walk did not place (no pixel data, encapsulated fragments) goes the
+    // Anything the walk did not place (no pixel data, encapsulated fragments) goes the
     // decoder's way below, which says what is wrong.
-    if matches!(uid.as_str(), IMPLICIT_LITTLE | EXPLICIT_LITTLE)
+    if native
+        && uid == checked.transfer_syntax
         && let Some(span) = checked.native_pixels.clone()
     {
         let bytes = &checked.bytes[span];
@@ -623,15 +661,6 @@ fn unpack_bits(segment: &[u8], n: usize) -> Result<Vec<u8>, usize> {
     }
     out.truncate(n);
     Ok(out)
-}
-
-/// RescaleSlope and RescaleIntercept (the first value of each), 1 and 0 when absent.
-fn rescale(obj: &DefaultDicomObject) -> (f64, f64) {
-    let value = |tag| obj.get(tag).map(|e| e.value().to_float64().unwrap_or(f64::NAN));
-    (
-        value(tags::RESCALE_SLOPE).unwrap_or(1.0),
-        value(tags::RESCALE_INTERCEPT).unwrap_or(0.0),
-    )
 }
 
 /// A stored sample as a number: its low BitsStored bits, two's complement when signed

@@ -516,3 +516,24 @@ fn remembered_series_headers_are_read_again_when_a_file_changes() {
     let removed = read_series_remembered(dir.path(), None);
     assert_eq!(removed.slice_count, first.slice_count - 1);
 }
+
+#[test]
+fn the_header_readers_pixel_header_is_trusted_for_its_file_version_only() {
+    let geometry = series_geometry(&t2wi()).unwrap();
+    let plain = read_slices(&geometry, 0..1).unwrap();
+    // The same file version: its header as the header reader read it (not parsed again), here
+    // with a slope changed to tell the two apart.
+    let mut told = geometry.clone();
+    let header = told.slices[0].pixel_header.as_mut().unwrap();
+    assert!(header.read_from.is_some());
+    let intercept = header.rescale_intercept.unwrap_or(0.0);
+    header.rescale_slope = Some(2.0 * header.rescale_slope.unwrap_or(1.0));
+    let trusted = read_slices(&told, 0..1).unwrap();
+    for (t, p) in trusted.values.iter().zip(&plain.values) {
+        assert_eq!(*t, 2.0 * (p - intercept) + intercept);
+    }
+    // Another version (the file changed since): the header is parsed again.
+    let header = told.slices[0].pixel_header.as_mut().unwrap();
+    header.read_from.as_mut().unwrap().len += 1;
+    assert_eq!(read_slices(&told, 0..1).unwrap().values, plain.values);
+}
