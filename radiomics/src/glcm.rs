@@ -433,25 +433,35 @@ fn maximal_correlation_coefficient(p: &[f64], px: &[f64], py: &[f64]) -> f64 {
     let live: Vec<usize> = (0..n).filter(|&i| px[i] > 0.0).collect();
     let m = live.len();
     // Q_ij = Σ_k w_ik p_jk with w_ik = p_ik / (px_i py_k + eps): n² divisions instead of n³,
-    // and only the k where p_jk is non-zero (a GLCM is mostly zeros), in ascending k as before.
-    let weighted: Vec<f64> = live
-        .iter()
-        .flat_map(|&i| (0..n).map(move |k| p[i * n + k] / (px[i] * py[k] + eps)))
-        .collect();
-    let non_zero: Vec<Vec<(usize, f64)>> = live
-        .iter()
-        .map(|&j| {
-            (0..n)
-                .filter(|&k| p[j * n + k] != 0.0)
-                .map(|k| (k, p[j * n + k]))
-                .collect()
-        })
-        .collect();
-    let b = DMatrix::<f64>::from_fn(m, m, |r, c| {
-        let row = &weighted[r * n..(r + 1) * n];
-        let q: f64 = non_zero[c].iter().map(|&(k, p_jk)| row[k] * p_jk).sum();
-        q * (px[live[r]].sqrt() / px[live[c]].sqrt())
-    });
+    // and only the k where p_jk is non-zero (a GLCM is mostly zeros), in ascending k. Built a
+    // column of B at a time, w stored by k so that each term updates a contiguous column: the
+    // same terms in the same order as the sum per cell, a third of MCC's time instead of half.
+    let mut w = vec![0.0; n * m];
+    for (r, &i) in live.iter().enumerate() {
+        for k in 0..n {
+            let p_ik = p[i * n + k];
+            if p_ik != 0.0 {
+                w[k * m + r] = p_ik / (px[i] * py[k] + eps);
+            }
+        }
+    }
+    let root: Vec<f64> = live.iter().map(|&i| px[i].sqrt()).collect();
+    let mut b = DMatrix::<f64>::zeros(m, m);
+    for (c, &j) in live.iter().enumerate() {
+        let mut column = b.column_mut(c);
+        let q = column.as_mut_slice();
+        for k in 0..n {
+            let p_jk = p[j * n + k];
+            if p_jk != 0.0 {
+                for (q_r, &w_rk) in q.iter_mut().zip(&w[k * m..(k + 1) * m]) {
+                    *q_r += w_rk * p_jk;
+                }
+            }
+        }
+        for (q_r, &root_r) in q.iter_mut().zip(&root) {
+            *q_r *= root_r / root[c];
+        }
+    }
     if m < 2 {
         return 0.0; // one live level: its eigenvalue and the zero rows' zeros
     }
