@@ -432,6 +432,9 @@ fn maximal_correlation_coefficient(p: &[f64], px: &[f64], py: &[f64]) -> f64 {
     let eps = f64::EPSILON;
     let live: Vec<usize> = (0..n).filter(|&i| px[i] > 0.0).collect();
     let m = live.len();
+    if m < 2 {
+        return 0.0; // one live level: its eigenvalue and the zero rows' zeros
+    }
     // Q_ij = Σ_k w_ik p_jk with w_ik = p_ik / (px_i py_k + eps): n² divisions instead of n³,
     // and only the k where p_jk is non-zero (a GLCM is mostly zeros), in ascending k. Built a
     // column of B at a time, w stored by k so that each term updates a contiguous column: the
@@ -461,9 +464,6 @@ fn maximal_correlation_coefficient(p: &[f64], px: &[f64], py: &[f64]) -> f64 {
         for (q_r, &root_r) in q.iter_mut().zip(&root) {
             *q_r *= root_r / root[c];
         }
-    }
-    if m < 2 {
-        return 0.0; // one live level: its eigenvalue and the zero rows' zeros
     }
     let symmetric = (&b + b.transpose()) * 0.5;
     let (diagonal, off_diagonal) = SymmetricTridiagonal::new(symmetric).unpack_tridiagonal();

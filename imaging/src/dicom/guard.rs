@@ -44,27 +44,22 @@ enum Stop {
 
 /// Opens the file and checks that no element up to and including the pixel data declares
 /// more bytes than the file (or the item holding it) has left, or a binary value of partial
-/// length. The file comes back at its start, for dicom-rs to read through the same handle.
-pub(crate) fn open_checked(path: &Path) -> Result<File, SliceFault> {
+/// length. The file comes back at its start, for dicom-rs to read through the same handle,
+/// with its version (`None` when it cannot be stat'ed; the walk is then left to dicom-rs).
+pub(crate) fn open_checked(path: &Path) -> Result<(File, Option<FileVersion>), SliceFault> {
     // dicom-rs would say only "Could not open file": say why.
     let unopenable = |e: std::io::Error| SliceFault::Unopenable(e.to_string());
     let mut file = File::open(path).map_err(unopenable)?;
-    if let Ok(size) = file.metadata().map(|m| m.len()) {
-        let mut walker = Walker {
-            reader: BufReader::new(Positioned { inner: &file, at: 0 }),
-            size,
-            explicit: true,
-            big_endian: false,
-            whole: false,
-            native_pixels: None,
-            transfer_syntax: String::new(),
-        };
+    let metadata = file.metadata().ok();
+    if let Some(size) = metadata.as_ref().map(|m| m.len()) {
+        let mut walker = Walker::new(BufReader::new(Positioned { inner: &file, at: 0 }), size, false);
         if let Stop::Fault(fault) = walker.walk_file() {
             return Err(fault);
         }
     }
     file.rewind().map_err(unopenable)?;
-    Ok(file)
+    let version = metadata.map(|m| FileVersion::from_metadata(path, &m));
+    Ok((file, version))
 }
 
 /// A whole file in memory, checked for the pixel reader: past the pixel data too, to the end
@@ -99,15 +94,7 @@ pub(crate) fn read_whole_file(path: &Path) -> Result<CheckedFile, SliceFault> {
     }
     let mut bytes = Vec::with_capacity(size as usize);
     file.read_to_end(&mut bytes).map_err(unopenable)?;
-    let mut walker = Walker {
-        size: bytes.len() as u64,
-        reader: Cursor::new(&bytes[..]),
-        explicit: true,
-        big_endian: false,
-        whole: true,
-        native_pixels: None,
-        transfer_syntax: String::new(),
-    };
+    let mut walker = Walker::new(Cursor::new(&bytes[..]), bytes.len() as u64, true);
     if let Stop::Fault(fault) = walker.walk_file() {
         return Err(fault);
     }
@@ -167,6 +154,20 @@ struct Walker<R> {
 }
 
 impl<R: Read + Seek> Walker<R> {
+    /// A walk from the start of `reader` (`size` bytes), through the pixel data and on to the
+    /// end when `whole`.
+    fn new(reader: R, size: u64, whole: bool) -> Self {
+        Walker {
+            reader,
+            size,
+            explicit: true,
+            big_endian: false,
+            whole,
+            native_pixels: None,
+            transfer_syntax: String::new(),
+        }
+    }
+
     fn position(&mut self) -> Option<u64> {
         self.reader.stream_position().ok()
     }
@@ -314,15 +315,9 @@ impl<R: Read + Seek> Walker<R> {
                 MAX_INFLATED_BYTES >> 20
             )));
         }
-        let mut walker = Walker {
-            size: inflated.len() as u64,
-            reader: Cursor::new(inflated),
-            explicit: true,
-            big_endian: false,
-            whole: self.whole,
-            native_pixels: None, // offsets in the inflated stream, not the file
-            transfer_syntax: String::new(),
-        };
+        // Its native_pixels stay unused: offsets in the inflated stream, not the file.
+        let size = inflated.len() as u64;
+        let mut walker = Walker::new(Cursor::new(inflated), size, self.whole);
         walker.walk_elements(0, None)
     }
 

@@ -179,11 +179,7 @@ fn list_dicom_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 }
 
 fn read_slice_header(file: &Path) -> Result<SliceHeader, SliceFault> {
-    let checked = guard::open_checked(file)?;
-    let read_from = checked
-        .metadata()
-        .ok()
-        .map(|meta| FileVersion::from_metadata(file, &meta));
+    let (checked, read_from) = guard::open_checked(file)?;
     let obj = OpenFileOptions::new()
         .read_until(tags::PIXEL_DATA)
         .from_reader(std::io::BufReader::new(checked))
