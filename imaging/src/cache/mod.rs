@@ -65,11 +65,26 @@ impl FileVersion {
 /// The current versions of every entry of folder `dir`, by path: a file rewritten, added or
 /// removed gives a different list.
 pub fn folder_versions(dir: &Path) -> std::io::Result<Vec<FileVersion>> {
-    let mut files = std::fs::read_dir(dir)?
-        .map(|entry| FileVersion::of(&entry?.path()))
+    Ok(folder_entries(dir)?.into_iter().map(|(version, _)| version).collect())
+}
+
+/// [`folder_versions`], each with whether the entry is a file (a link to one counts).
+pub(crate) fn folder_entries(dir: &Path) -> std::io::Result<Vec<(FileVersion, bool)>> {
+    let mut entries = std::fs::read_dir(dir)?
+        .map(|entry| {
+            let entry = entry?;
+            let path = entry.path();
+            // An entry's own metadata is a stat relative to the open folder, not a walk of
+            // the whole path again; a link is followed, as `FileVersion::of` does.
+            let meta = match entry.file_type()?.is_symlink() {
+                true => std::fs::metadata(&path)?,
+                false => entry.metadata()?,
+            };
+            Ok((FileVersion::from_metadata(&path, &meta), meta.is_file()))
+        })
         .collect::<std::io::Result<Vec<_>>>()?;
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(files)
+    entries.sort_by(|a, b| a.0.path.cmp(&b.0.path));
+    Ok(entries)
 }
 
 /// What a stored result is: which computation (`function`, its `version` bumped whenever what

@@ -13,7 +13,7 @@
 //! ends the walk and leaves the verdict to dicom-rs.
 
 use std::fs::File;
-use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
+use std::io::{BufRead, BufReader, Cursor, Read, Seek, SeekFrom};
 use std::ops::Range;
 use std::path::Path;
 
@@ -42,24 +42,37 @@ enum Stop {
     Fault(SliceFault),
 }
 
+/// A header file being read: buffered, its position counted without system calls.
+pub(crate) type HeaderReader = BufReader<Positioned<File>>;
+
+/// What the first read of a header file takes: a whole header of a common scanner (1–20 KiB,
+/// private tags included) in one system call, which the walk and then dicom-rs both read.
+const HEADER_READ_BYTES: usize = 32 << 10;
+
 /// Opens the file and checks that no element up to and including the pixel data declares
 /// more bytes than the file (or the item holding it) has left, or a binary value of partial
-/// length. The file comes back at its start, for dicom-rs to read through the same handle,
-/// with its version (`None` when it cannot be stat'ed; the walk is then left to dicom-rs).
-pub(crate) fn open_checked(path: &Path) -> Result<(File, Option<FileVersion>), SliceFault> {
+/// length. The reader comes back at the file's start, for dicom-rs to read the bytes the walk
+/// buffered, with the file's version (`None` when it cannot be stat'ed; the walk is then left
+/// to dicom-rs).
+pub(crate) fn open_checked(path: &Path) -> Result<(HeaderReader, Option<FileVersion>), SliceFault> {
     // dicom-rs would say only "Could not open file": say why.
     let unopenable = |e: std::io::Error| SliceFault::Unopenable(e.to_string());
-    let mut file = File::open(path).map_err(unopenable)?;
+    let file = File::open(path).map_err(unopenable)?;
     let metadata = file.metadata().ok();
+    let mut reader = BufReader::with_capacity(HEADER_READ_BYTES, Positioned { inner: file, at: 0 });
     if let Some(size) = metadata.as_ref().map(|m| m.len()) {
-        let mut walker = Walker::new(BufReader::new(Positioned { inner: &file, at: 0 }), size, false);
+        reader.fill_buf().map_err(unopenable)?;
+        let mut walker = Walker::new(reader, size, false);
         if let Stop::Fault(fault) = walker.walk_file() {
             return Err(fault);
         }
+        reader = walker.reader;
+        // Back to the start: within the buffer (no system call) when the walk stayed in it.
+        let walked = reader.stream_position().map_err(unopenable)?;
+        reader.seek_relative(-(walked as i64)).map_err(unopenable)?;
     }
-    file.rewind().map_err(unopenable)?;
     let version = metadata.map(|m| FileVersion::from_metadata(path, &m));
-    Ok((file, version))
+    Ok((reader, version))
 }
 
 /// A whole file in memory, checked for the pixel reader: past the pixel data too, to the end
@@ -110,7 +123,7 @@ pub(crate) fn read_whole_file(path: &Path) -> Result<CheckedFile, SliceFault> {
 /// A reader that keeps count of its position. `BufReader::stream_position` asks the reader
 /// below it, and a `File` answers with an lseek: one per element walked, 51 a header file,
 /// 128,000 system calls for data-sample's 2,500 slices.
-struct Positioned<R> {
+pub(crate) struct Positioned<R> {
     inner: R,
     at: u64,
 }
@@ -212,8 +225,10 @@ impl<R: Read + Seek> Walker<R> {
         // in dicom-rs's order: a preamble may begin with "DICM" too (the fuzzer's eleventh
         // out-of-memory: the walk took such a file as preamble-less and read another meta group).
         // Then the meta group (explicit VR little endian).
+        // Relative seeks: a buffered reader keeps its buffer for them.
         let magic_at = |walker: &mut Self, offset: u64| {
-            walker.reader.seek(SeekFrom::Start(offset)).is_ok() && walker.bytes::<4>() == Some(*b"DICM")
+            let Some(at) = walker.position() else { return false };
+            walker.reader.seek_relative(offset as i64 - at as i64).is_ok() && walker.bytes::<4>() == Some(*b"DICM")
         };
         if !magic_at(self, 128) && !magic_at(self, 0) {
             return Stop::Done;

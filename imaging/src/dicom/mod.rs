@@ -11,7 +11,7 @@ use std::sync::{Mutex, OnceLock};
 use dicom_dictionary_std::tags;
 use dicom_object::{DefaultDicomObject, OpenFileOptions};
 
-use crate::cache::{FileVersion, ResultKey, ResultStore, folder_versions, get_value, put_value};
+use crate::cache::{FileVersion, ResultKey, ResultStore, folder_entries, get_value, put_value};
 use crate::geometry::{PixelHeader, SeriesGeometry, SliceGeometry};
 
 /// What is wrong with one slice file.
@@ -91,15 +91,17 @@ struct SliceHeader {
 
 /// Reads the headers of every `*.dcm` in `dir` and summarises the series.
 pub fn read_series(dir: &Path) -> SeriesInfo {
-    let files = match list_dicom_files(dir) {
-        Ok(files) => files,
-        Err(e) => {
-            return SeriesInfo {
-                error: Some(format!("cannot list {}: {e}", dir.display())),
-                ..Default::default()
-            };
-        }
-    };
+    match list_dicom_files(dir) {
+        Ok(files) => read_series_files(dir, files),
+        Err(e) => SeriesInfo {
+            error: Some(format!("cannot list {}: {e}", dir.display())),
+            ..Default::default()
+        },
+    }
+}
+
+/// The series of `files`, the `*.dcm` files of `dir` in path order.
+fn read_series_files(dir: &Path, files: Vec<PathBuf>) -> SeriesInfo {
     if files.is_empty() {
         return SeriesInfo {
             error: Some(format!("{}: no .dcm files in the series", dir.display())),
@@ -140,9 +142,15 @@ pub fn read_series_remembered(dir: &Path, store: Option<&dyn ResultStore>) -> Se
             .lock()
             .unwrap_or_else(|e| e.into_inner())
     };
-    let Ok(versions) = folder_versions(dir) else {
+    let Ok(entries) = folder_entries(dir) else {
         return read_series(dir);
     };
+    let dicom_files: Vec<PathBuf> = entries
+        .iter()
+        .filter(|(version, is_file)| *is_file && is_dicom_name(&version.path))
+        .map(|(version, _)| version.path.clone())
+        .collect();
+    let versions: Vec<FileVersion> = entries.into_iter().map(|(version, _)| version).collect();
     if let Some((seen, info)) = memo().get(dir)
         && *seen == versions
     {
@@ -157,7 +165,7 @@ pub fn read_series_remembered(dir: &Path, store: Option<&dyn ResultStore>) -> Se
     let info = match get_value(store, &key) {
         Some(info) => info,
         None => {
-            let info: SeriesInfo = read_series(dir);
+            let info: SeriesInfo = read_series_files(dir, dicom_files);
             // Faults are not kept: an unreadable slice may be a transient one.
             if info.error.is_none() {
                 put_value(store, &key, &info);
@@ -172,17 +180,21 @@ pub fn read_series_remembered(dir: &Path, store: Option<&dyn ResultStore>) -> Se
 fn list_dicom_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("dcm")))
+        .filter(|p| is_dicom_name(p) && p.is_file())
         .collect();
     files.sort();
     Ok(files)
+}
+
+fn is_dicom_name(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("dcm"))
 }
 
 fn read_slice_header(file: &Path) -> Result<SliceHeader, SliceFault> {
     let (checked, read_from) = guard::open_checked(file)?;
     let obj = OpenFileOptions::new()
         .read_until(tags::PIXEL_DATA)
-        .from_reader(std::io::BufReader::new(checked))
+        .from_reader(checked)
         .map_err(|e| SliceFault::NotDicom(e.to_string()))?;
     Ok(SliceHeader {
         file: file.to_path_buf(),

@@ -537,3 +537,29 @@ fn the_header_readers_pixel_header_is_trusted_for_its_file_version_only() {
     header.read_from.as_mut().unwrap().len += 1;
     assert_eq!(read_slices(&told, 0..1).unwrap().values, plain.values);
 }
+
+#[test]
+fn a_header_longer_than_the_first_read_reads_as_a_short_one() {
+    // A private value of 100 KB before the pixels: the header reader's first read (32 KiB)
+    // ends inside it, and the walk and dicom-rs go on from the file.
+    let dir = copy_of_t2wi();
+    let plain = series_geometry(&t2wi()).unwrap();
+    for slice in &series_geometry(dir.path()).unwrap().slices {
+        rewrite(&slice.file, |obj| {
+            obj.put(DataElement::new(
+                Tag(0x0029, 0x1010),
+                VR::OB,
+                PrimitiveValue::from(vec![7u8; 100_000]),
+            ));
+        });
+    }
+    let long = series_geometry(dir.path()).unwrap();
+    assert_eq!(long.slices.len(), plain.slices.len());
+    for (l, p) in long.slices.iter().zip(&plain.slices) {
+        assert_eq!(l.position, p.position);
+        let (mut l, mut p) = (l.pixel_header.clone().unwrap(), p.pixel_header.clone().unwrap());
+        (l.read_from, p.read_from) = (None, None);
+        assert_eq!(l, p);
+    }
+    assert_eq!(read_volume(&long).unwrap().values, read_volume(&plain).unwrap().values);
+}

@@ -260,16 +260,14 @@ fn compute_parallel(
     functions: &FunctionContext,
 ) -> Option<Vec<Outcome>> {
     let outside = |p: &str| !functions.may_read(Path::new(p));
-    let slots: Vec<Option<Slot>> = pairs
-        .iter()
-        .map(|(s, m)| {
-            if outside(s) || outside(m) {
-                None
-            } else {
-                cache_slot(s, m, described)
-            }
-        })
-        .collect();
+    // On all cores too: a slot's key stats every file of the series folder.
+    let slots: Vec<Option<Slot>> = crate::parallel::parallel_map(pairs, |(s, m)| {
+        if outside(s) || outside(m) {
+            None
+        } else {
+            cache_slot(s, m, described)
+        }
+    });
     let mut results: Vec<Option<Outcome>> = slots
         .iter()
         .map(|slot| slot.as_ref()?.lock().unwrap_or_else(|e| e.into_inner()).clone())
