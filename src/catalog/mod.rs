@@ -3,6 +3,7 @@
 //! `dataset_issues` list and the `morphology` view, with npcql's functions registered.
 
 mod lazy_table;
+mod lazy_view;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -21,6 +22,7 @@ use crate::tables::{
     scans_batch, scans_schema, series_jobs,
 };
 use lazy_table::LazyTable;
+use lazy_view::LazyView;
 
 /// An open dataset and the DataFusion session that queries it.
 pub struct Engine {
@@ -554,21 +556,24 @@ fn json_layout(path: &Path) -> Option<(bool, String)> {
 /// plan rather than SQL text because planning SQL is async. Each column calls
 /// `morphology(path)`; the function's feature cache reads and meshes a mask only once.
 fn register_morphology_view(ctx: &SessionContext, masks: Arc<dyn TableProvider>) -> Result<()> {
-    use datafusion::datasource::{ViewTable, provider_as_source};
+    use datafusion::datasource::provider_as_source;
     use datafusion::execution::FunctionRegistry;
     use datafusion::functions::core::expr_fn::get_field;
     use datafusion::logical_expr::LogicalPlanBuilder;
     use datafusion::prelude::col;
 
-    let features = ctx.udf("morphology")?.call(vec![col("path")]);
-    let mut columns = vec![col("patient_id"), col("modality"), col("path")];
-    for (name, _) in npcql_udfs::sql::morphology::MORPHOLOGY_FIELDS.iter() {
-        columns.push(get_field(features.clone(), *name).alias(*name));
-    }
-    let plan = LogicalPlanBuilder::scan("masks", provider_as_source(masks), None)?
-        .project(columns)?
-        .build()?;
-    ctx.register_table("morphology", Arc::new(ViewTable::new(plan, None)))?;
+    let morphology = ctx.udf("morphology")?;
+    let plan = move || {
+        let features = morphology.call(vec![col("path")]);
+        let mut columns = vec![col("patient_id"), col("modality"), col("path")];
+        for (name, _) in npcql_udfs::sql::morphology::MORPHOLOGY_FIELDS.iter() {
+            columns.push(get_field(features.clone(), *name).alias(*name));
+        }
+        LogicalPlanBuilder::scan("masks", provider_as_source(masks.clone()), None)?
+            .project(columns)?
+            .build()
+    };
+    ctx.register_table("morphology", Arc::new(LazyView::new("morphology", plan)))?;
     Ok(())
 }
 
@@ -581,74 +586,85 @@ fn register_radiomics_views(
     masks: Arc<dyn TableProvider>,
     scans: Arc<dyn TableProvider>,
 ) -> Result<()> {
-    use datafusion::common::JoinType;
-    use datafusion::datasource::{ViewTable, provider_as_source};
     use datafusion::execution::FunctionRegistry;
     use datafusion::functions::core::expr_fn::{get_field, named_struct};
     use datafusion::functions_nested::expr_fn::make_array;
-    use datafusion::logical_expr::LogicalPlanBuilder;
     use datafusion::prelude::{col, lit};
 
-    let series = LogicalPlanBuilder::scan("scans", provider_as_source(scans), None)?
+    let radiomics = ctx.udf("radiomics")?;
+    let (m, s, udf) = (masks.clone(), scans.clone(), radiomics.clone());
+    let wide = move || {
+        let features = udf.call(vec![col("series_dir"), col("path")]);
+        let mut columns = vec![col("patient_id"), col("modality"), col("series_dir"), col("path")];
+        for (_, _, column) in &npcql_udfs::sql::radiomics::feature_columns() {
+            columns.push(get_field(features.clone(), column.as_str()).alias(column.as_str()));
+        }
+        columns.push(get_field(features.clone(), "diagnostics").alias("diagnostics"));
+        masks_with_series(&m, &s)?.project(columns)?.build()
+    };
+    ctx.register_table("radiomics", Arc::new(LazyView::new("radiomics", wide)))?;
+
+    let long = move || {
+        let features = radiomics.call(vec![col("series_dir"), col("path")]);
+        let rows = npcql_udfs::sql::radiomics::feature_columns()
+            .iter()
+            .map(|(class, feature, column)| {
+                named_struct(vec![
+                    lit("class"),
+                    lit(class.as_str()),
+                    lit("feature"),
+                    lit(feature.as_str()),
+                    lit("value"),
+                    get_field(features.clone(), column.as_str()),
+                ])
+            })
+            .collect();
+        masks_with_series(&masks, &scans)?
+            .project(vec![
+                col("patient_id"),
+                col("modality"),
+                make_array(rows).alias("feature_row"),
+            ])?
+            .unnest_column("feature_row")?
+            .project(vec![
+                col("patient_id"),
+                col("modality"),
+                get_field(col("feature_row"), "class").alias("class"),
+                get_field(col("feature_row"), "feature").alias("feature"),
+                get_field(col("feature_row"), "value").alias("value"),
+            ])?
+            .build()
+    };
+    ctx.register_table("radiomics_long", Arc::new(LazyView::new("radiomics_long", long)))?;
+    Ok(())
+}
+
+/// Every mask beside its series' folder (`series_dir`; NULL when the patient has none).
+fn masks_with_series(
+    masks: &Arc<dyn TableProvider>,
+    scans: &Arc<dyn TableProvider>,
+) -> datafusion::common::Result<datafusion::logical_expr::LogicalPlanBuilder> {
+    use datafusion::common::JoinType;
+    use datafusion::datasource::provider_as_source;
+    use datafusion::logical_expr::LogicalPlanBuilder;
+    use datafusion::prelude::col;
+
+    let series = LogicalPlanBuilder::scan("scans", provider_as_source(scans.clone()), None)?
         .project(vec![
             col("patient_id").alias("series_patient"),
             col("modality").alias("series_modality"),
             col("series_dir"),
         ])?
         .build()?;
-    let joined = || -> Result<LogicalPlanBuilder> {
-        Ok(
-            LogicalPlanBuilder::scan("masks", provider_as_source(masks.clone()), None)?.join(
-                series.clone(),
-                JoinType::Left,
-                (
-                    vec!["patient_id", "modality"],
-                    vec!["series_patient", "series_modality"],
-                ),
-                None,
-            )?,
-        )
-    };
-    let features = ctx.udf("radiomics")?.call(vec![col("series_dir"), col("path")]);
-    let names = npcql_udfs::sql::radiomics::feature_columns();
-    let mut columns = vec![col("patient_id"), col("modality"), col("series_dir"), col("path")];
-    for (_, _, column) in &names {
-        columns.push(get_field(features.clone(), column.as_str()).alias(column.as_str()));
-    }
-    columns.push(get_field(features.clone(), "diagnostics").alias("diagnostics"));
-    let wide = joined()?.project(columns)?.build()?;
-    ctx.register_table("radiomics", Arc::new(ViewTable::new(wide, None)))?;
-
-    let rows = names
-        .iter()
-        .map(|(class, feature, column)| {
-            named_struct(vec![
-                lit("class"),
-                lit(class.as_str()),
-                lit("feature"),
-                lit(feature.as_str()),
-                lit("value"),
-                get_field(features.clone(), column.as_str()),
-            ])
-        })
-        .collect();
-    let long = joined()?
-        .project(vec![
-            col("patient_id"),
-            col("modality"),
-            make_array(rows).alias("feature_row"),
-        ])?
-        .unnest_column("feature_row")?
-        .project(vec![
-            col("patient_id"),
-            col("modality"),
-            get_field(col("feature_row"), "class").alias("class"),
-            get_field(col("feature_row"), "feature").alias("feature"),
-            get_field(col("feature_row"), "value").alias("value"),
-        ])?
-        .build()?;
-    ctx.register_table("radiomics_long", Arc::new(ViewTable::new(long, None)))?;
-    Ok(())
+    LogicalPlanBuilder::scan("masks", provider_as_source(masks.clone()), None)?.join(
+        series,
+        JoinType::Left,
+        (
+            vec!["patient_id", "modality"],
+            vec!["series_patient", "series_modality"],
+        ),
+        None,
+    )
 }
 
 fn load_patients(dataset: &Dataset, strict: bool) -> Result<PatientsTable> {
