@@ -82,14 +82,16 @@ pub fn features(roi: &Roi, voxel_array_shift: f64) -> [f64; 18] {
 
     let rms = (energy / n).sqrt();
 
-    // firstorder._moment: numpy.power(x − mean, k) (pow), then nanmean.
-    let moment = |k: f64| numpy_sum(&x.iter().map(|v| (v - mean).powf(k)).collect::<Vec<_>>()) / n;
-    let mut m2 = moment(2.0);
+    // firstorder._moment: numpy.power(x − mean, k), then nanmean. numpy squares for k = 2
+    // (exactly d·d); for 3 and 4 it calls pow, which products match within a couple of ulps
+    // at a tenth of the cost (three pows a voxel were most of this family's time).
+    let moment = |power: fn(f64) -> f64| numpy_sum(&x.iter().map(|v| power(v - mean)).collect::<Vec<_>>()) / n;
+    let mut m2 = moment(|d| d * d);
     if m2 == 0.0 {
         m2 = 1.0; // flat region: PyRadiomics divides by 1 (m3, m4 are then 0)
     }
-    let skewness = moment(3.0) / m2.powf(1.5);
-    let kurtosis = moment(4.0) / (m2 * m2);
+    let skewness = moment(|d| d * d * d) / m2.powf(1.5);
+    let kurtosis = moment(|d| (d * d) * (d * d)) / (m2 * m2);
 
     // numpy.nanstd(x) ** 2: the variance through a square root and back.
     let variance = (numpy_sum(&x.iter().map(|v| (v - mean) * (v - mean)).collect::<Vec<_>>()) / n).sqrt();

@@ -32,8 +32,9 @@ pub fn features(roi: &Roi, texture: &Texture) -> [f64; 14] {
     let Some(neighbourhood) = Neighbourhood::of_roi(roi, &texture.distances, texture.plane_normal) else {
         return [f64::NAN; 14];
     };
-    // PyRadiomics passes gldm_a through a C int.
+    // PyRadiomics passes gldm_a through a C int; a negative α makes no neighbour dependent.
     let alpha = texture.gldm_a.trunc();
+    let alpha = (alpha >= 0.0).then(|| alpha.min(f64::from(u32::MAX)) as u32);
     let mut pairs = Vec::with_capacity(roi.levels.len());
     let mut index = 0;
     for z in 0..roi.dims[2] {
@@ -42,11 +43,13 @@ pub fn features(roi: &Roi, texture: &Texture) -> [f64; 14] {
                 if roi.mask[index] {
                     let level = roi.levels[index];
                     let mut dependent = 0usize;
-                    neighbourhood.for_each(index, [x, y, z], |next| {
-                        if roi.mask[next] && f64::from(level.abs_diff(roi.levels[next])) <= alpha {
-                            dependent += 1;
-                        }
-                    });
+                    // Level 0 is outside the ROI: one load and no branch a neighbour.
+                    if let Some(alpha) = alpha {
+                        neighbourhood.for_each(index, [x, y, z], |next| {
+                            let other = roi.levels[next];
+                            dependent += usize::from((other != 0) & (level.abs_diff(other) <= alpha));
+                        });
+                    }
                     pairs.push((level, dependent + 1));
                 }
                 index += 1;

@@ -100,31 +100,33 @@ fn run_lengths(
                     if !starts_line {
                         continue;
                     }
-                    let (mut at, mut index) = ([x, y, z], roi.index(x, y, z));
-                    let mut run: Option<(u32, usize)> = None;
-                    loop {
-                        if roi.mask[index] {
-                            let level = roi.levels[index];
-                            run = match run {
-                                Some((l, length)) if l == level => Some((l, length + 1)),
-                                Some((l, length)) => {
-                                    count(l, length);
-                                    Some((level, 1))
-                                }
-                                None => Some((level, 1)),
-                            };
-                        } else if let Some((l, length)) = run.take() {
-                            count(l, length);
+                    // The line's voxels up to the box's face, counted once rather than
+                    // checked at every step.
+                    let at = [x, y, z];
+                    let length = (0..3)
+                        .map(|axis| match direction[axis] {
+                            1 => bounds.high[axis] - at[axis],
+                            -1 => at[axis] - bounds.low[axis],
+                            _ => usize::MAX,
+                        })
+                        .min()
+                        .map_or(1, |steps| steps.saturating_add(1));
+                    // Level 0 is outside the ROI: it ends a run and starts none.
+                    let (mut run_level, mut run_length) = (0u32, 0usize);
+                    let mut index = roi.index(x, y, z);
+                    for _ in 0..length {
+                        let level = roi.levels[index];
+                        if level != run_level {
+                            if run_level != 0 {
+                                count(run_level, run_length);
+                            }
+                            (run_level, run_length) = (level, 0);
                         }
-                        let inside = (0..3).all(|axis| bounds.holds(axis, at[axis], direction[axis]));
-                        if !inside {
-                            break;
-                        }
-                        at = [0, 1, 2].map(|axis| (at[axis] as isize + direction[axis]) as usize);
-                        index = (index as isize + step) as usize;
+                        run_length += 1;
+                        index = index.wrapping_add_signed(step);
                     }
-                    if let Some((l, length)) = run {
-                        count(l, length);
+                    if run_level != 0 {
+                        count(run_level, run_length);
                     }
                 }
             }

@@ -162,20 +162,22 @@ pub(crate) fn label_zones_with_distance(
     neighbourhood: &Neighbourhood,
     distance: Option<&[u32]>,
 ) -> Vec<Zone> {
-    let mut done: Vec<bool> = roi.mask.iter().map(|&m| !m).collect();
+    // Each voxel's level until its zone is labelled, then 0, as outside the ROI: one load
+    // tells whether a neighbour joins the zone.
+    let mut unlabelled = roi.levels.clone();
     let mut stack = Vec::new();
     let mut zones = Vec::new();
-    for start in 0..done.len() {
-        if done[start] {
+    for start in 0..unlabelled.len() {
+        let level = unlabelled[start];
+        if level == 0 {
             continue;
         }
-        let level = roi.levels[start];
         let mut zone = Zone {
             level,
             size: 0,
             distance: u32::MAX,
         };
-        done[start] = true;
+        unlabelled[start] = 0;
         stack.push(start);
         while let Some(voxel) = stack.pop() {
             zone.size += 1;
@@ -183,8 +185,8 @@ pub(crate) fn label_zones_with_distance(
                 zone.distance = zone.distance.min(distance[voxel]);
             }
             neighbourhood.for_each(voxel, neighbourhood.coordinates(voxel), |next| {
-                if !done[next] && roi.levels[next] == level {
-                    done[next] = true;
+                if unlabelled[next] == level {
+                    unlabelled[next] = 0;
                     stack.push(next);
                 }
             });
