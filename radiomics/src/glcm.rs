@@ -306,24 +306,14 @@ fn matrix_features(p: &[f64], g: &[f64], top: u32) -> [f64; 24] {
         (py, uy) = (px.clone(), ux);
     }
 
+    let hxy2 = separable_hxy2(&px, &py);
     let (mut autocorrelation, mut prominence, mut shade, mut tendency, mut contrast) = (0.0, 0.0, 0.0, 0.0, 0.0);
-    let (mut variance_x, mut variance_y, mut covariance, mut energy, mut hxy1, mut hxy2) =
-        (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+    let (mut variance_x, mut variance_y, mut covariance, mut energy, mut hxy1) = (0.0, 0.0, 0.0, 0.0, 0.0);
     let mut maximum = f64::NEG_INFINITY;
     for i in 0..n {
         for j in first_column(i)..n {
             let v = cell(i, j);
             let weight = if twice(i, j) { 2.0 } else { 1.0 };
-            // log2(px_i·py_j + eps): HXY2 over every cell, HXY1 over the non-zero ones.
-            let pxy = px[i] * py[j];
-            let logarithm = if pxy == 0.0 {
-                0.0 // not used: such a cell is zero too
-            } else {
-                (pxy + eps).log2()
-            };
-            if pxy != 0.0 {
-                hxy2 += weight * (pxy * logarithm);
-            }
             // numpy.amax propagates NaN.
             maximum = if v.is_nan() || maximum.is_nan() {
                 f64::NAN
@@ -356,10 +346,10 @@ fn matrix_features(p: &[f64], g: &[f64], top: u32) -> [f64; 24] {
             }
             covariance += wv * dx * dy;
             energy += wv * v;
-            hxy1 += wv * logarithm;
+            hxy1 += wv * (px[i] * py[j] + eps).log2();
         }
     }
-    let (hxy1, hxy2) = (-hxy1, -hxy2);
+    let hxy1 = -hxy1;
 
     let (sigma_x, sigma_y) = (variance_x.sqrt(), variance_y.sqrt());
     let correlation = if sigma_x * sigma_y == 0.0 {
@@ -428,6 +418,29 @@ fn matrix_features(p: &[f64], g: &[f64], top: u32) -> [f64; 24] {
         sum_entropy,
         variance_x,
     ]
+}
+
+/// glcm.py's HXY2 = −Σ_ij px_i py_j log2(px_i py_j + eps), over every cell, by its separable
+/// form: log2(px_i py_j + eps) = log2 px_i + log2 py_j + log2(1 + eps / (px_i py_j)), and the
+/// last term is eps / (px_i py_j ln 2) to first order, so a cell with px_i py_j > 0 adds
+/// px_i py_j (log2 px_i + log2 py_j) + eps / ln 2 (cells with px_i py_j = 0 add 0, as in
+/// numpy). The exact x · log2(1 + eps / x) lies between 0 and eps / ln 2, so a cell is off by
+/// less than 3.2e-16 whatever its probabilities (under 3.2e-12 over 100 levels), and by a
+/// second-order eps² / (2 ln 2 · x) when x ≫ eps. 2n logarithms instead of n² (which were
+/// most of GLCM's time).
+fn separable_hxy2(px: &[f64], py: &[f64]) -> f64 {
+    // Zero probabilities are left out (0 · log2 0 would be NaN); NaN ones are kept, so an
+    // empty matrix's NaN comes through.
+    let present = |p: &[f64]| -> (f64, f64, f64) {
+        p.iter()
+            .filter(|&&v| v != 0.0)
+            .fold((0.0, 0.0, 0.0), |(sum, weighted_log, count), &v| {
+                (sum + v, weighted_log + v * v.log2(), count + 1.0)
+            })
+    };
+    let (sum_x, log_x, count_x) = present(px);
+    let (sum_y, log_y, count_y) = present(py);
+    -(sum_y * log_x + sum_x * log_y + count_x * count_y * (f64::EPSILON / std::f64::consts::LN_2))
 }
 
 /// GLCM MCC of one normalised matrix: √ of the second largest eigenvalue of PyRadiomics'
