@@ -9,7 +9,9 @@
 //!
 //! The sphere is a set of x-runs, one per (dy, dz); with running sums along each row of the box
 //! a voxel's mean costs one subtraction per run (≈ 300 at 0.4 × 0.4 × 1 mm) instead of one
-//! addition per sphere voxel (≈ 6000).
+//! addition per sphere voxel (≈ 6000), and a row's voxels take each run together.
+
+use std::ops::Range;
 
 use crate::{Roi, Texture};
 
@@ -41,21 +43,47 @@ pub fn features(roi: &Roi, _texture: &Texture) -> [f64; 2] {
     }
     let mut maximum = f64::NEG_INFINITY;
     let (mut local, mut global) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
-    let mut index = 0;
+    // The sphere sums of one row's ROI voxels, run by run: each run adds a window of the
+    // same width along the row, so the row's voxels take it in one pass over contiguous sums
+    // (vectorised), in the same order of additions as voxel by voxel.
+    let (mut totals, mut counts) = (vec![0.0; nx], vec![0usize; nx]);
     for z in 0..nz {
         for y in 0..ny {
-            for x in 0..nx {
-                if roi.mask[index] {
-                    let mean = sphere_mean(&runs, &sums, roi.dims, [x, y, z]);
-                    global = global.max(mean);
-                    let value = roi.intensity[index];
-                    if value > maximum {
-                        (maximum, local) = (value, mean);
-                    } else if value == maximum {
-                        local = local.max(mean);
-                    }
+            let row = roi.index(0, y, z);
+            let in_roi = &roi.mask[row..row + nx];
+            let (Some(first), Some(last)) = (in_roi.iter().position(|&m| m), in_roi.iter().rposition(|&m| m)) else {
+                continue;
+            };
+            totals[first..=last].fill(0.0);
+            counts[first..=last].fill(0);
+            for run in &runs {
+                let (Some(y), Some(z)) = (y.checked_add_signed(run.dy), z.checked_add_signed(run.dz)) else {
+                    continue;
+                };
+                if y >= ny || z >= nz {
+                    continue;
                 }
-                index += 1;
+                let base = (z * ny + y) * (nx + 1);
+                add_windows(
+                    &sums[base..base + nx + 1],
+                    run.half_width,
+                    first..last + 1,
+                    &mut totals,
+                    &mut counts,
+                );
+            }
+            for x in first..=last {
+                if !in_roi[x] {
+                    continue;
+                }
+                let mean = totals[x] / counts[x] as f64;
+                global = global.max(mean);
+                let value = roi.intensity[row + x];
+                if value > maximum {
+                    (maximum, local) = (value, mean);
+                } else if value == maximum {
+                    local = local.max(mean);
+                }
             }
         }
     }
@@ -63,6 +91,45 @@ pub fn features(roi: &Roi, _texture: &Texture) -> [f64; 2] {
         return [f64::NAN; 2];
     }
     [local, global]
+}
+
+/// Adds to `totals[x]` the sum of the row's voxels within `half_width` of x, and their number
+/// to `counts[x]`, for every x of `span`, from the row's running `sums` (n + 1 of them).
+#[inline]
+fn add_windows(sums: &[f64], half_width: usize, span: Range<usize>, totals: &mut [f64], counts: &mut [usize]) {
+    let n = sums.len() - 1;
+    let clipped = |x: usize| (x.saturating_sub(half_width), (x + half_width + 1).min(n));
+    // Windows within the row: contiguous slices, no clipping.
+    let inner = span.start.max(half_width)..span.end.min(n.saturating_sub(half_width));
+    if inner.start < inner.end {
+        for x in span.start..inner.start {
+            let (low, high) = clipped(x);
+            totals[x] += sums[high] - sums[low];
+            counts[x] += high - low;
+        }
+        let width = 2 * half_width + 1;
+        let highs = &sums[inner.start + half_width + 1..inner.end + half_width + 1];
+        let lows = &sums[inner.start - half_width..inner.end - half_width];
+        for ((total, count), (high, low)) in totals[inner.clone()]
+            .iter_mut()
+            .zip(&mut counts[inner.clone()])
+            .zip(highs.iter().zip(lows))
+        {
+            *total += high - low;
+            *count += width;
+        }
+        for x in inner.end..span.end {
+            let (low, high) = clipped(x);
+            totals[x] += sums[high] - sums[low];
+            counts[x] += high - low;
+        }
+    } else {
+        for x in span {
+            let (low, high) = clipped(x);
+            totals[x] += sums[high] - sums[low];
+            counts[x] += high - low;
+        }
+    }
 }
 
 /// One row of the sphere: offsets (dy, dz) and the half-width in x.
@@ -90,27 +157,6 @@ fn sphere_runs(spacing_mm: [f64; 3]) -> Vec<Run> {
         }
     }
     runs
-}
-
-/// The mean intensity of the box voxels within the sphere around `at`.
-#[inline]
-fn sphere_mean(runs: &[Run], sums: &[f64], dims: [usize; 3], at: [usize; 3]) -> f64 {
-    let [nx, ny, nz] = dims;
-    let (mut total, mut count) = (0.0, 0usize);
-    for run in runs {
-        let (Some(y), Some(z)) = (at[1].checked_add_signed(run.dy), at[2].checked_add_signed(run.dz)) else {
-            continue;
-        };
-        if y >= ny || z >= nz {
-            continue;
-        }
-        let first = at[0].saturating_sub(run.half_width);
-        let end = (at[0] + run.half_width + 1).min(nx);
-        let base = (z * ny + y) * (nx + 1);
-        total += sums[base + end] - sums[base + first];
-        count += end - first;
-    }
-    total / count as f64
 }
 
 #[cfg(test)]
