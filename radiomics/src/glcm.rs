@@ -208,6 +208,7 @@ fn co_occurrences(roi: &Roi, bounds: &BoundingBox, levels: &Levels, directions: 
     let n = levels.values.len();
     let mut matrices = vec![vec![0.0; n * n]; directions.len()];
     let steps: Vec<isize> = directions.iter().map(|&d| linear_step(roi, d)).collect();
+    let reach = [0, 1, 2].map(|axis| directions.iter().map(|d| d[axis].unsigned_abs()).max().unwrap_or(0));
     for z in bounds.low[2]..=bounds.high[2] {
         for y in bounds.low[1]..=bounds.high[1] {
             for x in bounds.low[0]..=bounds.high[0] {
@@ -216,16 +217,23 @@ fn co_occurrences(roi: &Roi, bounds: &BoundingBox, levels: &Levels, directions: 
                     continue;
                 }
                 let row = levels.index[roi.levels[centre] as usize] as usize * n;
+                // Away from the box's faces every neighbour is inside it: no check each.
+                let interior = (0..3).all(|axis| {
+                    let (at, low, high) = ([x, y, z][axis], bounds.low[axis], bounds.high[axis]);
+                    at >= low + reach[axis] && at + reach[axis] <= high
+                });
                 for ((direction, &step), matrix) in directions.iter().zip(&steps).zip(matrices.iter_mut()) {
-                    let inside = bounds.holds(0, x, direction[0])
-                        && bounds.holds(1, y, direction[1])
-                        && bounds.holds(2, z, direction[2]);
+                    let inside = interior
+                        || (bounds.holds(0, x, direction[0])
+                            && bounds.holds(1, y, direction[1])
+                            && bounds.holds(2, z, direction[2]));
                     if !inside {
                         continue;
                     }
-                    let neighbour = (centre as isize + step) as usize;
-                    if roi.mask[neighbour] {
-                        matrix[row + levels.index[roi.levels[neighbour] as usize] as usize] += 1.0;
+                    // Level 0 is outside the ROI.
+                    let level = roi.levels[centre.wrapping_add_signed(step)];
+                    if level != 0 {
+                        matrix[row + levels.index[level as usize] as usize] += 1.0;
                     }
                 }
             }

@@ -10,17 +10,16 @@ use crate::Roi;
 pub(crate) fn mask_bounds(roi: &Roi) -> Option<([usize; 3], [usize; 3])> {
     let mut low = roi.dims;
     let mut high = [0usize; 3];
-    for z in 0..roi.dims[2] {
-        for y in 0..roi.dims[1] {
-            for x in 0..roi.dims[0] {
-                if roi.mask[roi.index(x, y, z)] {
-                    for (axis, v) in [x, y, z].into_iter().enumerate() {
-                        low[axis] = low[axis].min(v);
-                        high[axis] = high[axis].max(v);
-                    }
-                }
-            }
-        }
+    // Row by row: a row's first and last ROI voxel bound x; most rows of the box (grown for
+    // local intensity) hold none.
+    for (row, in_roi) in roi.mask.chunks(roi.dims[0].max(1)).enumerate() {
+        let (Some(first), Some(last)) = (in_roi.iter().position(|&m| m), in_roi.iter().rposition(|&m| m)) else {
+            continue;
+        };
+        let (y, z) = (row % roi.dims[1], row / roi.dims[1]);
+        (low[0], high[0]) = (low[0].min(first), high[0].max(last));
+        (low[1], high[1]) = (low[1].min(y), high[1].max(y));
+        (low[2], high[2]) = (low[2].min(z), high[2].max(z));
     }
     (low[0] <= high[0]).then(|| (low, [0, 1, 2].map(|a| high[a] - low[a] + 1)))
 }
