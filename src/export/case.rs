@@ -141,16 +141,16 @@ pub fn build(sources: &CaseSources, checked: &CheckedCase) -> Result<BuiltCase, 
     let label_to_lps = compose(&checked.label_series.voxel_to_lps(), &map);
     let mut channels = Vec::with_capacity(sources.channels.len());
     for (channel, series) in sources.channels.iter().zip(&checked.channel_series) {
-        let volume = pixels::read_volume(series).map_err(|e| e.to_string())?;
         let built = if channel.modality == sources.label_modality {
             BuiltChannel {
-                voxels: copied_onto_label(&volume, mask.source_dims, &checked.mask_to_series),
+                voxels: copied_onto_label(series, mask.source_dims, &checked.mask_to_series)?,
                 resampled: false,
                 outside_voxels: 0,
                 misalignment: None,
                 misalignment_note: None,
             }
         } else {
+            let volume = pixels::read_volume(series).map_err(|e| e.to_string())?;
             let image = ImageGrid {
                 dims: series.dims(),
                 affine: series.voxel_to_lps(),
@@ -215,50 +215,50 @@ fn full_grid(mask: &MaskVolume) -> Vec<u8> {
     label
 }
 
-/// The label's own series on the label's grid: each label voxel takes the series voxel the
-/// pairing maps it to (a signed permutation and a shift: no resampling). int16 with the
-/// series' rescale when one covers every slice and the stored values fit, else float32.
-fn copied_onto_label(volume: &PixelVolume, dims: [usize; 3], map: &[[i64; 4]; 3]) -> ChannelVoxels {
+/// The series' voxels at the label's voxels (`map`: label index → series index, exact), as the
+/// stored int16 behind one rescale when they fit it, else as float32 real values. Read as
+/// stored integers: no conversion to real values and back.
+fn copied_onto_label(series: &SeriesGeometry, dims: [usize; 3], map: &[[i64; 4]; 3]) -> Result<ChannelVoxels, String> {
+    let stored = pixels::read_stored_volume(series).map_err(|e| e.to_string())?;
+    let fits_int16 = stored.common_rescale.filter(|r| {
+        r.slope != 0.0 && r.stored_minimum >= i64::from(i16::MIN) && r.stored_maximum <= i64::from(i16::MAX)
+    });
+    Ok(match (fits_int16, stored.common_rescale) {
+        (Some(rescale), _) => ChannelVoxels::Int16 {
+            // In range: checked over every stored value just above.
+            values: gather(&stored, dims, map, |v| v as i16),
+            slope: rescale.slope,
+            intercept: rescale.intercept,
+        },
+        (None, Some(rescale)) => ChannelVoxels::Float32(gather(&stored, dims, map, |v| {
+            (f64::from(v) * rescale.slope + rescale.intercept) as f32
+        })),
+        // Slices under different rescales: their real values, slice by slice.
+        (None, None) => {
+            let volume = pixels::read_volume(series).map_err(|e| e.to_string())?;
+            ChannelVoxels::Float32(gather(&volume, dims, map, |v| v as f32))
+        }
+    })
+}
+
+/// Every label voxel's value from `volume`, x fastest, straight into the type written.
+fn gather<V: Copy, T>(
+    volume: &PixelVolume<V>,
+    dims: [usize; 3],
+    map: &[[i64; 4]; 3],
+    convert: impl Fn(V) -> T,
+) -> Vec<T> {
     // The map is linear, so is the series' flat index: base + i·step[0] + j·step[1] + k·step[2].
     let [sx, sy, _] = volume.dims.map(|d| d as i64);
     let flat = |column: [i64; 3]| column[0] + sx * column[1] + sx * sy * column[2];
     let step: [i64; 3] = std::array::from_fn(|c| flat([map[0][c], map[1][c], map[2][c]]));
     let base = flat([map[0][3], map[1][3], map[2][3]]);
-    let fits_int16 = volume.common_rescale.filter(|r| {
-        r.slope != 0.0 && r.stored_minimum >= i64::from(i16::MIN) && r.stored_maximum <= i64::from(i16::MAX)
-    });
-    // Every label voxel's value, x fastest, straight into the type written.
-    fn gather<T>(
-        volume: &PixelVolume,
-        dims: [usize; 3],
-        base: i64,
-        step: [i64; 3],
-        convert: impl Fn(f64) -> T,
-    ) -> Vec<T> {
-        let mut out = Vec::with_capacity(dims.iter().product());
-        for k in 0..dims[2] as i64 {
-            for j in 0..dims[1] as i64 {
-                let row = base + j * step[1] + k * step[2];
-                out.extend((0..dims[0] as i64).map(|i| convert(volume.values[(row + i * step[0]) as usize])));
-            }
+    let mut out = Vec::with_capacity(dims.iter().product());
+    for k in 0..dims[2] as i64 {
+        for j in 0..dims[1] as i64 {
+            let row = base + j * step[1] + k * step[2];
+            out.extend((0..dims[0] as i64).map(|i| convert(volume.values[(row + i * step[0]) as usize])));
         }
-        out
     }
-    match fits_int16 {
-        Some(rescale) => ChannelVoxels::Int16 {
-            values: gather(volume, dims, base, step, |v| {
-                stored_value(v, rescale.slope, rescale.intercept)
-            }),
-            slope: rescale.slope,
-            intercept: rescale.intercept,
-        },
-        None => ChannelVoxels::Float32(gather(volume, dims, base, step, |v| v as f32)),
-    }
-}
-
-/// The stored integer behind a real value `stored · slope + intercept`: rounded half away from
-/// zero by hand, as `f64::round` is a library call without SSE4.1 and this runs per voxel.
-fn stored_value(real: f64, slope: f64, intercept: f64) -> i16 {
-    let stored = (real - intercept) / slope;
-    (stored + 0.5f64.copysign(stored)) as i16
+    out
 }

@@ -39,15 +39,16 @@ pub struct Region {
     pub slices: Range<usize>,
 }
 
-/// A region of a series as one volume of real values.
+/// A region of a series as one volume of real values (or, as `PixelVolume<i32>` from
+/// [`read_stored_volume`], of the stored integers behind them).
 #[derive(Debug, Clone, PartialEq)]
-pub struct PixelVolume {
+pub struct PixelVolume<V = f64> {
     /// Columns × rows × slices read: a mask's axes 0, 1, 2 under the dataset's convention.
     pub dims: [usize; 3],
     /// The series voxel (column, row, slice in position order) that is voxel (0, 0, 0) here.
     pub origin: [usize; 3],
     /// Real values (Modality LUT applied), column fastest, then row, then slice.
-    pub values: Vec<f64>,
+    pub values: Vec<V>,
     /// The series' PhotometricInterpretation.
     pub photometric: Photometric,
     /// Over every pixel of the slices read, the region's or not: what a viewer's window or a
@@ -169,9 +170,44 @@ pub fn read_slices(geometry: &SeriesGeometry, slices: Range<usize>) -> Result<Pi
     read_region(geometry, &region)
 }
 
+/// Every slice of the series as its stored integers, before the Modality LUT: what an export
+/// writes as int16 under one rescale (`common_rescale`), without converting each voxel to a
+/// real value and back. Slices under different rescales are only meaningful as real values.
+pub fn read_stored_volume(geometry: &SeriesGeometry) -> Result<PixelVolume<i32>, PixelError> {
+    let region = Region {
+        columns: 0..geometry.columns as usize,
+        rows: 0..geometry.rows as usize,
+        slices: 0..geometry.slices.len(),
+    };
+    read_region_as(geometry, &region)
+}
+
+/// What a volume holds a voxel as: its real value, or the stored integer.
+pub trait Voxel: Copy {
+    fn of(stored: i32, slope: f64, intercept: f64) -> Self;
+}
+
+impl Voxel for f64 {
+    #[inline]
+    fn of(stored: i32, slope: f64, intercept: f64) -> f64 {
+        f64::from(stored) * slope + intercept
+    }
+}
+
+impl Voxel for i32 {
+    #[inline]
+    fn of(stored: i32, _slope: f64, _intercept: f64) -> i32 {
+        stored
+    }
+}
+
 /// Only `region`: the other slices are not opened, and only the region's pixels of the slices
 /// read are converted to real values.
 pub fn read_region(geometry: &SeriesGeometry, region: &Region) -> Result<PixelVolume, PixelError> {
+    read_region_as(geometry, region)
+}
+
+fn read_region_as<V: Voxel>(geometry: &SeriesGeometry, region: &Region) -> Result<PixelVolume<V>, PixelError> {
     let count = geometry.slices.len();
     let (columns, rows) = (geometry.columns as usize, geometry.rows as usize);
     let series_folder = || {
@@ -311,12 +347,12 @@ pub(crate) fn pixel_header(obj: &DefaultDicomObject) -> PixelHeader {
 
 /// One slice, checked against the series' grid: its region's real values appended to `values`,
 /// row by row. `known` is its header as the header reader read it, if it did.
-fn read_slice(
+fn read_slice<V: Voxel>(
     file: &Path,
     known: Option<&PixelHeader>,
     geometry: &SeriesGeometry,
     region: &Region,
-    values: &mut Vec<f64>,
+    values: &mut Vec<V>,
 ) -> Result<DecodedSlice, PixelFault> {
     let checked = guard::read_whole_file(file).map_err(PixelFault::Slice)?;
     let open = |options: OpenFileOptions| {
@@ -409,10 +445,11 @@ fn read_slice(
         for row in region.rows.clone() {
             let start = row * row_length;
             let columns = start + region.columns.start..start + region.columns.end;
+            let voxel = |raw| V::of(stored_value.stored(raw), slope, intercept);
             // The same call in two arms, each of which knows the sign: no test a sample.
             match stored_value.signed {
-                true => samples.extend_mapped(columns, |raw| real(f64::from(stored_value.stored(raw))), values),
-                false => samples.extend_mapped(columns, |raw| real(f64::from(stored_value.stored(raw))), values),
+                true => samples.extend_mapped(columns, voxel, values),
+                false => samples.extend_mapped(columns, voxel, values),
             }
         }
         let (a, b) = (real(low as f64), real(high as f64));
@@ -478,7 +515,7 @@ enum Samples<'a> {
 impl Samples<'_> {
     /// Appends `f` of each raw sample at `range` to `out`, the layout matched once, not per
     /// sample: an extend of known length, which writes without a capacity check a sample.
-    fn extend_mapped(&self, range: Range<usize>, f: impl Fn(u32) -> f64, out: &mut Vec<f64>) {
+    fn extend_mapped<V>(&self, range: Range<usize>, f: impl Fn(u32) -> V, out: &mut Vec<V>) {
         match self {
             Samples::Bytes(b) => out.extend(b[range].iter().map(|&v| f(u32::from(v)))),
             Samples::Little16(b) => out.extend(

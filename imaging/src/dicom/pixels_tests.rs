@@ -563,3 +563,34 @@ fn a_header_longer_than_the_first_read_reads_as_a_short_one() {
     }
     assert_eq!(read_volume(&long).unwrap().values, read_volume(&plain).unwrap().values);
 }
+
+#[test]
+fn stored_values_under_the_rescale_are_the_real_values() {
+    // A fractional rescale, so that real and stored values differ.
+    let dir = copy_of_t2wi();
+    for slice in &series_geometry(dir.path()).unwrap().slices {
+        rewrite(&slice.file, |obj| {
+            obj.put(DataElement::new(
+                tags::RESCALE_SLOPE,
+                VR::DS,
+                PrimitiveValue::from("0.5"),
+            ));
+            obj.put(DataElement::new(
+                tags::RESCALE_INTERCEPT,
+                VR::DS,
+                PrimitiveValue::from("-3"),
+            ));
+        });
+    }
+    let geometry = series_geometry(dir.path()).unwrap();
+    let real = read_volume(&geometry).unwrap();
+    let stored = read_stored_volume(&geometry).unwrap();
+    let rescale = stored.common_rescale.unwrap();
+    assert_eq!((rescale.slope, rescale.intercept), (0.5, -3.0));
+    assert_eq!(stored.dims, real.dims);
+    assert_eq!(stored.common_rescale, real.common_rescale);
+    for (s, r) in stored.values.iter().zip(&real.values) {
+        assert_eq!(f64::from(*s) * 0.5 - 3.0, *r);
+    }
+    assert!(stored.values.iter().any(|&s| f64::from(s) != f64::from(s) * 0.5 - 3.0));
+}
