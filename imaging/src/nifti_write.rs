@@ -150,26 +150,31 @@ pub fn write_nifti_gz(
     let file = File::create(path)?;
     let mut out = GzEncoder::new(BufWriter::with_capacity(1 << 20, file), Compression::new(level));
     out.write_all(&header)?;
-    // Converted in chunks: the whole image is never held twice.
-    let mut chunk = Vec::with_capacity(1 << 18);
     match voxels {
         Voxels::Uint8(v) => out.write_all(v)?,
-        Voxels::Int16 { values, .. } => {
-            for part in values.chunks(1 << 16) {
-                chunk.clear();
-                part.iter().for_each(|v| chunk.extend_from_slice(&v.to_le_bytes()));
-                out.write_all(&chunk)?;
-            }
-        }
-        Voxels::Float32(values) => {
-            for part in values.chunks(1 << 16) {
-                chunk.clear();
-                part.iter().for_each(|v| chunk.extend_from_slice(&v.to_le_bytes()));
-                out.write_all(&chunk)?;
-            }
-        }
+        Voxels::Int16 { values, .. } => write_little_endian(&mut out, values, |v| v.to_le_bytes())?,
+        Voxels::Float32(values) => write_little_endian(&mut out, values, |v| v.to_le_bytes())?,
     }
     out.finish()?.flush()
+}
+
+/// Writes `values` as their little-endian bytes, converted a chunk at a time (the whole image
+/// is never held twice) into fixed slots, a loop that vectorises.
+fn write_little_endian<T: Copy, const N: usize>(
+    out: &mut impl Write,
+    values: &[T],
+    to_le_bytes: impl Fn(T) -> [u8; N],
+) -> io::Result<()> {
+    const CHUNK: usize = 1 << 16;
+    let mut chunk = vec![0u8; CHUNK * N];
+    for part in values.chunks(CHUNK) {
+        let bytes = &mut chunk[..part.len() * N];
+        for (slot, &value) in bytes.chunks_exact_mut(N).zip(part) {
+            slot.copy_from_slice(&to_le_bytes(value));
+        }
+        out.write_all(bytes)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -254,10 +254,26 @@ fn gather<V: Copy, T>(
     let step: [i64; 3] = std::array::from_fn(|c| flat([map[0][c], map[1][c], map[2][c]]));
     let base = flat([map[0][3], map[1][3], map[2][3]]);
     let mut out = Vec::with_capacity(dims.iter().product());
+    let n = dims[0];
     for k in 0..dims[2] as i64 {
         for j in 0..dims[1] as i64 {
             let row = base + j * step[1] + k * step[2];
-            out.extend((0..dims[0] as i64).map(|i| convert(volume.values[(row + i * step[0]) as usize])));
+            // A label row is a series row, forwards or backwards, unless the axes are swapped:
+            // then a contiguous slice, converted in a loop that vectorises.
+            match step[0] {
+                1 => out.extend(
+                    volume.values[row as usize..row as usize + n]
+                        .iter()
+                        .map(|&v| convert(v)),
+                ),
+                -1 => out.extend(
+                    volume.values[(row + 1) as usize - n..=row as usize]
+                        .iter()
+                        .rev()
+                        .map(|&v| convert(v)),
+                ),
+                _ => out.extend((0..n as i64).map(|i| convert(volume.values[(row + i * step[0]) as usize]))),
+            }
         }
     }
     out
