@@ -215,7 +215,8 @@ fn full_grid(mask: &MaskVolume) -> Vec<u8> {
     label
 }
 
-/// The series' voxels at the label's voxels (`map`: label index → series index, exact), as the
+/// The label's own series on the label's grid: each label voxel takes the series voxel the
+/// pairing maps it to (`map`, a signed permutation and a shift: no resampling), as the
 /// stored int16 behind one rescale when they fit it, else as float32 real values. Read as
 /// stored integers: no conversion to real values and back.
 fn copied_onto_label(series: &SeriesGeometry, dims: [usize; 3], map: &[[i64; 4]; 3]) -> Result<ChannelVoxels, String> {

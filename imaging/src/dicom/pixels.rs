@@ -47,7 +47,8 @@ pub struct PixelVolume<V = f64> {
     pub dims: [usize; 3],
     /// The series voxel (column, row, slice in position order) that is voxel (0, 0, 0) here.
     pub origin: [usize; 3],
-    /// Real values (Modality LUT applied), column fastest, then row, then slice.
+    /// The voxels, column fastest, then row, then slice: real values (Modality LUT applied),
+    /// or the stored integers in a `PixelVolume<i32>`.
     pub values: Vec<V>,
     /// The series' PhotometricInterpretation.
     pub photometric: Photometric,
@@ -345,8 +346,8 @@ pub(crate) fn pixel_header(obj: &DefaultDicomObject) -> PixelHeader {
     }
 }
 
-/// One slice, checked against the series' grid: its region's real values appended to `values`,
-/// row by row. `known` is its header as the header reader read it, if it did.
+/// One slice, checked against the series' grid: its region's voxels (real values, or stored
+/// integers) appended to `values`, row by row. `known` is its header as the header reader read it, if it did.
 fn read_slice<V: Voxel>(
     file: &Path,
     known: Option<&PixelHeader>,
