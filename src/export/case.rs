@@ -8,6 +8,7 @@ use npcql_imaging::geometry::{Affine, Pairing, SeriesGeometry, compose, pair};
 use npcql_imaging::mask::{MaskHeader, MaskVolume, read_mask, read_mask_header};
 use npcql_imaging::nifti_write::{NiftiSpace, Voxels};
 use npcql_imaging::resample::{ImageGrid, Misalignment, misalignment, trilinear_onto};
+use sha2::{Digest, Sha256};
 
 use crate::dataset::Modality;
 
@@ -84,6 +85,9 @@ pub struct BuiltChannel {
     /// when it has no readable mask: `misalignment_note` says why).
     pub misalignment: Option<Misalignment>,
     pub misalignment_note: Option<String>,
+    /// The series' sha256 (of its files' sha256 digests in slice order), when taken from the
+    /// bytes the pixels were read from.
+    pub series_sha256: Option<[u8; 32]>,
 }
 
 /// A case ready to write.
@@ -142,12 +146,14 @@ pub fn build(sources: &CaseSources, checked: &CheckedCase) -> Result<BuiltCase, 
     let mut channels = Vec::with_capacity(sources.channels.len());
     for (channel, series) in sources.channels.iter().zip(&checked.channel_series) {
         let built = if channel.modality == sources.label_modality {
+            let (voxels, series_sha256) = copied_onto_label(series, mask.source_dims, &checked.mask_to_series)?;
             BuiltChannel {
-                voxels: copied_onto_label(series, mask.source_dims, &checked.mask_to_series)?,
+                voxels,
                 resampled: false,
                 outside_voxels: 0,
                 misalignment: None,
                 misalignment_note: None,
+                series_sha256: Some(series_sha256),
             }
         } else {
             let volume = pixels::read_volume(series).map_err(|e| e.to_string())?;
@@ -179,6 +185,7 @@ pub fn build(sources: &CaseSources, checked: &CheckedCase) -> Result<BuiltCase, 
                 outside_voxels,
                 misalignment,
                 misalignment_note,
+                series_sha256: None,
             }
         };
         channels.push(built);
@@ -218,13 +225,21 @@ fn full_grid(mask: &MaskVolume) -> Vec<u8> {
 /// The label's own series on the label's grid: each label voxel takes the series voxel the
 /// pairing maps it to (`map`, a signed permutation and a shift: no resampling), as the
 /// stored int16 behind one rescale when they fit it, else as float32 real values. Read as
-/// stored integers: no conversion to real values and back.
-fn copied_onto_label(series: &SeriesGeometry, dims: [usize; 3], map: &[[i64; 4]; 3]) -> Result<ChannelVoxels, String> {
-    let stored = pixels::read_stored_volume(series).map_err(|e| e.to_string())?;
+/// stored integers: no conversion to real values and back. With the series' sha256, from the
+/// bytes read.
+fn copied_onto_label(
+    series: &SeriesGeometry,
+    dims: [usize; 3],
+    map: &[[i64; 4]; 3],
+) -> Result<(ChannelVoxels, [u8; 32]), String> {
+    let mut digest = Sha256::new();
+    let stored = pixels::read_stored_volume(series, &mut |bytes| digest.update(Sha256::digest(bytes)))
+        .map_err(|e| e.to_string())?;
+    let series_sha256: [u8; 32] = digest.finalize().into();
     let fits_int16 = stored.common_rescale.filter(|r| {
         r.slope != 0.0 && r.stored_minimum >= i64::from(i16::MIN) && r.stored_maximum <= i64::from(i16::MAX)
     });
-    Ok(match (fits_int16, stored.common_rescale) {
+    let voxels = match (fits_int16, stored.common_rescale) {
         (Some(rescale), _) => ChannelVoxels::Int16 {
             // In range: checked over every stored value just above.
             values: gather(&stored, dims, map, |v| v as i16),
@@ -239,7 +254,8 @@ fn copied_onto_label(series: &SeriesGeometry, dims: [usize; 3], map: &[[i64; 4];
             let volume = pixels::read_volume(series).map_err(|e| e.to_string())?;
             ChannelVoxels::Float32(gather(&volume, dims, map, |v| v as f32))
         }
-    })
+    };
+    Ok((voxels, series_sha256))
 }
 
 /// Every label voxel's value from `volume`, x fastest, straight into the type written.

@@ -196,7 +196,10 @@ impl Staging {
                 Ok(ChannelRecord {
                     modality: source.modality,
                     series: source.series.clone(),
-                    series_sha256: series_sha256(series.slices.iter().map(|s| s.file.as_path()))?,
+                    series_sha256: match &channel.series_sha256 {
+                        Some(digest) => hex(digest),
+                        None => series_sha256(series.slices.iter().map(|s| s.file.as_path()))?,
+                    },
                     resampled: channel.resampled,
                     outside_voxels: channel.outside_voxels,
                     misalignment: channel.misalignment,

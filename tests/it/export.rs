@@ -131,6 +131,26 @@ fn the_split_of_data_sample_is_the_committed_one() {
         tree(out.path()).iter().all(|f| !f.contains(".partial")),
         "no staging left behind"
     );
+    // Each series' sha256 is that of its files' sha256 digests in slice order, read here apart
+    // from the export (which takes them from the bytes its pixel reader read).
+    let mut manifest = csv::Reader::from_path(folder.join("manifest.csv")).unwrap();
+    let header = manifest.headers().unwrap().clone();
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (series, digest) = (column("t2_series"), column("t2_series_sha256"));
+    let mut checked = 0;
+    for row in manifest.records() {
+        use sha2::{Digest, Sha256};
+        let row = row.unwrap();
+        let geometry = npcql_imaging::dicom::pixels::series_geometry(Path::new(&row[series])).unwrap();
+        let mut outer = Sha256::new();
+        for slice in &geometry.slices {
+            outer.update(Sha256::digest(std::fs::read(&slice.file).unwrap()));
+        }
+        let expected: String = outer.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(row[digest], expected, "{}", &row[series]);
+        checked += 1;
+    }
+    assert_eq!(checked, 48);
 
     let other = export(&[
         "nnunet",

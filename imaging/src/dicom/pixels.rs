@@ -174,13 +174,18 @@ pub fn read_slices(geometry: &SeriesGeometry, slices: Range<usize>) -> Result<Pi
 /// Every slice of the series as its stored integers, before the Modality LUT: what an export
 /// writes as int16 under one rescale (`common_rescale`), without converting each voxel to a
 /// real value and back. Slices under different rescales are only meaningful as real values.
-pub fn read_stored_volume(geometry: &SeriesGeometry) -> Result<PixelVolume<i32>, PixelError> {
+/// Each slice file's bytes go to `each_file` as they are read, in slice order: an export
+/// fingerprints its sources from them rather than reading every file again.
+pub fn read_stored_volume(
+    geometry: &SeriesGeometry,
+    each_file: &mut dyn FnMut(&[u8]),
+) -> Result<PixelVolume<i32>, PixelError> {
     let region = Region {
         columns: 0..geometry.columns as usize,
         rows: 0..geometry.rows as usize,
         slices: 0..geometry.slices.len(),
     };
-    read_region_as(geometry, &region)
+    read_region_as(geometry, &region, each_file)
 }
 
 /// What a volume holds a voxel as: its real value, or the stored integer.
@@ -205,10 +210,14 @@ impl Voxel for i32 {
 /// Only `region`: the other slices are not opened, and only the region's pixels of the slices
 /// read are converted to real values.
 pub fn read_region(geometry: &SeriesGeometry, region: &Region) -> Result<PixelVolume, PixelError> {
-    read_region_as(geometry, region)
+    read_region_as(geometry, region, &mut |_| {})
 }
 
-fn read_region_as<V: Voxel>(geometry: &SeriesGeometry, region: &Region) -> Result<PixelVolume<V>, PixelError> {
+fn read_region_as<V: Voxel>(
+    geometry: &SeriesGeometry,
+    region: &Region,
+    each_file: &mut dyn FnMut(&[u8]),
+) -> Result<PixelVolume<V>, PixelError> {
     let count = geometry.slices.len();
     let (columns, rows) = (geometry.columns as usize, geometry.rows as usize);
     let series_folder = || {
@@ -270,8 +279,15 @@ fn read_region_as<V: Voxel>(geometry: &SeriesGeometry, region: &Region) -> Resul
             file: slice.file.clone(),
             fault,
         };
-        let decoded =
-            read_slice(&slice.file, slice.pixel_header.as_ref(), geometry, region, &mut values).map_err(fault)?;
+        let decoded = read_slice(
+            &slice.file,
+            slice.pixel_header.as_ref(),
+            geometry,
+            region,
+            &mut values,
+            each_file,
+        )
+        .map_err(fault)?;
         match photometric {
             None => photometric = Some(decoded.photometric),
             Some(series) if series != decoded.photometric => {
@@ -354,8 +370,10 @@ fn read_slice<V: Voxel>(
     geometry: &SeriesGeometry,
     region: &Region,
     values: &mut Vec<V>,
+    each_file: &mut dyn FnMut(&[u8]),
 ) -> Result<DecodedSlice, PixelFault> {
     let checked = guard::read_whole_file(file).map_err(PixelFault::Slice)?;
+    each_file(&checked.bytes);
     let open = |options: OpenFileOptions| {
         options
             .from_reader(&checked.bytes[..])
