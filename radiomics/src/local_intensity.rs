@@ -98,15 +98,10 @@ pub fn features(roi: &Roi, _texture: &Texture) -> [f64; 2] {
 #[inline]
 fn add_windows(sums: &[f64], half_width: usize, span: Range<usize>, totals: &mut [f64], counts: &mut [usize]) {
     let n = sums.len() - 1;
-    let clipped = |x: usize| (x.saturating_sub(half_width), (x + half_width + 1).min(n));
-    // Windows within the row: contiguous slices, no clipping.
-    let inner = span.start.max(half_width)..span.end.min(n.saturating_sub(half_width));
-    if inner.start < inner.end {
-        for x in span.start..inner.start {
-            let (low, high) = clipped(x);
-            totals[x] += sums[high] - sums[low];
-            counts[x] += high - low;
-        }
+    // Windows within the row (possibly none): contiguous slices, no clipping.
+    let start = span.start.max(half_width).min(span.end);
+    let inner = start..span.end.min(n.saturating_sub(half_width)).max(start);
+    if !inner.is_empty() {
         let width = 2 * half_width + 1;
         let highs = &sums[inner.start + half_width + 1..inner.end + half_width + 1];
         let lows = &sums[inner.start - half_width..inner.end - half_width];
@@ -118,17 +113,12 @@ fn add_windows(sums: &[f64], half_width: usize, span: Range<usize>, totals: &mut
             *total += high - low;
             *count += width;
         }
-        for x in inner.end..span.end {
-            let (low, high) = clipped(x);
-            totals[x] += sums[high] - sums[low];
-            counts[x] += high - low;
-        }
-    } else {
-        for x in span {
-            let (low, high) = clipped(x);
-            totals[x] += sums[high] - sums[low];
-            counts[x] += high - low;
-        }
+    }
+    // Windows the row's ends clip.
+    for x in (span.start..inner.start).chain(inner.end..span.end) {
+        let (low, high) = (x.saturating_sub(half_width), (x + half_width + 1).min(n));
+        totals[x] += sums[high] - sums[low];
+        counts[x] += high - low;
     }
 }
 

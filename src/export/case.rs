@@ -232,10 +232,9 @@ fn copied_onto_label(
     dims: [usize; 3],
     map: &[[i64; 4]; 3],
 ) -> Result<(ChannelVoxels, [u8; 32]), String> {
-    let mut digest = Sha256::new();
-    let stored = pixels::read_stored_volume(series, &mut |bytes| digest.update(Sha256::digest(bytes)))
-        .map_err(|e| e.to_string())?;
-    let series_sha256: [u8; 32] = digest.finalize().into();
+    let mut digest = SeriesDigest::default();
+    let stored = pixels::read_stored_volume(series, &mut |bytes| digest.add_file(bytes)).map_err(|e| e.to_string())?;
+    let series_sha256 = digest.finish();
     let fits_int16 = stored.common_rescale.filter(|r| {
         r.slope != 0.0 && r.stored_minimum >= i64::from(i16::MIN) && r.stored_maximum <= i64::from(i16::MAX)
     });
@@ -256,6 +255,21 @@ fn copied_onto_label(
         }
     };
     Ok((voxels, series_sha256))
+}
+
+/// A series' sha256: of its slice files' sha256 digests (32 bytes each), fed in slice order
+/// (position along the normal).
+#[derive(Default)]
+pub struct SeriesDigest(Sha256);
+
+impl SeriesDigest {
+    pub fn add_file(&mut self, bytes: &[u8]) {
+        self.0.update(Sha256::digest(bytes));
+    }
+
+    pub fn finish(self) -> [u8; 32] {
+        self.0.finalize().into()
+    }
 }
 
 /// Every label voxel's value from `volume`, x fastest, straight into the type written.

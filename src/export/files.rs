@@ -11,7 +11,7 @@ use npcql_imaging::resample::Misalignment;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::case::{BuiltCase, CaseSources, CheckedCase};
+use super::case::{BuiltCase, CaseSources, CheckedCase, SeriesDigest};
 use super::{ExportFormat, ExportOptions, ExportedCase};
 use crate::Engine;
 use crate::dataset::Modality;
@@ -238,16 +238,13 @@ fn sha256_of(path: &Path) -> std::io::Result<(String, u64)> {
     Ok((hex(&hasher.finalize()), size))
 }
 
-/// A series' sha256: of its slice files' sha256 digests (32 bytes each), concatenated in
-/// slice order (position along the normal).
+/// A series' sha256 (see [`SeriesDigest`]), reading its slice files.
 fn series_sha256<'a>(files: impl Iterator<Item = &'a Path>) -> std::result::Result<String, String> {
-    let mut hasher = Sha256::new();
+    let mut digest = SeriesDigest::default();
     for file in files {
-        let mut inner = Sha256::new();
-        inner.update(std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?);
-        hasher.update(inner.finalize());
+        digest.add_file(&std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?);
     }
-    Ok(hex(&hasher.finalize()))
+    Ok(hex(&digest.finish()))
 }
 
 fn hex(bytes: &[u8]) -> String {

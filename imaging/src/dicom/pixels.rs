@@ -363,7 +363,8 @@ pub(crate) fn pixel_header(obj: &DefaultDicomObject) -> PixelHeader {
 }
 
 /// One slice, checked against the series' grid: its region's voxels (real values, or stored
-/// integers) appended to `values`, row by row. `known` is its header as the header reader read it, if it did.
+/// integers) appended to `values`, row by row; its file's bytes handed to `each_file`. `known`
+/// is its header as the header reader read it, if it did.
 fn read_slice<V: Voxel>(
     file: &Path,
     known: Option<&PixelHeader>,
@@ -459,7 +460,6 @@ fn read_slice<V: Voxel>(
     let stored_value = StoredValue::new(stored as u32, signed);
     let mut convert = |samples: Samples| {
         let (low, high, sum) = samples.stored_range_and_sum(stored_value);
-        let real = |v: f64| v * slope + intercept;
         let row_length = geometry.columns as usize;
         for row in region.rows.clone() {
             let start = row * row_length;
@@ -471,7 +471,7 @@ fn read_slice<V: Voxel>(
                 false => samples.extend_mapped(columns, voxel, values),
             }
         }
-        let (a, b) = (real(low as f64), real(high as f64));
+        let (a, b) = (f64::of(low, slope, intercept), f64::of(high, slope, intercept));
         DecodedSlice {
             photometric,
             minimum: a.min(b),
@@ -480,8 +480,8 @@ fn read_slice<V: Voxel>(
             rescale: CommonRescale {
                 slope,
                 intercept,
-                stored_minimum: low,
-                stored_maximum: high,
+                stored_minimum: i64::from(low),
+                stored_maximum: i64::from(high),
             },
         }
     };
@@ -553,16 +553,15 @@ impl Samples<'_> {
 
     /// The smallest and largest stored value and their sum over every sample, in integers:
     /// one tight loop per layout, so a whole slice costs little beside reading it.
-    fn stored_range_and_sum(&self, stored: StoredValue) -> (i64, i64, i64) {
-        fn fold(values: impl Iterator<Item = u32>, stored: StoredValue) -> (i64, i64, i64) {
+    fn stored_range_and_sum(&self, stored: StoredValue) -> (i32, i32, i64) {
+        fn fold(values: impl Iterator<Item = u32>, stored: StoredValue) -> (i32, i32, i64) {
             let step = |(low, high, sum): (i32, i32, i64), v: i32| (low.min(v), high.max(v), sum + i64::from(v));
             let start = (i32::MAX, i32::MIN, 0);
             // The same loop in two arms, each of which knows the sign: no test inside the loop.
-            let (low, high, sum) = match stored.signed {
+            match stored.signed {
                 true => values.fold(start, |acc, raw| step(acc, stored.stored(raw))),
                 false => values.fold(start, |acc, raw| step(acc, stored.stored(raw))),
-            };
-            (i64::from(low), i64::from(high), sum)
+            }
         }
         match self {
             Samples::Bytes(b) => fold(b.iter().map(|&v| u32::from(v)), stored),

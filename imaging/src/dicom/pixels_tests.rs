@@ -172,6 +172,20 @@ fn put_us(obj: &mut dicom_object::DefaultDicomObject, tag: Tag, value: u16) {
     obj.put(DataElement::new(tag, VR::US, PrimitiveValue::from(value)));
 }
 
+/// RescaleSlope and RescaleIntercept, as the decimal strings (DS) they are stored as.
+fn put_rescale(obj: &mut dicom_object::DefaultDicomObject, slope: &str, intercept: &str) {
+    obj.put(DataElement::new(
+        tags::RESCALE_SLOPE,
+        VR::DS,
+        PrimitiveValue::from(slope),
+    ));
+    obj.put(DataElement::new(
+        tags::RESCALE_INTERCEPT,
+        VR::DS,
+        PrimitiveValue::from(intercept),
+    ));
+}
+
 /// The fault of reading the whole series after `change` to its slice `k` (position order).
 fn fault_after(k: usize, change: impl FnOnce(&mut dicom_object::DefaultDicomObject)) -> (PathBuf, PixelError) {
     let dir = copy_of_t2wi();
@@ -340,16 +354,7 @@ fn a_fractional_rescale_is_applied_in_f64() {
     let dir = copy_of_t2wi();
     let geometry = series_geometry(dir.path()).unwrap();
     rewrite(&geometry.slices[4].file, |obj| {
-        obj.put(DataElement::new(
-            tags::RESCALE_SLOPE,
-            VR::DS,
-            PrimitiveValue::from("0.3"),
-        ));
-        obj.put(DataElement::new(
-            tags::RESCALE_INTERCEPT,
-            VR::DS,
-            PrimitiveValue::from("-7.25"),
-        ));
+        put_rescale(obj, "0.3", "-7.25");
     });
     let volume = read_slices(&geometry, 3..6).unwrap();
     let plane = 120 * 120;
@@ -570,16 +575,7 @@ fn stored_values_under_the_rescale_are_the_real_values() {
     let dir = copy_of_t2wi();
     for slice in &series_geometry(dir.path()).unwrap().slices {
         rewrite(&slice.file, |obj| {
-            obj.put(DataElement::new(
-                tags::RESCALE_SLOPE,
-                VR::DS,
-                PrimitiveValue::from("0.5"),
-            ));
-            obj.put(DataElement::new(
-                tags::RESCALE_INTERCEPT,
-                VR::DS,
-                PrimitiveValue::from("-3"),
-            ));
+            put_rescale(obj, "0.5", "-3");
         });
     }
     let geometry = series_geometry(dir.path()).unwrap();
