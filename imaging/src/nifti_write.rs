@@ -146,16 +146,28 @@ pub fn write_nifti_gz(
     level: u32,
     description: &str,
 ) -> io::Result<()> {
+    let file = BufWriter::with_capacity(1 << 20, File::create(path)?);
+    write_nifti_gz_into(file, space, voxels, level, description)?.flush()
+}
+
+/// [`write_nifti_gz`] into any writer (one that also fingerprints what passes through it),
+/// handed back after the gzip stream's end.
+pub fn write_nifti_gz_into<W: Write>(
+    out: W,
+    space: &NiftiSpace,
+    voxels: &Voxels,
+    level: u32,
+    description: &str,
+) -> io::Result<W> {
     let header = nifti1_header(space, voxels, description)?;
-    let file = File::create(path)?;
-    let mut out = GzEncoder::new(BufWriter::with_capacity(1 << 20, file), Compression::new(level));
+    let mut out = GzEncoder::new(out, Compression::new(level));
     out.write_all(&header)?;
     match voxels {
         Voxels::Uint8(v) => out.write_all(v)?,
         Voxels::Int16 { values, .. } => write_little_endian(&mut out, values, |v| v.to_le_bytes())?,
         Voxels::Float32(values) => write_little_endian(&mut out, values, |v| v.to_le_bytes())?,
     }
-    out.finish()?.flush()
+    out.finish()
 }
 
 /// Writes `values` as their little-endian bytes, converted a chunk at a time (the whole image

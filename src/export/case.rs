@@ -8,8 +8,8 @@ use npcql_imaging::geometry::{Affine, Pairing, SeriesGeometry, compose, pair};
 use npcql_imaging::mask::{MaskHeader, MaskVolume, read_mask, read_mask_header};
 use npcql_imaging::nifti_write::{NiftiSpace, Voxels};
 use npcql_imaging::resample::{ImageGrid, Misalignment, misalignment, trilinear_onto};
-use sha2::{Digest, Sha256};
 
+use super::digest::{SeriesDigest, SourceDigests};
 use crate::dataset::Modality;
 
 /// Where one case's files are: the label's mask and series, and each channel's series (and the
@@ -85,9 +85,9 @@ pub struct BuiltChannel {
     /// when it has no readable mask: `misalignment_note` says why).
     pub misalignment: Option<Misalignment>,
     pub misalignment_note: Option<String>,
-    /// The series' sha256 (of its files' sha256 digests in slice order), when taken from the
-    /// bytes the pixels were read from.
-    pub series_sha256: Option<[u8; 32]>,
+    /// The series' sha256 (of its files' sha256 digests in slice order), of the bytes the
+    /// pixels were read from.
+    pub series_sha256: [u8; 32],
 }
 
 /// A case ready to write.
@@ -95,6 +95,8 @@ pub struct BuiltChannel {
 pub struct BuiltCase {
     pub space: NiftiSpace,
     pub label: Vec<u8>,
+    /// The label's mask file's sha256.
+    pub mask_sha256: [u8; 32],
     pub channels: Vec<BuiltChannel>,
 }
 
@@ -136,9 +138,13 @@ pub fn check(sources: &CaseSources) -> Result<CheckedCase, String> {
     })
 }
 
-/// Reads the pixels and builds the label and every channel on the label's grid.
-pub fn build(sources: &CaseSources, checked: &CheckedCase) -> Result<BuiltCase, String> {
+/// Reads the pixels and builds the label and every channel on the label's grid, each series
+/// fingerprinted from the bytes read.
+pub fn build(sources: &CaseSources, checked: &CheckedCase, digests: SourceDigests) -> Result<BuiltCase, String> {
     let mask = read_mask(&sources.label_mask).map_err(|e| e.to_string())?;
+    let mask_sha256 = digests
+        .of_file(&sources.label_mask)
+        .map_err(|e| format!("{}: {e}", sources.label_mask.display()))?;
     let label = full_grid(&mask);
     let map: Affine = checked.mask_to_series.map(|row| row.map(|v| v as f64));
     // Every label voxel's place in the scanner, through its series (the pairing rule).
@@ -146,17 +152,20 @@ pub fn build(sources: &CaseSources, checked: &CheckedCase) -> Result<BuiltCase, 
     let mut channels = Vec::with_capacity(sources.channels.len());
     for (channel, series) in sources.channels.iter().zip(&checked.channel_series) {
         let built = if channel.modality == sources.label_modality {
-            let (voxels, series_sha256) = copied_onto_label(series, mask.source_dims, &checked.mask_to_series)?;
+            let (voxels, series_sha256) =
+                copied_onto_label(series, mask.source_dims, &checked.mask_to_series, digests)?;
             BuiltChannel {
                 voxels,
                 resampled: false,
                 outside_voxels: 0,
                 misalignment: None,
                 misalignment_note: None,
-                series_sha256: Some(series_sha256),
+                series_sha256,
             }
         } else {
-            let volume = pixels::read_volume(series).map_err(|e| e.to_string())?;
+            let mut digest = SeriesDigest::new(digests);
+            let volume = pixels::read_volume_with_files(series, &mut |version, bytes| digest.add_file(version, bytes))
+                .map_err(|e| e.to_string())?;
             let image = ImageGrid {
                 dims: series.dims(),
                 affine: series.voxel_to_lps(),
@@ -185,7 +194,7 @@ pub fn build(sources: &CaseSources, checked: &CheckedCase) -> Result<BuiltCase, 
                 outside_voxels,
                 misalignment,
                 misalignment_note,
-                series_sha256: None,
+                series_sha256: digest.finish(),
             }
         };
         channels.push(built);
@@ -193,6 +202,7 @@ pub fn build(sources: &CaseSources, checked: &CheckedCase) -> Result<BuiltCase, 
     Ok(BuiltCase {
         space: checked.header.space.clone(),
         label,
+        mask_sha256,
         channels,
     })
 }
@@ -231,9 +241,11 @@ fn copied_onto_label(
     series: &SeriesGeometry,
     dims: [usize; 3],
     map: &[[i64; 4]; 3],
+    digests: SourceDigests,
 ) -> Result<(ChannelVoxels, [u8; 32]), String> {
-    let mut digest = SeriesDigest::default();
-    let stored = pixels::read_stored_volume(series, &mut |bytes| digest.add_file(bytes)).map_err(|e| e.to_string())?;
+    let mut digest = SeriesDigest::new(digests);
+    let stored = pixels::read_stored_volume(series, &mut |version, bytes| digest.add_file(version, bytes))
+        .map_err(|e| e.to_string())?;
     let series_sha256 = digest.finish();
     let fits_int16 = stored.common_rescale.filter(|r| {
         r.slope != 0.0 && r.stored_minimum >= i64::from(i16::MIN) && r.stored_maximum <= i64::from(i16::MAX)
@@ -255,21 +267,6 @@ fn copied_onto_label(
         }
     };
     Ok((voxels, series_sha256))
-}
-
-/// A series' sha256: of its slice files' sha256 digests (32 bytes each), fed in slice order
-/// (position along the normal).
-#[derive(Default)]
-pub struct SeriesDigest(Sha256);
-
-impl SeriesDigest {
-    pub fn add_file(&mut self, bytes: &[u8]) {
-        self.0.update(Sha256::digest(bytes));
-    }
-
-    pub fn finish(self) -> [u8; 32] {
-        self.0.finalize().into()
-    }
 }
 
 /// Every label voxel's value from `volume`, x fastest, straight into the type written.

@@ -2,16 +2,15 @@
 //! label, and the files that describe them (`dataset.json`, `splits_final.json`, the MONAI
 //! datalist, `manifest.csv`, the SQL that made it, a README and the predictions sidecar).
 
-use std::fmt::Write as _;
-use std::io::Read;
+use std::io::{BufWriter, Write};
 use std::path::{Component, Path, PathBuf};
 
-use npcql_imaging::nifti_write::{Voxels, write_nifti_gz};
+use npcql_imaging::nifti_write::{Voxels, write_nifti_gz_into};
 use npcql_imaging::resample::Misalignment;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
-use super::case::{BuiltCase, CaseSources, CheckedCase, SeriesDigest};
+use super::case::{BuiltCase, CaseSources, CheckedCase};
+use super::digest::{HashingWriter, hex};
 use super::{ExportFormat, ExportOptions, ExportedCase};
 use crate::Engine;
 use crate::dataset::Modality;
@@ -169,11 +168,16 @@ impl Staging {
         let mut write = |relative: String, voxels: Voxels| -> std::result::Result<(String, String), String> {
             let path = self.temp.join(&relative);
             let description = format!("npcql {} export", env!("CARGO_PKG_VERSION"));
-            write_nifti_gz(&path, &built.space, &voxels, options.compression_level, &description)
-                .map_err(|e| format!("{}: cannot be written: {e}", path.display()))?;
-            let (sha, size) = sha256_of(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let written = std::fs::File::create(&path).and_then(|file| {
+                let out = HashingWriter::new(BufWriter::with_capacity(1 << 20, file));
+                let out = write_nifti_gz_into(out, &built.space, &voxels, options.compression_level, &description)?;
+                let (mut file, sha, size) = out.finish();
+                file.flush()?;
+                Ok((sha, size))
+            });
+            let (sha, size) = written.map_err(|e| format!("{}: cannot be written: {e}", path.display()))?;
             bytes += size;
-            Ok((relative, sha))
+            Ok((relative, hex(&sha)))
         };
         let label = write(format!("labels{set}/{case_id}.nii.gz"), Voxels::Uint8(&built.label))?;
         let images = built
@@ -190,68 +194,27 @@ impl Staging {
         let channels = sources
             .channels
             .iter()
-            .zip(&checked.channel_series)
             .zip(&built.channels)
-            .map(|((source, series), channel)| {
-                Ok(ChannelRecord {
-                    modality: source.modality,
-                    series: source.series.clone(),
-                    series_sha256: match &channel.series_sha256 {
-                        Some(digest) => hex(digest),
-                        None => series_sha256(series.slices.iter().map(|s| s.file.as_path()))?,
-                    },
-                    resampled: channel.resampled,
-                    outside_voxels: channel.outside_voxels,
-                    misalignment: channel.misalignment,
-                    misalignment_note: channel.misalignment_note.clone(),
-                })
+            .map(|(source, channel)| ChannelRecord {
+                modality: source.modality,
+                series: source.series.clone(),
+                series_sha256: hex(&channel.series_sha256),
+                resampled: channel.resampled,
+                outside_voxels: channel.outside_voxels,
+                misalignment: channel.misalignment,
+                misalignment_note: channel.misalignment_note.clone(),
             })
-            .collect::<std::result::Result<Vec<_>, String>>()?;
+            .collect();
         Ok(CaseRecord {
             label,
             images,
             mask: sources.label_mask.clone(),
-            mask_sha256: sha256_of(&sources.label_mask)
-                .map_err(|e| format!("{}: {e}", sources.label_mask.display()))?
-                .0,
+            mask_sha256: hex(&built.mask_sha256),
             pairing_offset_mm: checked.pairing.offset_mm(),
             channels,
             bytes,
         })
     }
-}
-
-/// A file's sha256 (lowercase hex) and size.
-fn sha256_of(path: &Path) -> std::io::Result<(String, u64)> {
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 1 << 16];
-    let mut size = 0;
-    loop {
-        let n = file.read(&mut buffer)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buffer[..n]);
-        size += n as u64;
-    }
-    Ok((hex(&hasher.finalize()), size))
-}
-
-/// A series' sha256 (see [`SeriesDigest`]), reading its slice files.
-fn series_sha256<'a>(files: impl Iterator<Item = &'a Path>) -> std::result::Result<String, String> {
-    let mut digest = SeriesDigest::default();
-    for file in files {
-        digest.add_file(&std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?);
-    }
-    Ok(hex(&digest.finish()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
 }
 
 /// The citation nnU-Net's `dataset.json` and the export's README carry.

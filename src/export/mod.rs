@@ -7,6 +7,7 @@
 //! export is replaced only with `force`; nothing is ever written inside the dataset.
 
 mod case;
+mod digest;
 mod files;
 pub mod split;
 
@@ -203,7 +204,11 @@ pub async fn export(engine: &Engine, options: &ExportOptions, progress: Progress
     }
 
     let staging = files::Staging::begin(&folder, options)?;
-    let written = write_cases(&planned, &staging, options, progress);
+    // The sources' digests are remembered in the persistent cache, when there is one.
+    let digests = digest::SourceDigests {
+        store: engine.functions().store(),
+    };
+    let written = write_cases(&planned, &staging, options, digests, progress);
     let mut exported = Vec::new();
     let mut records = Vec::new();
     for (plan, outcome) in planned.into_iter().zip(written) {
@@ -347,6 +352,7 @@ fn write_cases(
     planned: &[Planned],
     staging: &files::Staging,
     options: &ExportOptions,
+    digests: digest::SourceDigests,
     progress: Progress<'_>,
 ) -> Vec<std::result::Result<files::CaseRecord, String>> {
     let next = AtomicUsize::new(0);
@@ -360,7 +366,7 @@ fn write_cases(
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(plan) = planned.get(i) else { break };
-                    let outcome = case::build(&plan.sources, &plan.checked).and_then(|built: BuiltCase| {
+                    let outcome = case::build(&plan.sources, &plan.checked, digests).and_then(|built: BuiltCase| {
                         staging.write_case(
                             &plan.case_id,
                             plan.is_test,

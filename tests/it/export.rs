@@ -360,3 +360,70 @@ fn a_models_outputs_in_the_export_are_scored_through_the_sidecar() {
     assert!(analysis.status.success(), "{}", stderr(&analysis));
     assert!(stdout(&analysis).contains("perfect,T2,"), "{}", stdout(&analysis));
 }
+
+/// Sources' digests are remembered in the persistent cache by file version: a second export of
+/// an unchanged cohort gives the same manifest digests, and a slice changed in between gets
+/// its new digest, equal to one computed here apart from the export.
+#[test]
+fn a_source_changed_between_exports_gets_its_new_digest() {
+    let data = copy_of_sample(2);
+    // Past the cache's racy granule, so that the first export's digests are remembered.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let cache = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let exported = |name: &str| {
+        let raw = out.path().join(name);
+        let run = std::process::Command::new(env!("CARGO_BIN_EXE_npcql"))
+            .args([
+                "export",
+                "nnunet",
+                "--folds",
+                "2",
+                "-d",
+                &text(data.path()),
+                "--out",
+                &text(&raw),
+            ])
+            .env_remove("NPCQL_DATA")
+            .env_remove("nnUNet_preprocessed")
+            .env("NPCQL_CACHE_DIR", cache.path())
+            .output()
+            .unwrap();
+        assert!(run.status.success(), "{}", stderr(&run));
+        let mut manifest = csv::Reader::from_path(raw.join("Dataset501_NPC/manifest.csv")).unwrap();
+        let header = manifest.headers().unwrap().clone();
+        manifest
+            .records()
+            .map(|row| {
+                let row = row.unwrap();
+                let cell = |name: &str| row[header.iter().position(|h| h == name).unwrap()].to_string();
+                (cell("t2_series"), cell("t2_series_sha256"), cell("mask_sha256"))
+            })
+            .collect::<Vec<_>>()
+    };
+    let first = exported("first");
+    assert!(
+        cache.path().join("v1/file_sha256").is_dir(),
+        "the sources' digests are remembered"
+    );
+    assert_eq!(exported("again"), first, "an unchanged cohort, the same digests");
+
+    let series = Path::new(&first[0].0);
+    let geometry = npcql_imaging::dicom::pixels::series_geometry(series).unwrap();
+    let changed = &geometry.slices[geometry.slices.len() / 2].file;
+    let length = std::fs::metadata(changed).unwrap().len();
+    crate::support::overwrite(changed, length - 64, &[0x5a; 64]);
+    let after = exported("after");
+    let independent = {
+        use sha2::{Digest, Sha256};
+        let mut outer = Sha256::new();
+        for slice in &geometry.slices {
+            outer.update(Sha256::digest(std::fs::read(&slice.file).unwrap()));
+        }
+        outer.finalize().iter().map(|b| format!("{b:02x}")).collect::<String>()
+    };
+    assert_ne!(after[0].1, first[0].1, "the changed series, a new digest");
+    assert_eq!(after[0].1, independent);
+    assert_eq!(after[1], first[1], "the other patient's sources unchanged");
+    assert_eq!(after[0].2, first[0].2, "the mask unchanged");
+}

@@ -17,6 +17,7 @@ use dicom_object::{DefaultDicomObject, OpenFileOptions};
 use dicom_pixeldata::PixelDecoder;
 
 use super::{SliceFault, guard, int, text};
+use crate::cache::FileVersion;
 use crate::geometry::{PixelHeader, SeriesGeometry};
 
 /// Largest slice read (pixels): 4096 × 4096, four times the largest MR matrix; a corrupt
@@ -37,6 +38,22 @@ pub struct Region {
     pub columns: Range<usize>,
     pub rows: Range<usize>,
     pub slices: Range<usize>,
+}
+
+impl Region {
+    /// The given slices, whole.
+    pub fn slices(geometry: &SeriesGeometry, slices: Range<usize>) -> Region {
+        Region {
+            columns: 0..geometry.columns as usize,
+            rows: 0..geometry.rows as usize,
+            slices,
+        }
+    }
+
+    /// Every slice, whole.
+    pub fn whole(geometry: &SeriesGeometry) -> Region {
+        Region::slices(geometry, 0..geometry.slices.len())
+    }
 }
 
 /// A region of a series as one volume of real values (or, as `PixelVolume<i32>` from
@@ -161,31 +178,31 @@ pub fn read_volume(geometry: &SeriesGeometry) -> Result<PixelVolume, PixelError>
     read_slices(geometry, 0..geometry.slices.len())
 }
 
+/// [`read_volume`], handing each slice file's version and bytes to `each_file` as they are
+/// read, in slice order (see [`read_stored_volume`]).
+pub fn read_volume_with_files(
+    geometry: &SeriesGeometry,
+    each_file: &mut dyn FnMut(&FileVersion, &[u8]),
+) -> Result<PixelVolume, PixelError> {
+    read_region_as(geometry, &Region::whole(geometry), each_file)
+}
+
 /// Only the slices `slices` (indices in position order): the others are not opened.
 pub fn read_slices(geometry: &SeriesGeometry, slices: Range<usize>) -> Result<PixelVolume, PixelError> {
-    let region = Region {
-        columns: 0..geometry.columns as usize,
-        rows: 0..geometry.rows as usize,
-        slices,
-    };
-    read_region(geometry, &region)
+    read_region(geometry, &Region::slices(geometry, slices))
 }
 
 /// Every slice of the series as its stored integers, before the Modality LUT: what an export
 /// writes as int16 under one rescale (`common_rescale`), without converting each voxel to a
 /// real value and back. Slices under different rescales are only meaningful as real values.
-/// Each slice file's bytes go to `each_file` as they are read, in slice order: an export
-/// fingerprints its sources from them rather than reading every file again.
+/// Each slice file's version (as opened) and bytes go to `each_file` as they are read, in
+/// slice order: an export fingerprints its sources from them rather than reading every file
+/// again.
 pub fn read_stored_volume(
     geometry: &SeriesGeometry,
-    each_file: &mut dyn FnMut(&[u8]),
+    each_file: &mut dyn FnMut(&FileVersion, &[u8]),
 ) -> Result<PixelVolume<i32>, PixelError> {
-    let region = Region {
-        columns: 0..geometry.columns as usize,
-        rows: 0..geometry.rows as usize,
-        slices: 0..geometry.slices.len(),
-    };
-    read_region_as(geometry, &region, each_file)
+    read_region_as(geometry, &Region::whole(geometry), each_file)
 }
 
 /// What a volume holds a voxel as: its real value, or the stored integer.
@@ -210,13 +227,13 @@ impl Voxel for i32 {
 /// Only `region`: the other slices are not opened, and only the region's pixels of the slices
 /// read are converted to real values.
 pub fn read_region(geometry: &SeriesGeometry, region: &Region) -> Result<PixelVolume, PixelError> {
-    read_region_as(geometry, region, &mut |_| {})
+    read_region_as(geometry, region, &mut |_, _| {})
 }
 
 fn read_region_as<V: Voxel>(
     geometry: &SeriesGeometry,
     region: &Region,
-    each_file: &mut dyn FnMut(&[u8]),
+    each_file: &mut dyn FnMut(&FileVersion, &[u8]),
 ) -> Result<PixelVolume<V>, PixelError> {
     let count = geometry.slices.len();
     let (columns, rows) = (geometry.columns as usize, geometry.rows as usize);
@@ -371,10 +388,10 @@ fn read_slice<V: Voxel>(
     geometry: &SeriesGeometry,
     region: &Region,
     values: &mut Vec<V>,
-    each_file: &mut dyn FnMut(&[u8]),
+    each_file: &mut dyn FnMut(&FileVersion, &[u8]),
 ) -> Result<DecodedSlice, PixelFault> {
     let checked = guard::read_whole_file(file).map_err(PixelFault::Slice)?;
-    each_file(&checked.bytes);
+    each_file(&checked.version, &checked.bytes);
     let open = |options: OpenFileOptions| {
         options
             .from_reader(&checked.bytes[..])

@@ -581,12 +581,15 @@ fn stored_values_under_the_rescale_are_the_real_values() {
     let geometry = series_geometry(dir.path()).unwrap();
     let real = read_volume(&geometry).unwrap();
     let mut files = Vec::new();
-    let stored = read_stored_volume(&geometry, &mut |bytes| files.push(bytes.to_vec())).unwrap();
-    // Each file's bytes, in slice order.
-    let on_disk: Vec<Vec<u8>> = geometry
+    let stored = read_stored_volume(&geometry, &mut |version, bytes| {
+        files.push((version.clone(), bytes.to_vec()))
+    })
+    .unwrap();
+    // Each file's version and bytes, in slice order.
+    let on_disk: Vec<_> = geometry
         .slices
         .iter()
-        .map(|s| std::fs::read(&s.file).unwrap())
+        .map(|s| (FileVersion::of(&s.file).unwrap(), std::fs::read(&s.file).unwrap()))
         .collect();
     assert_eq!(files, on_disk);
     let rescale = stored.common_rescale.unwrap();
