@@ -170,13 +170,16 @@ pub fn write_nifti_gz_into<W: Write>(
     out.finish()
 }
 
-/// Writes `values` as their little-endian bytes, converted a chunk at a time (the whole image
-/// is never held twice) into fixed slots, a loop that vectorises.
-fn write_little_endian<T: Copy, const N: usize>(
+/// Writes `values` as their little-endian bytes: as they lie in memory on a little-endian
+/// machine; elsewhere converted a chunk at a time (the whole image is never held twice).
+fn write_little_endian<T: bytemuck::Pod, const N: usize>(
     out: &mut impl Write,
     values: &[T],
     to_le_bytes: impl Fn(T) -> [u8; N],
 ) -> io::Result<()> {
+    if cfg!(target_endian = "little") {
+        return out.write_all(bytemuck::cast_slice(values));
+    }
     const CHUNK: usize = 1 << 16;
     let mut chunk = vec![0u8; CHUNK * N];
     for part in values.chunks(CHUNK) {

@@ -234,9 +234,8 @@ fn full_grid(mask: &MaskVolume) -> Vec<u8> {
 
 /// The label's own series on the label's grid: each label voxel takes the series voxel the
 /// pairing maps it to (`map`, a signed permutation and a shift: no resampling), as the
-/// stored int16 behind one rescale when they fit it, else as float32 real values. Read as
-/// stored integers: no conversion to real values and back. With the series' sha256, from the
-/// bytes read.
+/// stored int16 behind one rescale when they fit it, copied as they lie; else as float32 real
+/// values. With the series' sha256, from the bytes read.
 fn copied_onto_label(
     series: &SeriesGeometry,
     dims: [usize; 3],
@@ -244,29 +243,34 @@ fn copied_onto_label(
     digests: SourceDigests,
 ) -> Result<(ChannelVoxels, [u8; 32]), String> {
     let mut digest = SeriesDigest::new(digests);
-    let stored = pixels::read_stored_volume(series, &mut |version, bytes| digest.add_file(version, bytes))
+    let stored = pixels::read_stored_int16(series, &mut |version, bytes| digest.add_file(version, bytes))
         .map_err(|e| e.to_string())?;
     let series_sha256 = digest.finish();
-    let fits_int16 = stored.common_rescale.filter(|r| {
-        r.slope != 0.0 && r.stored_minimum >= i64::from(i16::MIN) && r.stored_maximum <= i64::from(i16::MAX)
-    });
-    let voxels = match (fits_int16, stored.common_rescale) {
-        (Some(rescale), _) => ChannelVoxels::Int16 {
-            // In range: checked over every stored value just above.
-            values: gather(&stored, dims, map, |v| v as i16),
+    // A zero slope in NIfTI means "no scaling": such a series is written as its real values.
+    let voxels = match stored.filter(|(_, rescale)| rescale.slope != 0.0) {
+        Some((stored, rescale)) => ChannelVoxels::Int16 {
+            values: placed(stored, dims, map),
             slope: rescale.slope,
             intercept: rescale.intercept,
         },
-        (None, Some(rescale)) => ChannelVoxels::Float32(gather(&stored, dims, map, |v| {
-            (f64::from(v) * rescale.slope + rescale.intercept) as f32
-        })),
-        // Slices under different rescales: their real values, slice by slice.
-        (None, None) => {
+        // Slices under different rescales, or stored values beyond int16: their real values
+        // (the files read again; rare).
+        None => {
             let volume = pixels::read_volume(series).map_err(|e| e.to_string())?;
             ChannelVoxels::Float32(gather(&volume, dims, map, |v| v as f32))
         }
     };
     Ok((voxels, series_sha256))
+}
+
+/// Every label voxel's value from `volume`, x fastest: the volume's own values when the label's
+/// grid is the series' (the dataset's masks), with no copy; else gathered.
+fn placed<V: Copy>(volume: PixelVolume<V>, dims: [usize; 3], map: &[[i64; 4]; 3]) -> Vec<V> {
+    const IDENTITY: [[i64; 4]; 3] = [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]];
+    match *map == IDENTITY && volume.dims == dims {
+        true => volume.values,
+        false => gather(&volume, dims, map, |v| v),
+    }
 }
 
 /// Every label voxel's value from `volume`, x fastest, straight into the type written.

@@ -9,6 +9,7 @@
 //! Each file passes the header reader's length guard before dicom-rs reads it; a slice larger
 //! than [`MAX_SLICE_PIXELS`] is refused before anything is decoded.
 
+use std::borrow::Cow;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -56,8 +57,8 @@ impl Region {
     }
 }
 
-/// A region of a series as one volume of real values (or, as `PixelVolume<i32>` from
-/// [`read_stored_volume`], of the stored integers behind them).
+/// A region of a series as one volume of real values (or, as `PixelVolume<i16>` from
+/// [`read_stored_int16`], of the stored integers behind them).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PixelVolume<V = f64> {
     /// Columns × rows × slices read: a mask's axes 0, 1, 2 under the dataset's convention.
@@ -65,7 +66,7 @@ pub struct PixelVolume<V = f64> {
     /// The series voxel (column, row, slice in position order) that is voxel (0, 0, 0) here.
     pub origin: [usize; 3],
     /// The voxels, column fastest, then row, then slice: real values (Modality LUT applied),
-    /// or the stored integers in a `PixelVolume<i32>`.
+    /// or the stored integers in a `PixelVolume<i16>`.
     pub values: Vec<V>,
     /// The series' PhotometricInterpretation.
     pub photometric: Photometric,
@@ -179,7 +180,7 @@ pub fn read_volume(geometry: &SeriesGeometry) -> Result<PixelVolume, PixelError>
 }
 
 /// [`read_volume`], handing each slice file's version and bytes to `each_file` as they are
-/// read, in slice order (see [`read_stored_volume`]).
+/// read, in slice order (see [`read_stored_int16`]).
 pub fn read_volume_with_files(
     geometry: &SeriesGeometry,
     each_file: &mut dyn FnMut(&FileVersion, &[u8]),
@@ -192,17 +193,22 @@ pub fn read_slices(geometry: &SeriesGeometry, slices: Range<usize>) -> Result<Pi
     read_region(geometry, &Region::slices(geometry, slices))
 }
 
-/// Every slice of the series as its stored integers, before the Modality LUT: what an export
-/// writes as int16 under one rescale (`common_rescale`), without converting each voxel to a
-/// real value and back. Slices under different rescales are only meaningful as real values.
-/// Each slice file's version (as opened) and bytes go to `each_file` as they are read, in
-/// slice order: an export fingerprints its sources from them rather than reading every file
-/// again.
-pub fn read_stored_volume(
+/// Every slice of the series as its stored integers, before the Modality LUT, when one
+/// rescale covers every slice and every stored value fits int16: what an export writes as
+/// int16 with that rescale, copied as it lies, never converted to a real value and back.
+/// `Ok(None)` otherwise (slices under different rescales, or unsigned values above 32767):
+/// their real values ([`read_volume`]) are what is meaningful then. Each slice file's version
+/// (as opened) and bytes go to `each_file` as they are read, in slice order: an export
+/// fingerprints its sources from them rather than reading every file again.
+pub fn read_stored_int16(
     geometry: &SeriesGeometry,
     each_file: &mut dyn FnMut(&FileVersion, &[u8]),
-) -> Result<PixelVolume<i32>, PixelError> {
-    read_region_as(geometry, &Region::whole(geometry), each_file)
+) -> Result<Option<(PixelVolume<i16>, CommonRescale)>, PixelError> {
+    let volume: PixelVolume<i16> = read_region_as(geometry, &Region::whole(geometry), each_file)?;
+    let fits = |r: &CommonRescale| r.stored_minimum >= i64::from(i16::MIN) && r.stored_maximum <= i64::from(i16::MAX);
+    // The values were narrowed without a check, a slice at a time: kept only when the stored
+    // range over every slice shows that nothing was cut.
+    Ok(volume.common_rescale.filter(fits).map(|rescale| (volume, rescale)))
 }
 
 /// What a volume holds a voxel as: its real value, or the stored integer.
@@ -217,10 +223,11 @@ impl Voxel for f64 {
     }
 }
 
-impl Voxel for i32 {
+/// Narrowed as it is: exact only within int16, which [`read_stored_int16`] checks.
+impl Voxel for i16 {
     #[inline]
-    fn of(stored: i32, _slope: f64, _intercept: f64) -> i32 {
-        stored
+    fn of(stored: i32, _slope: f64, _intercept: f64) -> i16 {
+        stored as i16
     }
 }
 
@@ -481,11 +488,16 @@ fn read_slice<V: Voxel>(
         for row in region.rows.clone() {
             let start = row * row_length;
             let columns = start + region.columns.start..start + region.columns.end;
-            let voxel = |raw| V::of(stored_value.stored(raw), slope, intercept);
-            // The same call in two arms, each of which knows the sign: no test a sample.
-            match stored_value.signed {
-                true => samples.extend_mapped(columns, voxel, values),
-                false => samples.extend_mapped(columns, voxel, values),
+            // One closure per sign, each holding copies (not references the compiler must
+            // reload past every store to `values`): a loop without a test, that vectorises.
+            let stored = stored_value;
+            match stored.signed {
+                true => samples.extend_mapped(
+                    columns,
+                    move |raw| V::of(stored.sign_extended(raw), slope, intercept),
+                    values,
+                ),
+                false => samples.extend_mapped(columns, move |raw| V::of(stored.masked(raw), slope, intercept), values),
             }
         }
         let (a, b) = (f64::of(low, slope, intercept), f64::of(high, slope, intercept));
@@ -514,7 +526,7 @@ fn read_slice<V: Voxel>(
         }
         return Ok(convert(match width {
             1 => Samples::Bytes(&bytes[..needed]),
-            _ => Samples::Little16(&bytes[..needed]),
+            _ => Samples::words16(&bytes[..needed], ByteOrder::Little),
         }));
     }
     let obj = open(OpenFileOptions::new())?;
@@ -535,62 +547,84 @@ fn read_slice<V: Voxel>(
     Ok(convert(match width {
         1 => Samples::Bytes(&bytes[..needed]),
         // dicom-rs hands 16-bit samples over in the machine's byte order, whatever the file's.
-        _ => Samples::Native16(&bytes[..needed]),
+        _ => Samples::words16(&bytes[..needed], ByteOrder::Native),
     }))
 }
 
-/// A slice's stored samples as they came: bytes, 16-bit words in little-endian or the
-/// machine's order, or decoded words (RLE).
+/// A slice's stored samples as they came: bytes, 16-bit words in the machine's order, or
+/// decoded words (RLE). Every sample is below 2¹⁶.
 enum Samples<'a> {
     Bytes(&'a [u8]),
-    Little16(&'a [u8]),
-    Native16(&'a [u8]),
+    /// Borrowed from the file's bytes when they are aligned and in the machine's order (a
+    /// little-endian file on a little-endian machine, an even pixel offset: always, in practice).
+    Words16(Cow<'a, [u16]>),
     Words(Vec<u32>),
 }
 
-impl Samples<'_> {
+/// The byte order of 16-bit samples handed to [`Samples::words16`].
+#[derive(Clone, Copy, PartialEq)]
+enum ByteOrder {
+    Little,
+    Native,
+}
+
+impl<'a> Samples<'a> {
+    fn words16(bytes: &'a [u8], order: ByteOrder) -> Samples<'a> {
+        let native = order == ByteOrder::Native || cfg!(target_endian = "little");
+        match bytemuck::try_cast_slice(bytes) {
+            Ok(words) if native => Samples::Words16(Cow::Borrowed(words)),
+            _ => Samples::Words16(Cow::Owned(
+                bytes
+                    .chunks_exact(2)
+                    .map(|p| match order {
+                        ByteOrder::Little => u16::from_le_bytes([p[0], p[1]]),
+                        ByteOrder::Native => u16::from_ne_bytes([p[0], p[1]]),
+                    })
+                    .collect(),
+            )),
+        }
+    }
+
     /// Appends `f` of each raw sample at `range` to `out`, the layout matched once, not per
-    /// sample: an extend of known length, which writes without a capacity check a sample.
+    /// sample: an extend of known length from a slice of words, which vectorises.
     fn extend_mapped<V>(&self, range: Range<usize>, f: impl Fn(u32) -> V, out: &mut Vec<V>) {
         match self {
             Samples::Bytes(b) => out.extend(b[range].iter().map(|&v| f(u32::from(v)))),
-            Samples::Little16(b) => out.extend(
-                b[2 * range.start..2 * range.end]
-                    .chunks_exact(2)
-                    .map(|p| f(u32::from(u16::from_le_bytes([p[0], p[1]])))),
-            ),
-            Samples::Native16(b) => out.extend(
-                b[2 * range.start..2 * range.end]
-                    .chunks_exact(2)
-                    .map(|p| f(u32::from(u16::from_ne_bytes([p[0], p[1]])))),
-            ),
+            Samples::Words16(w) => out.extend(w[range].iter().map(|&v| f(u32::from(v)))),
             Samples::Words(w) => out.extend(w[range].iter().map(|&v| f(v))),
         }
     }
 
     /// The smallest and largest stored value and their sum over every sample, in integers:
-    /// one tight loop per layout, so a whole slice costs little beside reading it.
+    /// one tight loop per layout and sign, so a whole slice costs little beside reading it.
     fn stored_range_and_sum(&self, stored: StoredValue) -> (i32, i32, i64) {
-        fn fold(values: impl Iterator<Item = u32>, stored: StoredValue) -> (i32, i32, i64) {
-            let step = |(low, high, sum): (i32, i32, i64), v: i32| (low.min(v), high.max(v), sum + i64::from(v));
-            let start = (i32::MAX, i32::MIN, 0);
-            // The same loop in two arms, each of which knows the sign: no test inside the loop.
+        fn fold<T: Copy + Into<u32>>(values: &[T], stored: StoredValue) -> (i32, i32, i64) {
+            fn blocks<T: Copy + Into<u32>>(values: &[T], to_stored: impl Fn(u32) -> i32) -> (i32, i32, i64) {
+                let (mut low, mut high, mut sum) = (i32::MAX, i32::MIN, 0i64);
+                // Summed in 32-bit lanes a block at a time: 2¹⁵ samples below 2¹⁶ in
+                // magnitude cannot overflow them.
+                for block in values.chunks(1 << 15) {
+                    let mut block_sum = 0i32;
+                    for &raw in block {
+                        let v = to_stored(raw.into());
+                        low = low.min(v);
+                        high = high.max(v);
+                        block_sum += v;
+                    }
+                    sum += i64::from(block_sum);
+                }
+                (low, high, sum)
+            }
+            // One loop per sign: no test inside it.
             match stored.signed {
-                true => values.fold(start, |acc, raw| step(acc, stored.stored(raw))),
-                false => values.fold(start, |acc, raw| step(acc, stored.stored(raw))),
+                true => blocks(values, move |raw| stored.sign_extended(raw)),
+                false => blocks(values, move |raw| stored.masked(raw)),
             }
         }
         match self {
-            Samples::Bytes(b) => fold(b.iter().map(|&v| u32::from(v)), stored),
-            Samples::Little16(b) => fold(
-                b.chunks_exact(2).map(|c| u32::from(u16::from_le_bytes([c[0], c[1]]))),
-                stored,
-            ),
-            Samples::Native16(b) => fold(
-                b.chunks_exact(2).map(|c| u32::from(u16::from_ne_bytes([c[0], c[1]]))),
-                stored,
-            ),
-            Samples::Words(w) => fold(w.iter().copied(), stored),
+            Samples::Bytes(b) => fold(b, stored),
+            Samples::Words16(w) => fold(w, stored),
+            Samples::Words(w) => fold(w, stored),
         }
     }
 }
@@ -767,15 +801,25 @@ impl StoredValue {
         }
     }
 
-    /// Branch-free and 32-bit (BitsStored ≤ 16 here), so that a slice's loops over it
-    /// vectorise: x86-64's baseline has no 64-bit vector minimum.
-    #[inline]
+    /// A raw sample's stored value, of either sign. The loops call one of the two below, chosen
+    /// once a slice: each is 32-bit (BitsStored ≤ 16 here) and branch-free, so that they
+    /// vectorise (x86-64's baseline has no 64-bit vector minimum).
+    #[cfg(test)]
     fn stored(self, raw: u32) -> i32 {
-        if self.signed {
-            ((raw << self.shift) as i32) >> self.shift
-        } else {
-            (raw & self.mask) as i32
+        match self.signed {
+            true => self.sign_extended(raw),
+            false => self.masked(raw),
         }
+    }
+
+    #[inline]
+    fn sign_extended(self, raw: u32) -> i32 {
+        ((raw << self.shift) as i32) >> self.shift
+    }
+
+    #[inline]
+    fn masked(self, raw: u32) -> i32 {
+        (raw & self.mask) as i32
     }
 }
 

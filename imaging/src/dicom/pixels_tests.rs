@@ -581,10 +581,11 @@ fn stored_values_under_the_rescale_are_the_real_values() {
     let geometry = series_geometry(dir.path()).unwrap();
     let real = read_volume(&geometry).unwrap();
     let mut files = Vec::new();
-    let stored = read_stored_volume(&geometry, &mut |version, bytes| {
+    let (stored, rescale) = read_stored_int16(&geometry, &mut |version, bytes| {
         files.push((version.clone(), bytes.to_vec()))
     })
-    .unwrap();
+    .unwrap()
+    .expect("one rescale, values within int16");
     // Each file's version and bytes, in slice order.
     let on_disk: Vec<_> = geometry
         .slices
@@ -592,7 +593,6 @@ fn stored_values_under_the_rescale_are_the_real_values() {
         .map(|s| (FileVersion::of(&s.file).unwrap(), std::fs::read(&s.file).unwrap()))
         .collect();
     assert_eq!(files, on_disk);
-    let rescale = stored.common_rescale.unwrap();
     assert_eq!((rescale.slope, rescale.intercept), (0.5, -3.0));
     assert_eq!(stored.dims, real.dims);
     assert_eq!(stored.common_rescale, real.common_rescale);
@@ -600,4 +600,33 @@ fn stored_values_under_the_rescale_are_the_real_values() {
         assert_eq!(f64::from(*s) * 0.5 - 3.0, *r);
     }
     assert!(stored.values.iter().any(|&s| f64::from(s) != f64::from(s) * 0.5 - 3.0));
+}
+
+#[test]
+fn stored_int16_is_refused_beyond_int16_or_under_two_rescales() {
+    // One unsigned 16-bit sample above 32767: int16 cannot hold it.
+    let dir = copy_of_t2wi();
+    let first = series_geometry(dir.path()).unwrap().slices[0].file.clone();
+    rewrite(&first, |obj| {
+        for (tag, value) in [
+            (tags::BITS_STORED, 16),
+            (tags::HIGH_BIT, 15),
+            (tags::PIXEL_REPRESENTATION, 0),
+        ] {
+            obj.put(DataElement::new(tag, VR::US, PrimitiveValue::from(value as u16)));
+        }
+        let mut pixels = obj.element(tags::PIXEL_DATA).unwrap().to_bytes().unwrap().to_vec();
+        pixels[..2].copy_from_slice(&0xFFFFu16.to_le_bytes());
+        obj.put(DataElement::new(tags::PIXEL_DATA, VR::OW, PrimitiveValue::from(pixels)));
+    });
+    let geometry = series_geometry(dir.path()).unwrap();
+    assert_eq!(read_volume(&geometry).unwrap().values[0], 65535.0);
+    assert!(read_stored_int16(&geometry, &mut |_, _| {}).unwrap().is_none());
+
+    // Two rescales: the stored values mean different things on different slices.
+    let dir = copy_of_t2wi();
+    let first = series_geometry(dir.path()).unwrap().slices[0].file.clone();
+    rewrite(&first, |obj| put_rescale(obj, "2", "0"));
+    let geometry = series_geometry(dir.path()).unwrap();
+    assert!(read_stored_int16(&geometry, &mut |_, _| {}).unwrap().is_none());
 }

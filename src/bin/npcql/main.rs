@@ -15,6 +15,11 @@ mod worker;
 use std::io::Write;
 use std::process::ExitCode;
 
+/// mimalloc, as datafusion-cli uses: it keeps freed memory for the next block instead of
+/// returning it to the kernel and faulting it in again (see Cargo.toml).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     // A panic is a bug: say so in one line instead of a trace (RUST_BACKTRACE=1 still shows it).
     if std::env::var_os("RUST_BACKTRACE").is_none() {
