@@ -23,8 +23,11 @@ pub struct SourceDigests<'a> {
 impl SourceDigests<'_> {
     /// The sha256 of the file `version` whose bytes, just read, are `bytes`.
     pub fn of_read(&self, version: &FileVersion, bytes: &[u8]) -> [u8; 32] {
-        self.remembered(version, || Ok(Sha256::digest(bytes).into()))
-            .expect("hashing bytes in memory cannot fail")
+        match self.remembered(version, || {
+            Ok::<_, std::convert::Infallible>(Sha256::digest(bytes).into())
+        }) {
+            Ok(digest) => digest,
+        }
     }
 
     /// The sha256 of the file at `path`, read only when not remembered.
@@ -37,7 +40,7 @@ impl SourceDigests<'_> {
         })
     }
 
-    fn remembered(&self, version: &FileVersion, hash: impl FnOnce() -> io::Result<[u8; 32]>) -> io::Result<[u8; 32]> {
+    fn remembered<E>(&self, version: &FileVersion, hash: impl FnOnce() -> Result<[u8; 32], E>) -> Result<[u8; 32], E> {
         let key = ResultKey {
             function: "file_sha256",
             version: 1,

@@ -630,3 +630,25 @@ fn stored_int16_is_refused_beyond_int16_or_under_two_rescales() {
     let geometry = series_geometry(dir.path()).unwrap();
     assert!(read_stored_int16(&geometry, &mut |_, _| {}).unwrap().is_none());
 }
+
+#[test]
+fn sixteen_bit_samples_are_the_same_words_aligned_or_not() {
+    let bytes: Vec<u8> = (1u8..=21).collect();
+    let words = |b: &[u8], order| match Samples::words16(b, order) {
+        Samples::Words16(w) => (matches!(w, Cow::Borrowed(_)), w.into_owned()),
+        _ => unreachable!("16-bit samples are words"),
+    };
+    let little = |b: &[u8]| -> Vec<u16> { b.chunks_exact(2).map(|p| u16::from_le_bytes([p[0], p[1]])).collect() };
+    // One of the two views starts at an odd address: it is copied, the other borrowed.
+    let (even, odd) = match bytes.as_ptr() as usize % 2 {
+        0 => (&bytes[..20], &bytes[1..21]),
+        _ => (&bytes[1..21], &bytes[..20]),
+    };
+    assert_eq!(
+        words(even, ByteOrder::Little),
+        (cfg!(target_endian = "little"), little(even))
+    );
+    assert_eq!(words(odd, ByteOrder::Little), (false, little(odd)));
+    let native: Vec<u16> = odd.chunks_exact(2).map(|p| u16::from_ne_bytes([p[0], p[1]])).collect();
+    assert_eq!(words(odd, ByteOrder::Native), (false, native));
+}
