@@ -252,7 +252,8 @@ fn a_written_label_reads_back_with_its_geometry_and_voxels() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("label.nii.gz");
     let voxels: Vec<u8> = (0..24).map(|i| u8::from(i % 5 == 0)).collect();
-    write_nifti_gz(&path, &space(), &Voxels::Uint8(&voxels), 1, "test").unwrap();
+    let file = std::fs::File::create(&path).unwrap();
+    write_nifti_gz(file, &space(), &Voxels::Uint8(&voxels), 1, "test").unwrap();
     let header = read_mask_header(&path).unwrap();
     assert_eq!(header.space, space());
     assert_eq!(header.dims, [4, 3, 2]);

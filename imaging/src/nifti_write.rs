@@ -6,9 +6,7 @@
 //! Written here rather than through nifti-rs's writer, which resets `scl_slope`/`scl_inter` (it
 //! scales nothing itself): an int16 image in real units needs them.
 
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
-use std::path::Path;
+use std::io::{self, Write};
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
@@ -137,22 +135,11 @@ pub fn nifti1_header(space: &NiftiSpace, voxels: &Voxels, description: &str) -> 
     Ok(h)
 }
 
-/// Writes `voxels` placed by `space` to `path` as a gzipped NIfTI-1 file at gzip `level`
-/// (0–9). No fsync: the caller writes into a temporary folder and renames it into place.
-pub fn write_nifti_gz(
-    path: &Path,
-    space: &NiftiSpace,
-    voxels: &Voxels,
-    level: u32,
-    description: &str,
-) -> io::Result<()> {
-    let file = BufWriter::with_capacity(1 << 20, File::create(path)?);
-    write_nifti_gz_into(file, space, voxels, level, description)?.flush()
-}
-
-/// [`write_nifti_gz`] into any writer (one that also fingerprints what passes through it),
-/// handed back after the gzip stream's end.
-pub fn write_nifti_gz_into<W: Write>(
+/// Writes `voxels` placed by `space` into `out` as a gzipped NIfTI-1 file at gzip `level`
+/// (0–9), and hands `out` back after the gzip stream's end, unflushed: the caller chooses the
+/// writer (the export's fingerprints what passes through it). No fsync: the export writes into
+/// a temporary folder and renames it into place.
+pub fn write_nifti_gz<W: Write>(
     out: W,
     space: &NiftiSpace,
     voxels: &Voxels,

@@ -5,7 +5,7 @@
 use std::io::{BufWriter, Write};
 use std::path::{Component, Path, PathBuf};
 
-use npcql_imaging::nifti_write::{Voxels, write_nifti_gz_into};
+use npcql_imaging::nifti_write::{Voxels, write_nifti_gz};
 use npcql_imaging::resample::Misalignment;
 use serde_json::{Value, json};
 
@@ -170,7 +170,7 @@ impl Staging {
             let description = format!("npcql {} export", env!("CARGO_PKG_VERSION"));
             let written = std::fs::File::create(&path).and_then(|file| {
                 let out = HashingWriter::new(BufWriter::with_capacity(1 << 20, file));
-                let out = write_nifti_gz_into(out, &built.space, &voxels, options.compression_level, &description)?;
+                let out = write_nifti_gz(out, &built.space, &voxels, options.compression_level, &description)?;
                 let (mut file, sha, size) = out.finish();
                 file.flush()?;
                 Ok((sha, size))
