@@ -75,8 +75,14 @@ pub fn features(roi: &Roi, texture: &Texture) -> [f64; 16] {
 }
 
 /// The run-length counts per direction (cmatrices.c `calculate_glrlm`), indexed by level row
-/// × `longest` plus run length − 1. Each line of the box along a direction is walked once from the voxel
-/// whose predecessor leaves the box.
+/// × `longest` plus run length − 1.
+///
+/// Each line of the bounding box along a direction is walked once from its first voxel (one
+/// whose predecessor leaves the box; found row by row, not by testing every voxel). A step
+/// adds to the cell of the run so far either 1 (the level changes: the run ended) or 0,
+/// rather than branching: most runs of a textured tumour are a voxel or two, and the processor
+/// would mispredict nearly every run's end. Runs outside the ROI (level 0) go to a spare row, dropped.
+/// Counts are integers: the same matrices in any order.
 fn run_lengths(
     roi: &Roi,
     bounds: &BoundingBox,
@@ -85,54 +91,61 @@ fn run_lengths(
     longest: usize,
 ) -> Vec<Vec<f64>> {
     let n = levels.values.len();
-    let mut matrices = vec![vec![0.0; n * longest]; directions.len()];
-    for (direction, matrix) in directions.iter().zip(matrices.iter_mut()) {
-        let step = linear_step(roi, *direction);
-        let back = direction.map(|d| -d);
-        let mut count = |level: u32, length: usize| {
-            matrix[levels.index[level as usize] as usize * longest + length - 1] += 1.0;
-        };
-        for z in bounds.low[2]..=bounds.high[2] {
-            for y in bounds.low[1]..=bounds.high[1] {
-                for x in bounds.low[0]..=bounds.high[0] {
-                    let starts_line =
-                        !(bounds.holds(0, x, back[0]) && bounds.holds(1, y, back[1]) && bounds.holds(2, z, back[2]));
-                    if !starts_line {
-                        continue;
-                    }
-                    // The line's voxels up to the box's face, counted once rather than
-                    // checked at every step.
-                    let at = [x, y, z];
-                    let length = (0..3)
-                        .map(|axis| match direction[axis] {
-                            1 => bounds.high[axis] - at[axis],
-                            -1 => at[axis] - bounds.low[axis],
-                            _ => usize::MAX,
-                        })
-                        .min()
-                        .map_or(1, |steps| steps.saturating_add(1));
-                    // Level 0 is outside the ROI: it ends a run and starts none.
-                    let (mut run_level, mut run_length) = (0u32, 0usize);
-                    let mut index = roi.index(x, y, z);
-                    for _ in 0..length {
-                        let level = roi.levels[index];
-                        if level != run_level {
-                            if run_level != 0 {
-                                count(run_level, run_length);
-                            }
-                            (run_level, run_length) = (level, 0);
+    // Each level's row; level 0 (outside the ROI) and absent levels the spare row n.
+    let row_of: Vec<usize> = levels
+        .index
+        .iter()
+        .map(|&row| if row == u32::MAX { n } else { row as usize })
+        .collect();
+    // The spare row has one cell more: a walk starts as a run of level 0 and length 1 before
+    // the line's first voxel, so a leading run outside the ROI reaches `longest` + 1.
+    let mut counts = vec![0u32; (n + 1) * longest + 1];
+    directions
+        .iter()
+        .map(|&direction| {
+            counts.fill(0);
+            let step = linear_step(roi, direction);
+            let mut walk = |x: usize, y: usize, z: usize| {
+                // The line's voxels up to the box's face, counted once.
+                let at = [x, y, z];
+                let length = (0..3)
+                    .map(|axis| match direction[axis] {
+                        1 => bounds.high[axis] - at[axis],
+                        -1 => at[axis] - bounds.low[axis],
+                        _ => usize::MAX,
+                    })
+                    .min()
+                    .map_or(1, |steps| steps.saturating_add(1));
+                let mut index = roi.index(x, y, z);
+                let (mut run_level, mut run_length) = (0u32, 1usize);
+                for _ in 0..length {
+                    let level = roi.levels[index];
+                    let ends = level != run_level;
+                    counts[row_of[run_level as usize] * longest + run_length - 1] += u32::from(ends);
+                    run_length = if ends { 1 } else { run_length + 1 };
+                    run_level = level;
+                    index = index.wrapping_add_signed(step);
+                }
+                counts[row_of[run_level as usize] * longest + run_length - 1] += 1;
+            };
+            for z in bounds.low[2]..=bounds.high[2] {
+                for y in bounds.low[1]..=bounds.high[1] {
+                    let row_starts = !(bounds.holds(1, y, -direction[1]) && bounds.holds(2, z, -direction[2]));
+                    if row_starts {
+                        (bounds.low[0]..=bounds.high[0]).for_each(|x| walk(x, y, z));
+                    } else {
+                        // Only the x face the direction leaves from starts a line.
+                        match direction[0] {
+                            1 => walk(bounds.low[0], y, z),
+                            -1 => walk(bounds.high[0], y, z),
+                            _ => {}
                         }
-                        run_length += 1;
-                        index = index.wrapping_add_signed(step);
-                    }
-                    if run_level != 0 {
-                        count(run_level, run_length);
                     }
                 }
             }
-        }
-    }
-    matrices
+            counts[..n * longest].iter().map(|&c| f64::from(c)).collect()
+        })
+        .collect()
 }
 
 /// glrlm.py's weight of a direction: its length in mm under the norm ((z, y, x) order of
@@ -382,6 +395,67 @@ pub(crate) mod tests {
         }
     }
 
+    /// The counts as cmatrices.c finds them: each line of the box walked from the voxel whose
+    /// predecessor leaves the box (the oracle of [`run_lengths`]).
+    fn run_lengths_by_walking(
+        roi: &Roi,
+        bounds: &BoundingBox,
+        levels: &Levels,
+        directions: &[[isize; 3]],
+        longest: usize,
+    ) -> Vec<Vec<f64>> {
+        let n = levels.values.len();
+        let mut matrices = vec![vec![0.0; n * longest]; directions.len()];
+        for (direction, matrix) in directions.iter().zip(matrices.iter_mut()) {
+            let step = linear_step(roi, *direction);
+            let back = direction.map(|d| -d);
+            let mut count = |level: u32, length: usize| {
+                matrix[levels.index[level as usize] as usize * longest + length - 1] += 1.0;
+            };
+            for z in bounds.low[2]..=bounds.high[2] {
+                for y in bounds.low[1]..=bounds.high[1] {
+                    for x in bounds.low[0]..=bounds.high[0] {
+                        let starts_line = !(bounds.holds(0, x, back[0])
+                            && bounds.holds(1, y, back[1])
+                            && bounds.holds(2, z, back[2]));
+                        if !starts_line {
+                            continue;
+                        }
+                        // The line's voxels up to the box's face, counted once rather than
+                        // checked at every step.
+                        let at = [x, y, z];
+                        let length = (0..3)
+                            .map(|axis| match direction[axis] {
+                                1 => bounds.high[axis] - at[axis],
+                                -1 => at[axis] - bounds.low[axis],
+                                _ => usize::MAX,
+                            })
+                            .min()
+                            .map_or(1, |steps| steps.saturating_add(1));
+                        // Level 0 is outside the ROI: it ends a run and starts none.
+                        let (mut run_level, mut run_length) = (0u32, 0usize);
+                        let mut index = roi.index(x, y, z);
+                        for _ in 0..length {
+                            let level = roi.levels[index];
+                            if level != run_level {
+                                if run_level != 0 {
+                                    count(run_level, run_length);
+                                }
+                                (run_level, run_length) = (level, 0);
+                            }
+                            run_length += 1;
+                            index = index.wrapping_add_signed(step);
+                        }
+                        if run_level != 0 {
+                            count(run_level, run_length);
+                        }
+                    }
+                }
+            }
+        }
+        matrices
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(16))]
 
@@ -398,6 +472,21 @@ pub(crate) mod tests {
                         prop_assert!(same, "{what} {} {} {}", NAMES[k], f[k], other);
                     }
                 }
+            }
+        }
+
+        #[test]
+        fn one_pass_counts_the_runs_walking_each_line_counts(roi in crate::phantom::small_roi(), plane in proptest::option::of(0usize..3)) {
+            // In its own box, and in a larger one (the box grown for local intensity).
+            for roi in [roi.clone(), crate::phantom::pad(&roi, 1)] {
+                let bounds = BoundingBox::of_roi(&roi).unwrap();
+                let levels = Levels::of_roi(&roi);
+                let directions = angles(bounds.size, &[1], plane, false);
+                let longest = bounds.size.into_iter().max().unwrap();
+                prop_assert_eq!(
+                    run_lengths(&roi, &bounds, &levels, &directions, longest),
+                    run_lengths_by_walking(&roi, &bounds, &levels, &directions, longest)
+                );
             }
         }
 

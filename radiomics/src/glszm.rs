@@ -199,6 +199,24 @@ pub(crate) fn label_zones_with_distance(
     zones
 }
 
+/// The distinct numbers of `numbers`, ascending, and each one's rank among them
+/// (`rank[number]`; other entries unused).
+fn ranks(numbers: impl Iterator<Item = usize> + Clone) -> (Vec<usize>, Vec<usize>) {
+    let highest = numbers.clone().max().unwrap_or(0);
+    let mut rank = vec![usize::MAX; highest + 1];
+    for number in numbers {
+        rank[number] = 0;
+    }
+    let mut distinct = Vec::new();
+    for (number, slot) in rank.iter_mut().enumerate() {
+        if *slot == 0 {
+            *slot = distinct.len();
+            distinct.push(number);
+        }
+    }
+    (distinct, rank)
+}
+
 /// The exponent of a level or value in an emphasis: 1/v² or v².
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Power {
@@ -235,19 +253,14 @@ impl LevelMatrix {
         if pairs.is_empty() {
             return None;
         }
-        let mut levels: Vec<u32> = pairs.iter().map(|p| p.0).collect();
-        levels.sort_unstable();
-        levels.dedup();
-        let mut values: Vec<usize> = pairs.iter().map(|p| p.1).collect();
-        values.sort_unstable();
-        values.dedup();
+        // Levels and values are small integers (at most the ROI's highest level and voxel
+        // count): ranked by marking which occur, not by sorting every pair.
+        let (levels, level_row) = ranks(pairs.iter().map(|p| p.0 as usize));
+        let (values, value_column) = ranks(pairs.iter().map(|p| p.1));
         let columns = values.len();
         let mut counts = vec![0.0; levels.len() * columns];
         for &(level, value) in &pairs {
-            let (Ok(row), Ok(column)) = (levels.binary_search(&level), values.binary_search(&value)) else {
-                unreachable!("every pair's level and value were collected above")
-            };
-            counts[row * columns + column] += 1.0;
+            counts[level_row[level as usize] * columns + value_column[value]] += 1.0;
         }
         let row_sums: Vec<f64> = counts.chunks(columns).map(|row| row.iter().sum()).collect();
         let mut column_sums = vec![0.0; columns];
@@ -259,7 +272,7 @@ impl LevelMatrix {
         Some(LevelMatrix {
             total: row_sums.iter().sum(),
             counts,
-            levels: levels.into_iter().map(f64::from).collect(),
+            levels: levels.into_iter().map(|l| l as f64).collect(),
             values: values.into_iter().map(|v| v as f64).collect(),
             row_sums,
             column_sums,
