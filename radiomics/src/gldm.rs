@@ -35,27 +35,19 @@ pub fn features(roi: &Roi, texture: &Texture) -> [f64; 14] {
     // PyRadiomics passes gldm_a through a C int; a negative α makes no neighbour dependent.
     let alpha = texture.gldm_a.trunc();
     let alpha = (alpha >= 0.0).then(|| alpha.min(f64::from(u32::MAX)) as u32);
-    let mut pairs = Vec::with_capacity(roi.levels.len());
-    let mut index = 0;
-    for z in 0..roi.dims[2] {
-        for y in 0..roi.dims[1] {
-            for x in 0..roi.dims[0] {
-                if roi.mask[index] {
-                    let level = roi.levels[index];
-                    let mut dependent = 0usize;
-                    // Level 0 is outside the ROI: one load and no branch a neighbour.
-                    if let Some(alpha) = alpha {
-                        neighbourhood.for_each(index, [x, y, z], |next| {
-                            let other = roi.levels[next];
-                            dependent += usize::from((other != 0) & (level.abs_diff(other) <= alpha));
-                        });
-                    }
-                    pairs.push((level, dependent + 1));
-                }
-                index += 1;
-            }
+    let mut pairs = Vec::new();
+    neighbourhood.for_each_voxel(&roi.mask, |index, at| {
+        let level = roi.levels[index];
+        let mut dependent = 0usize;
+        // Level 0 is outside the ROI: one load and no branch a neighbour.
+        if let Some(alpha) = alpha {
+            neighbourhood.for_each(index, at, |next| {
+                let other = roi.levels[next];
+                dependent += usize::from((other != 0) & (level.abs_diff(other) <= alpha));
+            });
         }
-    }
+        pairs.push((level, dependent + 1));
+    });
     let Some(matrix) = LevelMatrix::from_pairs(pairs.into_iter()) else {
         return [f64::NAN; 14];
     };

@@ -86,14 +86,20 @@ pub(crate) struct Neighbourhood {
     /// The largest offset along each axis: a voxel at least this far from every face of the
     /// box has all its neighbours inside.
     reach: [usize; 3],
+    /// The part of the box whose voxels are visited ([`Self::for_each_voxel`]): the ROI's
+    /// bounding box (first voxel, last voxel), or the whole box.
+    visited: ([usize; 3], [usize; 3]),
 }
 
 impl Neighbourhood {
     /// Both directions of every offset at `distances` that fits the ROI's bounding box (what
     /// PyRadiomics' GLSZM, GLDM and NGTDM look at); `None` for an empty ROI.
     pub(crate) fn of_roi(roi: &Roi, distances: &[usize], plane_normal: Option<usize>) -> Option<Self> {
-        let (_, size) = mask_bounds(roi)?;
-        Some(Self::new(roi.dims, angles(size, distances, plane_normal, true)))
+        let (low, size) = mask_bounds(roi)?;
+        let mut neighbourhood = Self::new(roi.dims, angles(size, distances, plane_normal, true));
+        // The box is grown beyond the ROI for local intensity; nothing here lies out there.
+        neighbourhood.visited = (low, [0, 1, 2].map(|a| low[a] + size[a] - 1));
+        Some(neighbourhood)
     }
 
     pub(crate) fn new(dims: [usize; 3], offsets: Vec<[isize; 3]>) -> Self {
@@ -105,6 +111,25 @@ impl Neighbourhood {
             offsets,
             steps,
             reach,
+            visited: ([0; 3], dims.map(|d| d.saturating_sub(1))),
+        }
+    }
+
+    /// Calls `visit` with the linear index and (x, y, z) of every voxel of `mask` in the
+    /// visited part of the box, in memory order.
+    #[inline]
+    pub(crate) fn for_each_voxel(&self, mask: &[bool], mut visit: impl FnMut(usize, [usize; 3])) {
+        let (low, high) = self.visited;
+        let [nx, ny, _] = self.dims;
+        for z in low[2]..=high[2] {
+            for y in low[1]..=high[1] {
+                let row = (z * ny + y) * nx;
+                for x in low[0]..=high[0] {
+                    if mask[row + x] {
+                        visit(row + x, [x, y, z]);
+                    }
+                }
+            }
         }
     }
 
@@ -167,10 +192,10 @@ pub(crate) fn label_zones_with_distance(
     let mut unlabelled = roi.levels.clone();
     let mut stack = Vec::new();
     let mut zones = Vec::new();
-    for start in 0..unlabelled.len() {
+    neighbourhood.for_each_voxel(&roi.mask, |start, _| {
         let level = unlabelled[start];
         if level == 0 {
-            continue;
+            return; // already in a zone
         }
         let mut zone = Zone {
             level,
@@ -195,7 +220,7 @@ pub(crate) fn label_zones_with_distance(
             zone.distance = 0;
         }
         zones.push(zone);
-    }
+    });
     zones
 }
 

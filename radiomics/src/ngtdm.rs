@@ -21,32 +21,25 @@ pub fn features(roi: &Roi, texture: &Texture) -> [f64; 5] {
     let highest = roi.levels.iter().copied().max().unwrap_or(0) as usize;
     // (n_i, s_i) by level, index = level.
     let mut table = vec![(0.0f64, 0.0f64); highest + 1];
-    let mut index = 0;
-    for z in 0..roi.dims[2] {
-        for y in 0..roi.dims[1] {
-            for x in 0..roi.dims[0] {
-                if roi.mask[index] {
-                    let (mut count, mut sum) = (0.0, 0.0);
-                    neighbourhood.for_each(index, [x, y, z], |next| {
-                        if roi.mask[next] {
-                            count += 1.0;
-                            sum += f64::from(roi.levels[next]);
-                        }
-                    });
-                    let level = roi.levels[index];
-                    let difference = if count == 0.0 {
-                        0.0
-                    } else {
-                        (f64::from(level) - sum / count).abs()
-                    };
-                    let entry = &mut table[level as usize];
-                    entry.0 += 1.0;
-                    entry.1 += difference;
-                }
-                index += 1;
-            }
-        }
-    }
+    neighbourhood.for_each_voxel(&roi.mask, |index, at| {
+        // Level 0 is outside the ROI: neighbours' levels and count summed without a branch,
+        // as integers (exact, so the order of the sum is the loop's).
+        let (mut count, mut sum) = (0u32, 0u64);
+        neighbourhood.for_each(index, at, |next| {
+            let other = roi.levels[next];
+            count += u32::from(other != 0);
+            sum += u64::from(other);
+        });
+        let level = roi.levels[index];
+        let difference = if count == 0 {
+            0.0
+        } else {
+            (f64::from(level) - sum as f64 / f64::from(count)).abs()
+        };
+        let entry = &mut table[level as usize];
+        entry.0 += 1.0;
+        entry.1 += difference;
+    });
     // PyRadiomics deletes the levels absent from the ROI, so every p_i left is > 0.
     let present: Vec<(f64, f64, f64)> = table
         .iter()
