@@ -182,20 +182,35 @@ fn label_zones(roi: &Roi, neighbourhood: &Neighbourhood) -> Vec<Zone> {
 /// The zones of `roi.levels` in the intensity mask, grown through `neighbourhood` with an
 /// explicit stack (`calculate_glszm`), each zone also taking the minimum of `distance` over
 /// its voxels when given.
+///
+/// Labelled in a copy of the visited box with one voxel of level 0 around it (the offsets
+/// reach one voxel): no neighbour needs a bounds check, and no voxel its coordinates.
 pub(crate) fn label_zones_with_distance(
     roi: &Roi,
     neighbourhood: &Neighbourhood,
     distance: Option<&[u32]>,
 ) -> Vec<Zone> {
+    debug_assert!(
+        neighbourhood.reach.iter().all(|&r| r <= 1),
+        "zones join adjacent voxels"
+    );
+    let (low, high) = neighbourhood.visited;
+    let dims: [usize; 3] = std::array::from_fn(|a| high[a] - low[a] + 3);
+    let steps: Vec<isize> = neighbourhood
+        .offsets
+        .iter()
+        .map(|o| o[0] + (o[1] + o[2] * dims[1] as isize) * dims[0] as isize)
+        .collect();
     // Each voxel's level until its zone is labelled, then 0, as outside the ROI: one load
     // tells whether a neighbour joins the zone.
-    let mut unlabelled = roi.levels.clone();
+    let mut unlabelled = padded_copy(&roi.levels, roi.dims, neighbourhood.visited);
+    let distance = distance.map(|d| padded_copy(d, roi.dims, neighbourhood.visited));
     let mut stack = Vec::new();
     let mut zones = Vec::new();
-    neighbourhood.for_each_voxel(&roi.mask, |start, _| {
+    for start in 0..unlabelled.len() {
         let level = unlabelled[start];
         if level == 0 {
-            return; // already in a zone
+            continue; // outside the ROI, or already in a zone
         }
         let mut zone = Zone {
             level,
@@ -206,22 +221,39 @@ pub(crate) fn label_zones_with_distance(
         stack.push(start);
         while let Some(voxel) = stack.pop() {
             zone.size += 1;
-            if let Some(distance) = distance {
+            if let Some(distance) = &distance {
                 zone.distance = zone.distance.min(distance[voxel]);
             }
-            neighbourhood.for_each(voxel, neighbourhood.coordinates(voxel), |next| {
+            for &step in &steps {
+                let next = voxel.wrapping_add_signed(step);
                 if unlabelled[next] == level {
                     unlabelled[next] = 0;
                     stack.push(next);
                 }
-            });
+            }
         }
         if distance.is_none() {
             zone.distance = 0;
         }
         zones.push(zone);
-    });
+    }
     zones
+}
+
+/// The part `low..=high` of a box of `dims` voxels (`values`, x fastest), with one voxel of 0
+/// around it.
+fn padded_copy(values: &[u32], dims: [usize; 3], (low, high): ([usize; 3], [usize; 3])) -> Vec<u32> {
+    let size: [usize; 3] = std::array::from_fn(|a| high[a] - low[a] + 1);
+    let (px, py) = (size[0] + 2, size[1] + 2);
+    let mut out = vec![0; px * py * (size[2] + 2)];
+    for z in 0..size[2] {
+        for y in 0..size[1] {
+            let from = ((z + low[2]) * dims[1] + y + low[1]) * dims[0] + low[0];
+            let to = ((z + 1) * py + y + 1) * px + 1;
+            out[to..to + size[0]].copy_from_slice(&values[from..from + size[0]]);
+        }
+    }
+    out
 }
 
 /// The distinct numbers of `numbers`, ascending, and each one's rank among them
