@@ -22,8 +22,8 @@ pub fn features(roi: &Roi, texture: &Texture) -> [f64; 5] {
     // (n_i, s_i) by level, index = level.
     let mut table = vec![(0.0f64, 0.0f64); highest + 1];
     neighbourhood.for_each_voxel(&roi.mask, |index, at| {
-        // Level 0 is outside the ROI: neighbours' levels and count summed without a branch,
-        // as integers (exact, so the order of the sum is the loop's).
+        // Level 0 is outside the ROI: neighbours counted and their levels summed without a
+        // branch, as integers (the same exact sums the f64 ones of whole numbers were).
         let (mut count, mut sum) = (0u32, 0u64);
         neighbourhood.for_each(index, at, |next| {
             let other = roi.levels[next];
