@@ -86,21 +86,25 @@ pub(crate) struct Levels {
 }
 
 impl Levels {
-    pub(crate) fn of_roi(roi: &Roi) -> Levels {
-        let top = roi
-            .levels
-            .iter()
-            .zip(&roi.mask)
-            .filter(|(_, m)| **m)
-            .map(|(l, _)| *l)
-            .max()
-            .unwrap_or(0);
+    /// The levels of the ROI's voxels, all of them in its bounding box `bounds`.
+    pub(crate) fn of_roi(roi: &Roi, bounds: &BoundingBox) -> Levels {
+        let rows = || {
+            (bounds.low[2]..=bounds.high[2]).flat_map(move |z| {
+                (bounds.low[1]..=bounds.high[1]).map(move |y| {
+                    let start = roi.index(bounds.low[0], y, z);
+                    &roi.levels[start..start + bounds.size[0]]
+                })
+            })
+        };
+        // Level 0 is outside the intensity mask, every other level inside it: no mask needed.
+        let top = rows().filter_map(|row| row.iter().copied().max()).max().unwrap_or(0);
         let mut index = vec![u32::MAX; top as usize + 1];
-        for (&level, &inside) in roi.levels.iter().zip(&roi.mask) {
-            if inside {
+        for row in rows() {
+            for &level in row {
                 index[level as usize] = 0;
             }
         }
+        index[0] = u32::MAX;
         let mut values = Vec::new();
         for (level, row) in index.iter_mut().enumerate() {
             if *row == 0 {
@@ -151,7 +155,7 @@ struct Glcm {
 impl Glcm {
     fn of_roi(roi: &Roi, texture: &Texture) -> Option<Glcm> {
         let bounds = BoundingBox::of_roi(roi)?;
-        let levels = Levels::of_roi(roi);
+        let levels = Levels::of_roi(roi, &bounds);
         let directions = angles(bounds.size, &texture.distances, texture.plane_normal, false);
         let n = levels.values.len();
         let mut matrices = co_occurrences(roi, &bounds, &levels, &directions);
@@ -879,7 +883,7 @@ mod tests {
             let distances = if far { vec![1, 2] } else { vec![1] };
             let bounds = BoundingBox::of_roi(&roi).unwrap();
             let directions = angles(bounds.size, &distances, None, false);
-            let levels = Levels::of_roi(&roi);
+            let levels = Levels::of_roi(&roi, &bounds);
             let counts = co_occurrences(&roi, &bounds, &levels, &directions);
             for (d, matrix) in directions.iter().zip(&counts) {
                 // Brute force over the whole box: ordered pairs (voxel, voxel + d) in the ROI.

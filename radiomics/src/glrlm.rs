@@ -40,7 +40,7 @@ pub fn features(roi: &Roi, texture: &Texture) -> [f64; 16] {
     let Some(bounds) = BoundingBox::of_roi(roi) else {
         return [f64::NAN; 16];
     };
-    let levels = Levels::of_roi(roi);
+    let levels = Levels::of_roi(roi, &bounds);
     let directions = angles(bounds.size, &[1], texture.plane_normal, false);
     let longest = bounds.size.into_iter().max().unwrap_or(1);
     let mut matrices = run_lengths(roi, &bounds, &levels, &directions, longest);
@@ -480,7 +480,7 @@ pub(crate) mod tests {
             // In its own box, and in a larger one (the box grown for local intensity).
             for roi in [roi.clone(), crate::phantom::pad(&roi, 1)] {
                 let bounds = BoundingBox::of_roi(&roi).unwrap();
-                let levels = Levels::of_roi(&roi);
+                let levels = Levels::of_roi(&roi, &bounds);
                 let directions = angles(bounds.size, &[1], plane, false);
                 let longest = bounds.size.into_iter().max().unwrap();
                 prop_assert_eq!(
@@ -493,7 +493,7 @@ pub(crate) mod tests {
         #[test]
         fn every_roi_voxel_is_in_one_run_per_direction(roi in crate::phantom::small_roi()) {
             let bounds = BoundingBox::of_roi(&roi).unwrap();
-            let levels = Levels::of_roi(&roi);
+            let levels = Levels::of_roi(&roi, &bounds);
             let directions = angles(bounds.size, &[1], None, false);
             let longest = bounds.size.into_iter().max().unwrap();
             let matrices = run_lengths(&roi, &bounds, &levels, &directions, longest);

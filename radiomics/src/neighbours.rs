@@ -11,9 +11,10 @@ pub(crate) fn mask_bounds(roi: &Roi) -> Option<([usize; 3], [usize; 3])> {
     let mut low = roi.dims;
     let mut high = [0usize; 3];
     // Row by row: a row's first and last ROI voxel bound x; most rows of the box (grown for
-    // local intensity) hold none.
-    for (row, in_roi) in roi.mask.chunks(roi.dims[0].max(1)).enumerate() {
-        let (Some(first), Some(last)) = (in_roi.iter().position(|&m| m), in_roi.iter().rposition(|&m| m)) else {
+    // local intensity) hold none. As bytes (a bool is 0 or 1), searched by memchr's SIMD.
+    let mask: &[u8] = bytemuck::cast_slice(&roi.mask);
+    for (row, in_roi) in mask.chunks(roi.dims[0].max(1)).enumerate() {
+        let (Some(first), Some(last)) = (memchr::memchr(1, in_roi), memchr::memrchr(1, in_roi)) else {
             continue;
         };
         let (y, z) = (row % roi.dims[1], row / roi.dims[1]);
