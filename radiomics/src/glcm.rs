@@ -11,7 +11,7 @@ use nalgebra::DMatrix;
 use nalgebra::linalg::SymmetricTridiagonal;
 
 use crate::firstorder::numpy_sum;
-use crate::neighbours::{angles, mask_bounds};
+use crate::neighbours::{Padded, angles, mask_bounds};
 use crate::{Roi, Texture, Weighting};
 
 /// PyRadiomics 3.0.1's GLCM features, in the order of its documentation (the deprecated
@@ -207,43 +207,30 @@ impl Glcm {
 
 /// The raw co-occurrence counts per direction (cmatrices.c `calculate_glcm`): row = the
 /// centre's level, column = the neighbour's, over ROI voxels whose neighbour in that direction
-/// is inside the bounding box and the ROI. One pass over the box.
+/// is inside the bounding box and the ROI.
+///
+/// Counted in a [`Padded`] copy of the bounding box holding each voxel's matrix row + 1 (0
+/// outside the ROI): a neighbour is one load, with no bounds check and no level lookup.
+/// Counts are integers (then the same f64s in any order).
 fn co_occurrences(roi: &Roi, bounds: &BoundingBox, levels: &Levels, directions: &[[isize; 3]]) -> Vec<Vec<f64>> {
     let n = levels.values.len();
-    let mut matrices = vec![vec![0.0; n * n]; directions.len()];
-    let steps: Vec<isize> = directions.iter().map(|&d| linear_step(roi, d)).collect();
-    let reach = [0, 1, 2].map(|axis| directions.iter().map(|d| d[axis].unsigned_abs()).max().unwrap_or(0));
-    for z in bounds.low[2]..=bounds.high[2] {
-        for y in bounds.low[1]..=bounds.high[1] {
-            for x in bounds.low[0]..=bounds.high[0] {
-                let centre = roi.index(x, y, z);
-                if !roi.mask[centre] {
-                    continue;
-                }
-                let row = levels.index[roi.levels[centre] as usize] as usize * n;
-                // Away from the box's faces every neighbour is inside it: no check each.
-                let interior = (0..3).all(|axis| {
-                    let (at, low, high) = ([x, y, z][axis], bounds.low[axis], bounds.high[axis]);
-                    at >= low + reach[axis] && at + reach[axis] <= high
-                });
-                for ((direction, &step), matrix) in directions.iter().zip(&steps).zip(matrices.iter_mut()) {
-                    let inside = interior
-                        || (bounds.holds(0, x, direction[0])
-                            && bounds.holds(1, y, direction[1])
-                            && bounds.holds(2, z, direction[2]));
-                    if !inside {
-                        continue;
-                    }
-                    // Level 0 is outside the ROI.
-                    let level = roi.levels[centre.wrapping_add_signed(step)];
-                    if level != 0 {
-                        matrix[row + levels.index[level as usize] as usize] += 1.0;
-                    }
-                }
+    let mut grid = Padded::levels(roi, (bounds.low, bounds.high), directions);
+    for cell in grid.values.iter_mut().filter(|cell| **cell != 0) {
+        *cell = levels.index[*cell as usize] + 1;
+    }
+    let mut counts = vec![vec![0u32; n * n]; directions.len()];
+    grid.for_each_inside(|centre| {
+        let first = grid.values[centre] as usize - 1;
+        for (&step, matrix) in grid.steps.iter().zip(counts.iter_mut()) {
+            if let Some(second) = (grid.values[centre.wrapping_add_signed(step)] as usize).checked_sub(1) {
+                matrix[first * n + second] += 1;
             }
         }
-    }
-    matrices
+    });
+    counts
+        .into_iter()
+        .map(|matrix| matrix.into_iter().map(f64::from).collect())
+        .collect()
 }
 
 /// PyRadiomics' GLCM weight of a direction (glcm.py `weightingNorm`): e^(−‖d‖²) with d the

@@ -35,16 +35,17 @@ pub fn features(roi: &Roi, texture: &Texture) -> [f64; 14] {
     // PyRadiomics passes gldm_a through a C int; a negative α makes no neighbour dependent.
     let alpha = texture.gldm_a.trunc();
     let alpha = (alpha >= 0.0).then(|| alpha.min(f64::from(u32::MAX)) as u32);
+    let grid = neighbourhood.padded_levels(roi);
     let mut pairs = Vec::new();
-    neighbourhood.for_each_voxel(&roi.mask, |index, at| {
-        let level = roi.levels[index];
+    grid.for_each_inside(|centre| {
+        let level = grid.values[centre];
         let mut dependent = 0usize;
         // Level 0 is outside the ROI: one load and no branch a neighbour.
         if let Some(alpha) = alpha {
-            neighbourhood.for_each(index, at, |next| {
-                let other = roi.levels[next];
+            for &step in &grid.steps {
+                let other = grid.values[centre.wrapping_add_signed(step)];
                 dependent += usize::from((other != 0) & (level.abs_diff(other) <= alpha));
-            });
+            }
         }
         pairs.push((level, dependent + 1));
     });

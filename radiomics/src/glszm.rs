@@ -8,7 +8,7 @@
 //! The module also holds what GLDM, NGTDM and GLDZM share with it: the neighbour walk, the zone
 //! labelling and the algebra of a level × value count matrix.
 
-use crate::neighbours::{angles, mask_bounds};
+use crate::neighbours::{Padded, angles, mask_bounds};
 use crate::{Roi, Texture};
 
 /// PyRadiomics 3.0.1's GLSZM features, in the order of its documentation.
@@ -86,8 +86,8 @@ pub(crate) struct Neighbourhood {
     /// The largest offset along each axis: a voxel at least this far from every face of the
     /// box has all its neighbours inside.
     reach: [usize; 3],
-    /// The part of the box whose voxels are visited ([`Self::for_each_voxel`]): the ROI's
-    /// bounding box (first voxel, last voxel), or the whole box.
+    /// The part of the box a family looks at (first voxel, last voxel; what it copies into a
+    /// [`Padded`]): the ROI's bounding box, or the whole box.
     visited: ([usize; 3], [usize; 3]),
 }
 
@@ -115,22 +115,9 @@ impl Neighbourhood {
         }
     }
 
-    /// Calls `visit` with the linear index and (x, y, z) of every voxel of `mask` in the
-    /// visited part of the box, in memory order.
-    #[inline]
-    pub(crate) fn for_each_voxel(&self, mask: &[bool], mut visit: impl FnMut(usize, [usize; 3])) {
-        let (low, high) = self.visited;
-        let [nx, ny, _] = self.dims;
-        for z in low[2]..=high[2] {
-            for y in low[1]..=high[1] {
-                let row = (z * ny + y) * nx;
-                for x in low[0]..=high[0] {
-                    if mask[row + x] {
-                        visit(row + x, [x, y, z]);
-                    }
-                }
-            }
-        }
+    /// The ROI's levels over the visited part of the box, padded for these offsets.
+    pub(crate) fn padded_levels(&self, roi: &Roi) -> Padded {
+        Padded::levels(roi, self.visited, &self.offsets)
     }
 
     /// Calls `visit` with the linear index of each neighbour of voxel `index` (at `at`) that
@@ -183,28 +170,22 @@ fn label_zones(roi: &Roi, neighbourhood: &Neighbourhood) -> Vec<Zone> {
 /// explicit stack (`calculate_glszm`), each zone also taking the minimum of `distance` over
 /// its voxels when given.
 ///
-/// Labelled in a copy of the visited box with one voxel of level 0 around it (the offsets
-/// reach one voxel): no neighbour needs a bounds check, and no voxel its coordinates.
+/// Labelled in a [`Padded`] copy of the visited part of the box: no neighbour needs a bounds
+/// check, and no voxel its coordinates.
 pub(crate) fn label_zones_with_distance(
     roi: &Roi,
     neighbourhood: &Neighbourhood,
     distance: Option<&[u32]>,
 ) -> Vec<Zone> {
-    debug_assert!(
-        neighbourhood.reach.iter().all(|&r| r <= 1),
-        "zones join adjacent voxels"
-    );
-    let (low, high) = neighbourhood.visited;
-    let dims: [usize; 3] = std::array::from_fn(|a| high[a] - low[a] + 3);
-    let steps: Vec<isize> = neighbourhood
-        .offsets
-        .iter()
-        .map(|o| o[0] + (o[1] + o[2] * dims[1] as isize) * dims[0] as isize)
-        .collect();
     // Each voxel's level until its zone is labelled, then 0, as outside the ROI: one load
     // tells whether a neighbour joins the zone.
-    let mut unlabelled = padded_copy(&roi.levels, roi.dims, neighbourhood.visited);
-    let distance = distance.map(|d| padded_copy(d, roi.dims, neighbourhood.visited));
+    let padded = neighbourhood.padded_levels(roi);
+    let distance = distance.map(|d| padded.copy(d));
+    let Padded {
+        values: mut unlabelled,
+        steps,
+        ..
+    } = padded;
     let mut stack = Vec::new();
     let mut zones = Vec::new();
     for start in 0..unlabelled.len() {
@@ -238,22 +219,6 @@ pub(crate) fn label_zones_with_distance(
         zones.push(zone);
     }
     zones
-}
-
-/// The part `low..=high` of a box of `dims` voxels (`values`, x fastest), with one voxel of 0
-/// around it.
-fn padded_copy(values: &[u32], dims: [usize; 3], (low, high): ([usize; 3], [usize; 3])) -> Vec<u32> {
-    let size: [usize; 3] = std::array::from_fn(|a| high[a] - low[a] + 1);
-    let (px, py) = (size[0] + 2, size[1] + 2);
-    let mut out = vec![0; px * py * (size[2] + 2)];
-    for z in 0..size[2] {
-        for y in 0..size[1] {
-            let from = ((z + low[2]) * dims[1] + y + low[1]) * dims[0] + low[0];
-            let to = ((z + 1) * py + y + 1) * px + 1;
-            out[to..to + size[0]].copy_from_slice(&values[from..from + size[0]]);
-        }
-    }
-    out
 }
 
 /// The distinct numbers of `numbers`, ascending, and each one's rank among them

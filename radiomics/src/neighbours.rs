@@ -25,6 +25,79 @@ pub(crate) fn mask_bounds(roi: &Roi) -> Option<([usize; 3], [usize; 3])> {
     (low[0] <= high[0]).then(|| (low, [0, 1, 2].map(|a| high[a] - low[a] + 1)))
 }
 
+/// A texture family's copy of part of the ROI's box (its bounding box, as a rule): the values
+/// there with a margin of 0 around them as wide as the farthest offset, so that a neighbour
+/// is one load at a fixed step, with no bounds check (0 is outside the ROI, and the box's
+/// outside is outside the ROI).
+pub(crate) struct Padded {
+    /// The copy, x fastest.
+    pub values: Vec<u32>,
+    /// Each offset as a step through the copy.
+    pub steps: Vec<isize>,
+    /// The copied part of the box (first voxel, last voxel) and the box's size.
+    part: ([usize; 3], [usize; 3]),
+    box_dims: [usize; 3],
+    margin: usize,
+    /// The copy's size.
+    dims: [usize; 3],
+}
+
+impl Padded {
+    /// The ROI's levels over `part` of its box, for neighbours at `offsets`.
+    pub(crate) fn levels(roi: &Roi, part: ([usize; 3], [usize; 3]), offsets: &[[isize; 3]]) -> Padded {
+        let margin = offsets.iter().flatten().map(|d| d.unsigned_abs()).max().unwrap_or(0);
+        let (low, high) = part;
+        let dims: [usize; 3] = std::array::from_fn(|a| high[a] - low[a] + 1 + 2 * margin);
+        let mut padded = Padded {
+            values: Vec::new(),
+            steps: offsets
+                .iter()
+                .map(|d| d[0] + (d[1] + d[2] * dims[1] as isize) * dims[0] as isize)
+                .collect(),
+            part,
+            box_dims: roi.dims,
+            margin,
+            dims,
+        };
+        padded.values = padded.copy(&roi.levels);
+        padded
+    }
+
+    /// Other values of the ROI's box (GLDZM's distances), copied as the levels were.
+    pub(crate) fn copy(&self, values: &[u32]) -> Vec<u32> {
+        let ((low, high), box_dims, margin) = (self.part, self.box_dims, self.margin);
+        let [px, py, pz] = self.dims;
+        let width = high[0] - low[0] + 1;
+        let mut out = vec![0; px * py * pz];
+        for z in low[2]..=high[2] {
+            for y in low[1]..=high[1] {
+                let from = (z * box_dims[1] + y) * box_dims[0] + low[0];
+                let to = ((z - low[2] + margin) * py + y - low[1] + margin) * px + margin;
+                out[to..to + width].copy_from_slice(&values[from..from + width]);
+            }
+        }
+        out
+    }
+
+    /// Calls `visit` with the index in the copy of every voxel of the copied part whose value
+    /// is not 0 (an ROI voxel, for levels), in memory order.
+    #[inline]
+    pub(crate) fn for_each_inside(&self, mut visit: impl FnMut(usize)) {
+        let [px, py, pz] = self.dims;
+        let m = self.margin;
+        for z in m..pz - m {
+            for y in m..py - m {
+                let row = (z * py + y) * px;
+                for index in row + m..row + px - m {
+                    if self.values[index] != 0 {
+                        visit(index);
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The offsets (dx, dy, dz) whose Chebyshev norm is one of `distances`, none as long as the
 /// ROI's bounding box `size` (x, y, z) in its axis, none leaving the plane normal to
 /// `plane_normal` (force2D). PyRadiomics' order: offsets in numpy's (z, y, x) order counting

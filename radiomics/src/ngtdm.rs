@@ -21,16 +21,17 @@ pub fn features(roi: &Roi, texture: &Texture) -> [f64; 5] {
     let highest = roi.levels.iter().copied().max().unwrap_or(0) as usize;
     // (n_i, s_i) by level, index = level.
     let mut table = vec![(0.0f64, 0.0f64); highest + 1];
-    neighbourhood.for_each_voxel(&roi.mask, |index, at| {
+    let grid = neighbourhood.padded_levels(roi);
+    grid.for_each_inside(|centre| {
         // Level 0 is outside the ROI: neighbours counted and their levels summed without a
         // branch, as integers (the same exact sums the f64 ones of whole numbers were).
         let (mut count, mut sum) = (0u32, 0u64);
-        neighbourhood.for_each(index, at, |next| {
-            let other = roi.levels[next];
+        for &step in &grid.steps {
+            let other = grid.values[centre.wrapping_add_signed(step)];
             count += u32::from(other != 0);
             sum += u64::from(other);
-        });
-        let level = roi.levels[index];
+        }
+        let level = grid.values[centre];
         let difference = if count == 0 {
             0.0
         } else {
