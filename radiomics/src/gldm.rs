@@ -6,7 +6,8 @@
 //! k dependent neighbours is k + 1 (IBSI counts the centre too), α is a C `int` (truncated).
 //! One matrix for all directions: `weightingNorm` does not apply.
 
-use crate::glszm::{LevelMatrix, Neighbourhood, PYRADIOMICS_EPS, Power};
+use crate::glszm::{LevelMatrix, PYRADIOMICS_EPS, Power};
+use crate::neighbours::Padded;
 use crate::{Roi, Texture};
 
 /// PyRadiomics 3.0.1's GLDM features (non-deprecated), in the order of its documentation.
@@ -29,13 +30,12 @@ pub const NAMES: [&str; 14] = [
 
 /// The GLDM features of the ROI in [`NAMES`] order; all NaN for an empty ROI.
 pub fn features(roi: &Roi, texture: &Texture) -> [f64; 14] {
-    let Some(neighbourhood) = Neighbourhood::of_roi(roi, &texture.distances, texture.plane_normal) else {
+    let Some(grid) = Padded::of_roi(roi, &texture.distances, texture.plane_normal) else {
         return [f64::NAN; 14];
     };
     // PyRadiomics passes gldm_a through a C int; a negative α makes no neighbour dependent.
     let alpha = texture.gldm_a.trunc();
     let alpha = (alpha >= 0.0).then(|| alpha.min(f64::from(u32::MAX)) as u32);
-    let grid = neighbourhood.padded_levels(roi);
     let mut pairs = Vec::new();
     grid.for_each_inside(|centre| {
         let level = grid.values[centre];

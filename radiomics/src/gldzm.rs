@@ -9,7 +9,8 @@
 //! Under force2D both zones and distances stay within planes and the planes' zones are merged
 //! into one matrix (IBSI "2.5D"). Grey levels are the discretised levels. MIRP 2.5.0 agrees.
 
-use crate::glszm::{LevelMatrix, Neighbourhood, Power, Zone};
+use crate::glszm::{LevelMatrix, Power, Zone};
+use crate::neighbours::{Padded, bounds_of};
 use crate::{Roi, Texture};
 
 /// The IBSI GLDZM features, snake_case, in IBSI's order.
@@ -93,38 +94,40 @@ pub(crate) fn distance_to_edge(roi: &Roi, plane_normal: Option<usize>) -> Vec<u3
             })
         })
         .collect();
-    let neighbourhood = Neighbourhood::new(roi.dims, offsets);
     let mut distance = vec![0u32; roi.morphological.len()];
+    let Some((low, size)) = bounds_of(&roi.morphological, roi.dims) else {
+        return distance;
+    };
+    // In a padded copy of the mask's bounding box: the margin is outside, as the box's
+    // outside is, and no step needs a bounds check.
+    let part = (low, [0, 1, 2].map(|a| low[a] + size[a] - 1));
+    let padded = Padded::new(roi.dims, part, &offsets);
+    let inside = padded.copy(&roi.morphological);
+    let mut within = vec![0u32; inside.len()];
     let mut queue = Vec::new();
-    let mut index = 0;
-    for z in 0..roi.dims[2] {
-        for y in 0..roi.dims[1] {
-            for x in 0..roi.dims[0] {
-                if roi.morphological[index] {
-                    let at = [x, y, z];
-                    let on_box_face = axes.iter().any(|&axis| at[axis] == 0 || at[axis] + 1 == roi.dims[axis]);
-                    let mut beside_outside = false;
-                    neighbourhood.for_each(index, at, |next| beside_outside |= !roi.morphological[next]);
-                    if on_box_face || beside_outside {
-                        distance[index] = 1;
-                        queue.push(index);
-                    }
-                }
-                index += 1;
-            }
+    for (voxel, _) in inside.iter().enumerate().filter(|(_, inside)| **inside) {
+        if padded
+            .steps
+            .iter()
+            .any(|&step| !inside[voxel.wrapping_add_signed(step)])
+        {
+            within[voxel] = 1;
+            queue.push(voxel);
         }
     }
     let mut head = 0;
     while let Some(&voxel) = queue.get(head) {
         head += 1;
-        let next_distance = distance[voxel] + 1;
-        neighbourhood.for_each(voxel, neighbourhood.coordinates(voxel), |next| {
-            if roi.morphological[next] && distance[next] == 0 {
-                distance[next] = next_distance;
+        let next_distance = within[voxel] + 1;
+        for &step in &padded.steps {
+            let next = voxel.wrapping_add_signed(step);
+            if inside[next] && within[next] == 0 {
+                within[next] = next_distance;
                 queue.push(next);
             }
-        });
+        }
     }
+    padded.copy_back(&within, &mut distance);
     distance
 }
 

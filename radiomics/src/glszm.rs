@@ -8,7 +8,7 @@
 //! The module also holds what GLDM, NGTDM and GLDZM share with it: the neighbour walk, the zone
 //! labelling and the algebra of a level × value count matrix.
 
-use crate::neighbours::{Padded, angles, mask_bounds};
+use crate::neighbours::Padded;
 use crate::{Roi, Texture};
 
 /// PyRadiomics 3.0.1's GLSZM features, in the order of its documentation.
@@ -40,8 +40,8 @@ pub fn features(roi: &Roi, texture: &Texture) -> [f64; 16] {
 /// `distance` over its voxels when given: GLSZM's and GLDZM's, which [`crate::extract`] labels
 /// once for both. `None` for an empty ROI.
 pub(crate) fn zones(roi: &Roi, texture: &Texture, distance: Option<&[u32]>) -> Option<Vec<Zone>> {
-    let neighbourhood = Neighbourhood::of_roi(roi, &[1], texture.plane_normal)?;
-    Some(label_zones_with_distance(roi, &neighbourhood, distance))
+    let levels = Padded::of_roi(roi, &[1], texture.plane_normal)?;
+    Some(label_zones_with_distance(levels, distance))
 }
 
 /// The GLSZM features of labelled `zones` (`None`: an empty ROI).
@@ -77,81 +77,6 @@ pub(crate) fn features_of_zones(zones: Option<&[Zone]>) -> [f64; 16] {
 /// `numpy.spacing(1)`, which PyRadiomics adds inside its entropies' logarithms.
 pub(crate) const PYRADIOMICS_EPS: f64 = f64::EPSILON;
 
-/// The neighbours of a voxel: PyRadiomics' offsets as linear steps through the box, each
-/// bounds-checked per axis (a step must not wrap around a row or slice).
-pub(crate) struct Neighbourhood {
-    dims: [usize; 3],
-    offsets: Vec<[isize; 3]>,
-    steps: Vec<isize>,
-    /// The largest offset along each axis: a voxel at least this far from every face of the
-    /// box has all its neighbours inside.
-    reach: [usize; 3],
-    /// The part of the box a family looks at (first voxel, last voxel; what it copies into a
-    /// [`Padded`]): the ROI's bounding box, or the whole box.
-    visited: ([usize; 3], [usize; 3]),
-}
-
-impl Neighbourhood {
-    /// Both directions of every offset at `distances` that fits the ROI's bounding box (what
-    /// PyRadiomics' GLSZM, GLDM and NGTDM look at); `None` for an empty ROI.
-    pub(crate) fn of_roi(roi: &Roi, distances: &[usize], plane_normal: Option<usize>) -> Option<Self> {
-        let (low, size) = mask_bounds(roi)?;
-        let mut neighbourhood = Self::new(roi.dims, angles(size, distances, plane_normal, true));
-        // The box is grown beyond the ROI for local intensity; nothing here lies out there.
-        neighbourhood.visited = (low, [0, 1, 2].map(|a| low[a] + size[a] - 1));
-        Some(neighbourhood)
-    }
-
-    pub(crate) fn new(dims: [usize; 3], offsets: Vec<[isize; 3]>) -> Self {
-        let (nx, ny) = (dims[0] as isize, dims[1] as isize);
-        let steps = offsets.iter().map(|o| o[0] + o[1] * nx + o[2] * nx * ny).collect();
-        let reach = [0, 1, 2].map(|axis| offsets.iter().map(|o| o[axis].unsigned_abs()).max().unwrap_or(0));
-        Neighbourhood {
-            dims,
-            offsets,
-            steps,
-            reach,
-            visited: ([0; 3], dims.map(|d| d.saturating_sub(1))),
-        }
-    }
-
-    /// The ROI's levels over the visited part of the box, padded for these offsets.
-    pub(crate) fn padded_levels(&self, roi: &Roi) -> Padded {
-        Padded::levels(roi, self.visited, &self.offsets)
-    }
-
-    /// Calls `visit` with the linear index of each neighbour of voxel `index` (at `at`) that
-    /// lies inside the box.
-    #[inline]
-    pub(crate) fn for_each(&self, index: usize, at: [usize; 3], mut visit: impl FnMut(usize)) {
-        // Most voxels are away from the box's faces: their neighbours need no check each.
-        let interior = (0..3).all(|axis| at[axis] >= self.reach[axis] && at[axis] + self.reach[axis] < self.dims[axis]);
-        if interior {
-            for &step in &self.steps {
-                visit(index.wrapping_add_signed(step));
-            }
-            return;
-        }
-        for (offset, &step) in self.offsets.iter().zip(&self.steps) {
-            let inside = (0..3).all(|axis| {
-                at[axis]
-                    .checked_add_signed(offset[axis])
-                    .is_some_and(|v| v < self.dims[axis])
-            });
-            if inside {
-                visit(index.wrapping_add_signed(step));
-            }
-        }
-    }
-
-    /// The (x, y, z) of linear index `index`.
-    #[inline]
-    pub(crate) fn coordinates(&self, index: usize) -> [usize; 3] {
-        let [nx, ny, _] = self.dims;
-        [index % nx, (index / nx) % ny, index / (nx * ny)]
-    }
-}
-
 /// One zone: its grey level, its voxel count and (GLDZM) its distance to the ROI's edge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Zone {
@@ -162,30 +87,23 @@ pub(crate) struct Zone {
 }
 
 #[cfg(test)]
-fn label_zones(roi: &Roi, neighbourhood: &Neighbourhood) -> Vec<Zone> {
-    label_zones_with_distance(roi, neighbourhood, None)
+fn label_zones(levels: Padded) -> Vec<Zone> {
+    label_zones_with_distance(levels, None)
 }
 
-/// The zones of `roi.levels` in the intensity mask, grown through `neighbourhood` with an
-/// explicit stack (`calculate_glszm`), each zone also taking the minimum of `distance` over
-/// its voxels when given.
-///
-/// Labelled in a [`Padded`] copy of the visited part of the box: no neighbour needs a bounds
-/// check, and no voxel its coordinates.
-pub(crate) fn label_zones_with_distance(
-    roi: &Roi,
-    neighbourhood: &Neighbourhood,
-    distance: Option<&[u32]>,
-) -> Vec<Zone> {
+/// The zones of the ROI's `levels`, grown through their offsets with an explicit stack
+/// (`calculate_glszm`), each zone also taking the minimum of `distance` (over the ROI's box)
+/// over its voxels when given. In the padded copy no neighbour needs a bounds check, and no
+/// voxel its coordinates.
+pub(crate) fn label_zones_with_distance(levels: Padded, distance: Option<&[u32]>) -> Vec<Zone> {
+    let distance = distance.map(|d| levels.copy(d));
     // Each voxel's level until its zone is labelled, then 0, as outside the ROI: one load
     // tells whether a neighbour joins the zone.
-    let padded = neighbourhood.padded_levels(roi);
-    let distance = distance.map(|d| padded.copy(d));
     let Padded {
         values: mut unlabelled,
         steps,
         ..
-    } = padded;
+    } = levels;
     let mut stack = Vec::new();
     let mut zones = Vec::new();
     for start in 0..unlabelled.len() {
@@ -527,8 +445,7 @@ pub(crate) mod tests {
         // Five zones: all 50 voxels of level 1, the lone 3, the 7 of level 6, and level 4's
         // 16 voxels split in two: x = 3, y = 2..3 of the first slice is cut off by 6s and 1s.
         let roi = phantom();
-        let neighbourhood = Neighbourhood::of_roi(&roi, &[1], None).unwrap();
-        let mut zones: Vec<(u32, usize)> = label_zones(&roi, &neighbourhood)
+        let mut zones: Vec<(u32, usize)> = label_zones(Padded::of_roi(&roi, &[1], None).unwrap())
             .iter()
             .map(|z| (z.level, z.size))
             .collect();
@@ -567,8 +484,8 @@ pub(crate) mod tests {
 
         #[test]
         fn zones_cover_the_roi(roi in small_roi(), texture in texture()) {
-            if let Some(neighbourhood) = Neighbourhood::of_roi(&roi, &[1], texture.plane_normal) {
-                let zones = label_zones(&roi, &neighbourhood);
+            if let Some(levels) = Padded::of_roi(&roi, &[1], texture.plane_normal) {
+                let zones = label_zones(levels);
                 prop_assert_eq!(zones.iter().map(|z| z.size).sum::<usize>(), roi.voxel_count());
             }
         }

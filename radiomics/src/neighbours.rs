@@ -8,16 +8,21 @@ use crate::Roi;
 /// (x, y, z). PyRadiomics crops the image to this box before a texture family runs, and its
 /// size limits which offsets exist. `None` for an empty mask.
 pub(crate) fn mask_bounds(roi: &Roi) -> Option<([usize; 3], [usize; 3])> {
-    let mut low = roi.dims;
+    bounds_of(&roi.mask, roi.dims)
+}
+
+/// The bounding box of the voxels set in `mask`, a box of `dims` voxels: (first voxel, size).
+pub(crate) fn bounds_of(mask: &[bool], dims: [usize; 3]) -> Option<([usize; 3], [usize; 3])> {
+    let mut low = dims;
     let mut high = [0usize; 3];
     // Row by row: a row's first and last ROI voxel bound x; most rows of the box (grown for
     // local intensity) hold none. As bytes (a bool is 0 or 1), searched by memchr's SIMD.
-    let mask: &[u8] = bytemuck::cast_slice(&roi.mask);
-    for (row, in_roi) in mask.chunks(roi.dims[0].max(1)).enumerate() {
+    let mask: &[u8] = bytemuck::cast_slice(mask);
+    for (row, in_roi) in mask.chunks(dims[0].max(1)).enumerate() {
         let (Some(first), Some(last)) = (memchr::memchr(1, in_roi), memchr::memrchr(1, in_roi)) else {
             continue;
         };
-        let (y, z) = (row % roi.dims[1], row / roi.dims[1]);
+        let (y, z) = (row % dims[1], row / dims[1]);
         (low[0], high[0]) = (low[0].min(first), high[0].max(last));
         (low[1], high[1]) = (low[1].min(y), high[1].max(y));
         (low[2], high[2]) = (low[2].min(z), high[2].max(z));
@@ -43,58 +48,80 @@ pub(crate) struct Padded {
 }
 
 impl Padded {
+    /// The ROI's levels over its bounding box, for both directions of every offset at
+    /// `distances` that fits that box (what PyRadiomics' GLSZM, GLDM and NGTDM look at; the
+    /// box is grown beyond the ROI for local intensity, and nothing here lies out there).
+    /// `None` for an empty ROI.
+    pub(crate) fn of_roi(roi: &Roi, distances: &[usize], plane_normal: Option<usize>) -> Option<Padded> {
+        let (low, size) = mask_bounds(roi)?;
+        let part = (low, [0, 1, 2].map(|a| low[a] + size[a] - 1));
+        Some(Padded::levels(roi, part, &angles(size, distances, plane_normal, true)))
+    }
+
     /// The ROI's levels over `part` of its box, for neighbours at `offsets`.
     pub(crate) fn levels(roi: &Roi, part: ([usize; 3], [usize; 3]), offsets: &[[isize; 3]]) -> Padded {
+        let mut padded = Padded::new(roi.dims, part, offsets);
+        padded.values = padded.copy(&roi.levels);
+        padded
+    }
+
+    /// The geometry alone (no values yet) of `part` of a box of `box_dims` voxels, for
+    /// neighbours at `offsets`.
+    pub(crate) fn new(box_dims: [usize; 3], part: ([usize; 3], [usize; 3]), offsets: &[[isize; 3]]) -> Padded {
         let margin = offsets.iter().flatten().map(|d| d.unsigned_abs()).max().unwrap_or(0);
         let (low, high) = part;
         let dims: [usize; 3] = std::array::from_fn(|a| high[a] - low[a] + 1 + 2 * margin);
-        let mut padded = Padded {
+        Padded {
             values: Vec::new(),
             steps: offsets
                 .iter()
                 .map(|d| d[0] + (d[1] + d[2] * dims[1] as isize) * dims[0] as isize)
                 .collect(),
             part,
-            box_dims: roi.dims,
+            box_dims,
             margin,
             dims,
-        };
-        padded.values = padded.copy(&roi.levels);
-        padded
+        }
     }
 
-    /// Other values of the ROI's box (GLDZM's distances), copied as the levels were.
-    pub(crate) fn copy(&self, values: &[u32]) -> Vec<u32> {
-        let ((low, high), box_dims, margin) = (self.part, self.box_dims, self.margin);
+    /// Other values of the box (GLDZM's distances, a mask), copied as the levels were.
+    pub(crate) fn copy<T: Copy + Default>(&self, values: &[T]) -> Vec<T> {
         let [px, py, pz] = self.dims;
+        let mut out = vec![T::default(); px * py * pz];
+        self.for_each_row(|from, to, width| out[to..to + width].copy_from_slice(&values[from..from + width]));
+        out
+    }
+
+    /// Writes a copy's values back to `out`, the box's (its margin is dropped).
+    pub(crate) fn copy_back<T: Copy>(&self, padded: &[T], out: &mut [T]) {
+        self.for_each_row(|from, to, width| out[from..from + width].copy_from_slice(&padded[to..to + width]));
+    }
+
+    /// Each row of the copied part: where it starts in the box and in the copy, and its width.
+    fn for_each_row(&self, mut row: impl FnMut(usize, usize, usize)) {
+        let ((low, high), box_dims, margin) = (self.part, self.box_dims, self.margin);
+        let [px, py, _] = self.dims;
         let width = high[0] - low[0] + 1;
-        let mut out = vec![0; px * py * pz];
         for z in low[2]..=high[2] {
             for y in low[1]..=high[1] {
                 let from = (z * box_dims[1] + y) * box_dims[0] + low[0];
                 let to = ((z - low[2] + margin) * py + y - low[1] + margin) * px + margin;
-                out[to..to + width].copy_from_slice(&values[from..from + width]);
+                row(from, to, width);
             }
         }
-        out
     }
 
     /// Calls `visit` with the index in the copy of every voxel of the copied part whose value
     /// is not 0 (an ROI voxel, for levels), in memory order.
     #[inline]
     pub(crate) fn for_each_inside(&self, mut visit: impl FnMut(usize)) {
-        let [px, py, pz] = self.dims;
-        let m = self.margin;
-        for z in m..pz - m {
-            for y in m..py - m {
-                let row = (z * py + y) * px;
-                for index in row + m..row + px - m {
-                    if self.values[index] != 0 {
-                        visit(index);
-                    }
+        self.for_each_row(|_, to, width| {
+            for index in to..to + width {
+                if self.values[index] != 0 {
+                    visit(index);
                 }
             }
-        }
+        });
     }
 }
 

@@ -7,7 +7,7 @@
 //! neighbour; the two agree whenever no ROI voxel is isolated). One matrix for all directions:
 //! `weightingNorm` does not apply.
 
-use crate::glszm::Neighbourhood;
+use crate::neighbours::Padded;
 use crate::{Roi, Texture};
 
 /// PyRadiomics 3.0.1's NGTDM features, in the order of its documentation.
@@ -15,13 +15,12 @@ pub const NAMES: [&str; 5] = ["Coarseness", "Contrast", "Busyness", "Complexity"
 
 /// The NGTDM features of the ROI in [`NAMES`] order; all NaN for an empty ROI.
 pub fn features(roi: &Roi, texture: &Texture) -> [f64; 5] {
-    let Some(neighbourhood) = Neighbourhood::of_roi(roi, &texture.distances, texture.plane_normal) else {
+    let Some(grid) = Padded::of_roi(roi, &texture.distances, texture.plane_normal) else {
         return [f64::NAN; 5];
     };
     let highest = roi.levels.iter().copied().max().unwrap_or(0) as usize;
     // (n_i, s_i) by level, index = level.
     let mut table = vec![(0.0f64, 0.0f64); highest + 1];
-    let grid = neighbourhood.padded_levels(roi);
     grid.for_each_inside(|centre| {
         // Level 0 is outside the ROI: neighbours counted and their levels summed without a
         // branch, as integers (the same exact sums the f64 ones of whole numbers were).
