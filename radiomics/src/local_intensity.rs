@@ -47,6 +47,15 @@ pub fn features(roi: &Roi, _texture: &Texture) -> [f64; 2] {
     // same width along the row, so the row's voxels take it in one pass over contiguous sums
     // (vectorised), in the same order of additions as voxel by voxel.
     let (mut totals, mut counts) = (vec![0.0; nx], vec![0usize; nx]);
+    // A row whose voxels' spheres all lie inside the box (nearly every row: the box is grown
+    // by the sphere's reach) needs no voxel counts: each sphere holds all of its voxels.
+    let whole_sphere: usize = runs.iter().map(|run| 2 * run.half_width + 1).sum();
+    let reach = [0, 1, 2].map(|axis| {
+        runs.iter()
+            .map(|run| [run.half_width, run.dy.unsigned_abs(), run.dz.unsigned_abs()][axis])
+            .max()
+            .unwrap_or(0)
+    });
     for z in 0..nz {
         for y in 0..ny {
             let row = roi.index(0, y, z);
@@ -55,7 +64,17 @@ pub fn features(roi: &Roi, _texture: &Texture) -> [f64; 2] {
                 continue;
             };
             totals[first..=last].fill(0.0);
-            counts[first..=last].fill(0);
+            let unclipped = first >= reach[0]
+                && last + reach[0] < nx
+                && y >= reach[1]
+                && y + reach[1] < ny
+                && z >= reach[2]
+                && z + reach[2] < nz;
+            if unclipped {
+                counts[first..=last].fill(whole_sphere);
+            } else {
+                counts[first..=last].fill(0);
+            }
             for run in &runs {
                 let (Some(y), Some(z)) = (y.checked_add_signed(run.dy), z.checked_add_signed(run.dz)) else {
                     continue;
@@ -64,13 +83,12 @@ pub fn features(roi: &Roi, _texture: &Texture) -> [f64; 2] {
                     continue;
                 }
                 let base = (z * ny + y) * (nx + 1);
-                add_windows(
-                    &sums[base..base + nx + 1],
-                    run.half_width,
-                    first..last + 1,
-                    &mut totals,
-                    &mut counts,
-                );
+                let sums = &sums[base..base + nx + 1];
+                if unclipped {
+                    add_inner_windows(sums, run.half_width, first..last + 1, &mut totals);
+                } else {
+                    add_windows(sums, run.half_width, first..last + 1, &mut totals, &mut counts);
+                }
             }
             for x in first..=last {
                 if !in_roi[x] {
@@ -101,24 +119,29 @@ fn add_windows(sums: &[f64], half_width: usize, span: Range<usize>, totals: &mut
     // Windows within the row (possibly none): contiguous slices, no clipping.
     let start = span.start.max(half_width).min(span.end);
     let inner = start..span.end.min(n.saturating_sub(half_width)).max(start);
-    if !inner.is_empty() {
-        let width = 2 * half_width + 1;
-        let highs = &sums[inner.start + half_width + 1..inner.end + half_width + 1];
-        let lows = &sums[inner.start - half_width..inner.end - half_width];
-        for ((total, count), (high, low)) in totals[inner.clone()]
-            .iter_mut()
-            .zip(&mut counts[inner.clone()])
-            .zip(highs.iter().zip(lows))
-        {
-            *total += high - low;
-            *count += width;
-        }
-    }
+    add_inner_windows(sums, half_width, inner.clone(), totals);
+    counts[inner.clone()]
+        .iter_mut()
+        .for_each(|count| *count += 2 * half_width + 1);
     // Windows the row's ends clip.
     for x in (span.start..inner.start).chain(inner.end..span.end) {
         let (low, high) = (x.saturating_sub(half_width), (x + half_width + 1).min(n));
         totals[x] += sums[high] - sums[low];
         counts[x] += high - low;
+    }
+}
+
+/// [`add_windows`]' sums for a `span` whose windows the row's ends do not clip, one pass
+/// over contiguous slices (vectorised).
+#[inline]
+fn add_inner_windows(sums: &[f64], half_width: usize, span: Range<usize>, totals: &mut [f64]) {
+    if span.is_empty() {
+        return;
+    }
+    let highs = &sums[span.start + half_width + 1..span.end + half_width + 1];
+    let lows = &sums[span.start - half_width..span.end - half_width];
+    for (total, (high, low)) in totals[span].iter_mut().zip(highs.iter().zip(lows)) {
+        *total += high - low;
     }
 }
 
@@ -247,6 +270,32 @@ mod tests {
             }
         }
         [local, global]
+    }
+
+    #[test]
+    fn spheres_inside_the_box_agree_with_brute_force() {
+        // 2.5 × 2 × 4 mm: the sphere reaches 2, 3 and 1 voxels. In a 9 × 9 × 5 box an ROI in
+        // x 2..=6, y 3..=5, z 1..=3 has whole spheres (no counting; the property tests above
+        // have clipped ones).
+        let dims = [9, 9, 5];
+        let n = dims.iter().product();
+        let intensity: Vec<f64> = (0..n).map(|i| ((i * 37) % 11) as f64 - 3.0).collect();
+        let mask: Vec<bool> = (0..n)
+            .map(|i| {
+                let [x, y, z] = [i % 9, i / 9 % 9, i / 81];
+                let central = (2..=6).contains(&x) && (3..=5).contains(&y) && (1..=3).contains(&z);
+                central && (i * 7) % 5 != 0
+            })
+            .collect();
+        let roi = Roi {
+            dims,
+            spacing_mm: [2.5, 2.0, 4.0],
+            intensity,
+            morphological: mask.clone(),
+            levels: mask.iter().map(|&m| u32::from(m)).collect(),
+            mask,
+        };
+        assert_same_features(&NAMES, &features(&roi, &Texture::default()), &brute_force(&roi));
     }
 
     fn image() -> impl Strategy<Value = Roi> {
