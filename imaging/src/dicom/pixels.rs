@@ -621,9 +621,41 @@ impl<'a> Samples<'a> {
                 false => blocks(values, move |raw| stored.masked(raw)),
             }
         }
+        // 16-bit samples in 16-bit lanes: SSE2 has their minimum and maximum, where 32-bit lanes
+        // need SSE4.1 and are emulated on x86-64's baseline (a twentieth of a radiomics run).
+        fn fold16(values: &[u16], stored: StoredValue) -> (i32, i32, i64) {
+            fn blocks<T: Copy + Ord + Into<i32>>(
+                values: &[u16],
+                (mut low, mut high): (T, T),
+                to_stored: impl Fn(u16) -> T,
+            ) -> (i32, i32, i64) {
+                let mut sum = 0i64;
+                // 2¹⁵ samples below 2¹⁶ in magnitude cannot overflow 32-bit lanes.
+                for block in values.chunks(1 << 15) {
+                    let mut block_sum = 0i32;
+                    for &raw in block {
+                        let v = to_stored(raw);
+                        low = low.min(v);
+                        high = high.max(v);
+                        block_sum += v.into();
+                    }
+                    sum += i64::from(block_sum);
+                }
+                (low.into(), high.into(), sum)
+            }
+            // BitsStored ≤ 16: the 32-bit shift less 16 is the 16-bit one.
+            let shift = stored.shift - 16;
+            let mask = stored.mask as u16;
+            match stored.signed {
+                true => blocks(values, (i16::MAX, i16::MIN), move |raw| {
+                    ((raw << shift) as i16) >> shift
+                }),
+                false => blocks(values, (u16::MAX, u16::MIN), move |raw| raw & mask),
+            }
+        }
         match self {
             Samples::Bytes(b) => fold(b, stored),
-            Samples::Words16(w) => fold(w, stored),
+            Samples::Words16(w) => fold16(w, stored),
             Samples::Words(w) => fold(w, stored),
         }
     }

@@ -652,3 +652,21 @@ fn sixteen_bit_samples_are_the_same_words_aligned_or_not() {
     let native: Vec<u16> = odd.chunks_exact(2).map(|p| u16::from_ne_bytes([p[0], p[1]])).collect();
     assert_eq!(words(odd, ByteOrder::Native), (false, native));
 }
+
+proptest::proptest! {
+    /// 16-bit samples take their range and sum in 16-bit lanes: the same as in 32-bit ones,
+    /// for every BitsStored and either sign, whatever the bits above BitsStored hold.
+    #[test]
+    fn sixteen_bit_lanes_give_the_32_bit_range_and_sum(
+        samples in proptest::collection::vec(proptest::num::u16::ANY, 1..3000),
+        bits in 1u32..=16,
+        signed in proptest::bool::ANY,
+    ) {
+        let stored = StoredValue::new(bits, signed);
+        let words: Vec<u32> = samples.iter().map(|&s| u32::from(s)).collect();
+        proptest::prop_assert_eq!(
+            Samples::Words16(Cow::Owned(samples)).stored_range_and_sum(stored),
+            Samples::Words(words).stored_range_and_sum(stored)
+        );
+    }
+}
