@@ -97,23 +97,35 @@ impl Levels {
             })
         };
         // Level 0 is outside the intensity mask, every other level inside it: no mask needed.
-        let top = rows().filter_map(|row| row.iter().copied().max()).max().unwrap_or(0);
-        let mut index = vec![u32::MAX; top as usize + 1];
-        for row in rows() {
-            for &level in row {
-                index[level as usize] = 0;
-            }
-        }
-        index[0] = u32::MAX;
-        let mut values = Vec::new();
-        for (level, row) in index.iter_mut().enumerate() {
-            if *row == 0 {
-                *row = values.len() as u32;
-                values.push(level as f64);
-            }
-        }
+        let (present, rank) = ranks(
+            rows()
+                .flatten()
+                .map(|&level| level as usize)
+                .filter(|&level| level != 0),
+        );
+        let index = rank.iter().map(|&row| u32::try_from(row).unwrap_or(u32::MAX)).collect();
+        let top = present.last().map_or(0, |&level| level as u32);
+        let values = present.into_iter().map(|level| level as f64).collect();
         Levels { values, index, top }
     }
+}
+
+/// The distinct numbers of `numbers`, ascending, and each one's rank among them
+/// (`rank[number]`; other entries unused).
+pub(crate) fn ranks(numbers: impl Iterator<Item = usize> + Clone) -> (Vec<usize>, Vec<usize>) {
+    let highest = numbers.clone().max().unwrap_or(0);
+    let mut rank = vec![usize::MAX; highest + 1];
+    for number in numbers {
+        rank[number] = 0;
+    }
+    let mut distinct = Vec::new();
+    for (number, slot) in rank.iter_mut().enumerate() {
+        if *slot == 0 {
+            *slot = distinct.len();
+            distinct.push(number);
+        }
+    }
+    (distinct, rank)
 }
 
 /// The ROI's bounding box as inclusive ranges, and a direction's step in the flat index.
@@ -131,6 +143,19 @@ impl BoundingBox {
             high: [0, 1, 2].map(|a| low[a] + size[a] - 1),
             size,
         })
+    }
+
+    /// The voxels of the line from `at` along `direction` (steps of −1, 0 or 1) up to the
+    /// box's face, `at` included: counted once rather than checked at every step.
+    pub(crate) fn line_length(&self, at: [usize; 3], direction: [isize; 3]) -> usize {
+        (0..3)
+            .map(|axis| match direction[axis] {
+                1 => self.high[axis] - at[axis],
+                -1 => at[axis] - self.low[axis],
+                _ => usize::MAX,
+            })
+            .min()
+            .map_or(1, |steps| steps.saturating_add(1))
     }
 
     /// Whether `coordinate + offset` stays inside the box along `axis`.

@@ -106,16 +106,7 @@ fn run_lengths(
             counts.fill(0);
             let step = linear_step(roi, direction);
             let mut walk = |x: usize, y: usize, z: usize| {
-                // The line's voxels up to the box's face, counted once.
-                let at = [x, y, z];
-                let length = (0..3)
-                    .map(|axis| match direction[axis] {
-                        1 => bounds.high[axis] - at[axis],
-                        -1 => at[axis] - bounds.low[axis],
-                        _ => usize::MAX,
-                    })
-                    .min()
-                    .map_or(1, |steps| steps.saturating_add(1));
+                let length = bounds.line_length([x, y, z], direction);
                 let mut index = roi.index(x, y, z);
                 let (mut run_level, mut run_length) = (0u32, 1usize);
                 for _ in 0..length {
@@ -421,17 +412,7 @@ pub(crate) mod tests {
                         if !starts_line {
                             continue;
                         }
-                        // The line's voxels up to the box's face, counted once rather than
-                        // checked at every step.
-                        let at = [x, y, z];
-                        let length = (0..3)
-                            .map(|axis| match direction[axis] {
-                                1 => bounds.high[axis] - at[axis],
-                                -1 => at[axis] - bounds.low[axis],
-                                _ => usize::MAX,
-                            })
-                            .min()
-                            .map_or(1, |steps| steps.saturating_add(1));
+                        let length = bounds.line_length([x, y, z], *direction);
                         // Level 0 is outside the ROI: it ends a run and starts none.
                         let (mut run_level, mut run_length) = (0u32, 0usize);
                         let mut index = roi.index(x, y, z);

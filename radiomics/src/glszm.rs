@@ -8,6 +8,7 @@
 //! The module also holds what GLDM, NGTDM and GLDZM share with it: the neighbour walk, the zone
 //! labelling and the algebra of a level × value count matrix.
 
+use crate::glcm::ranks;
 use crate::neighbours::Padded;
 use crate::{Roi, Texture};
 
@@ -137,24 +138,6 @@ pub(crate) fn label_zones_with_distance(levels: Padded, distance: Option<&[u32]>
         zones.push(zone);
     }
     zones
-}
-
-/// The distinct numbers of `numbers`, ascending, and each one's rank among them
-/// (`rank[number]`; other entries unused).
-fn ranks(numbers: impl Iterator<Item = usize> + Clone) -> (Vec<usize>, Vec<usize>) {
-    let highest = numbers.clone().max().unwrap_or(0);
-    let mut rank = vec![usize::MAX; highest + 1];
-    for number in numbers {
-        rank[number] = 0;
-    }
-    let mut distinct = Vec::new();
-    for (number, slot) in rank.iter_mut().enumerate() {
-        if *slot == 0 {
-            *slot = distinct.len();
-            distinct.push(number);
-        }
-    }
-    (distinct, rank)
 }
 
 /// The exponent of a level or value in an emphasis: 1/v² or v².

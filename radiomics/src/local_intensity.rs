@@ -70,11 +70,7 @@ pub fn features(roi: &Roi, _texture: &Texture) -> [f64; 2] {
                 && y + reach[1] < ny
                 && z >= reach[2]
                 && z + reach[2] < nz;
-            if unclipped {
-                counts[first..=last].fill(whole_sphere);
-            } else {
-                counts[first..=last].fill(0);
-            }
+            counts[first..=last].fill(if unclipped { whole_sphere } else { 0 });
             for run in &runs {
                 let (Some(y), Some(z)) = (y.checked_add_signed(run.dy), z.checked_add_signed(run.dz)) else {
                     continue;

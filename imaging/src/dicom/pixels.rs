@@ -598,51 +598,38 @@ impl<'a> Samples<'a> {
     /// The smallest and largest stored value and their sum over every sample, in integers:
     /// one tight loop per layout and sign, so a whole slice costs little beside reading it.
     fn stored_range_and_sum(&self, stored: StoredValue) -> (i32, i32, i64) {
-        fn fold<T: Copy + Into<u32>>(values: &[T], stored: StoredValue) -> (i32, i32, i64) {
-            fn blocks<T: Copy + Into<u32>>(values: &[T], to_stored: impl Fn(u32) -> i32) -> (i32, i32, i64) {
-                let (mut low, mut high, mut sum) = (i32::MAX, i32::MIN, 0i64);
-                // Summed in 32-bit lanes a block at a time: 2¹⁵ samples below 2¹⁶ in
-                // magnitude cannot overflow them.
-                for block in values.chunks(1 << 15) {
-                    let mut block_sum = 0i32;
-                    for &raw in block {
-                        let v = to_stored(raw.into());
-                        low = low.min(v);
-                        high = high.max(v);
-                        block_sum += v;
-                    }
-                    sum += i64::from(block_sum);
+        /// The range and sum of `to_stored` over `values`, in lanes of `V` (i16, u16 or i32).
+        fn blocks<T: Copy, V: Copy + Ord + Into<i32>>(
+            values: &[T],
+            (mut low, mut high): (V, V),
+            to_stored: impl Fn(T) -> V,
+        ) -> (i32, i32, i64) {
+            let mut sum = 0i64;
+            // Summed in 32-bit lanes a block at a time: 2¹⁵ samples below 2¹⁶ in magnitude
+            // cannot overflow them.
+            for block in values.chunks(1 << 15) {
+                let mut block_sum = 0i32;
+                for &raw in block {
+                    let v = to_stored(raw);
+                    low = low.min(v);
+                    high = high.max(v);
+                    block_sum += v.into();
                 }
-                (low, high, sum)
+                sum += i64::from(block_sum);
             }
-            // One loop per sign: no test inside it.
+            (low.into(), high.into(), sum)
+        }
+        // One loop per sign: no test inside it.
+        fn fold<T: Copy + Into<u32>>(values: &[T], stored: StoredValue) -> (i32, i32, i64) {
+            let lanes = (i32::MAX, i32::MIN);
             match stored.signed {
-                true => blocks(values, move |raw| stored.sign_extended(raw)),
-                false => blocks(values, move |raw| stored.masked(raw)),
+                true => blocks(values, lanes, move |raw| stored.sign_extended(raw.into())),
+                false => blocks(values, lanes, move |raw| stored.masked(raw.into())),
             }
         }
         // 16-bit samples in 16-bit lanes: SSE2 has their minimum and maximum, where 32-bit lanes
         // need SSE4.1 and are emulated on x86-64's baseline (a twentieth of a radiomics run).
         fn fold16(values: &[u16], stored: StoredValue) -> (i32, i32, i64) {
-            fn blocks<T: Copy + Ord + Into<i32>>(
-                values: &[u16],
-                (mut low, mut high): (T, T),
-                to_stored: impl Fn(u16) -> T,
-            ) -> (i32, i32, i64) {
-                let mut sum = 0i64;
-                // 2¹⁵ samples below 2¹⁶ in magnitude cannot overflow 32-bit lanes.
-                for block in values.chunks(1 << 15) {
-                    let mut block_sum = 0i32;
-                    for &raw in block {
-                        let v = to_stored(raw);
-                        low = low.min(v);
-                        high = high.max(v);
-                        block_sum += v.into();
-                    }
-                    sum += i64::from(block_sum);
-                }
-                (low.into(), high.into(), sum)
-            }
             // BitsStored ≤ 16: the 32-bit shift less 16 is the 16-bit one.
             let shift = stored.shift - 16;
             let mask = stored.mask as u16;
