@@ -11,7 +11,7 @@ use nalgebra::DMatrix;
 use nalgebra::linalg::SymmetricTridiagonal;
 
 use crate::firstorder::numpy_sum;
-use crate::neighbours::{Padded, angles, mask_bounds};
+use crate::neighbours::{BoundingBox, Padded, angles};
 use crate::{Roi, Texture, Weighting};
 
 /// PyRadiomics 3.0.1's GLCM features, in the order of its documentation (the deprecated
@@ -128,43 +128,6 @@ pub(crate) fn ranks(numbers: impl Iterator<Item = usize> + Clone) -> (Vec<usize>
     (distinct, rank)
 }
 
-/// The ROI's bounding box as inclusive ranges, and a direction's step in the flat index.
-pub(crate) struct BoundingBox {
-    pub low: [usize; 3],
-    pub high: [usize; 3],
-    pub size: [usize; 3],
-}
-
-impl BoundingBox {
-    pub(crate) fn of_roi(roi: &Roi) -> Option<BoundingBox> {
-        let (low, size) = mask_bounds(roi)?;
-        Some(BoundingBox {
-            low,
-            high: [0, 1, 2].map(|a| low[a] + size[a] - 1),
-            size,
-        })
-    }
-
-    /// The voxels of the line from `at` along `direction` (steps of −1, 0 or 1) up to the
-    /// box's face, `at` included: counted once rather than checked at every step.
-    pub(crate) fn line_length(&self, at: [usize; 3], direction: [isize; 3]) -> usize {
-        (0..3)
-            .map(|axis| match direction[axis] {
-                1 => self.high[axis] - at[axis],
-                -1 => at[axis] - self.low[axis],
-                _ => usize::MAX,
-            })
-            .min()
-            .map_or(1, |steps| steps.saturating_add(1))
-    }
-
-    /// Whether `coordinate + offset` stays inside the box along `axis`.
-    pub(crate) fn holds(&self, axis: usize, coordinate: usize, offset: isize) -> bool {
-        let moved = coordinate as isize + offset;
-        moved >= self.low[axis] as isize && moved <= self.high[axis] as isize
-    }
-}
-
 /// The flat-index step of `offset` (x, y, z) in the ROI's box.
 pub(crate) fn linear_step(roi: &Roi, offset: [isize; 3]) -> isize {
     offset[0] + (offset[1] + offset[2] * roi.dims[1] as isize) * roi.dims[0] as isize
@@ -239,7 +202,7 @@ impl Glcm {
 /// Counts are integers (then the same f64s in any order).
 fn co_occurrences(roi: &Roi, bounds: &BoundingBox, levels: &Levels, directions: &[[isize; 3]]) -> Vec<Vec<f64>> {
     let n = levels.values.len();
-    let mut grid = Padded::levels(roi, (bounds.low, bounds.high), directions);
+    let mut grid = Padded::levels(roi, *bounds, directions);
     for cell in grid.values.iter_mut().filter(|cell| **cell != 0) {
         *cell = levels.index[*cell as usize] + 1;
     }

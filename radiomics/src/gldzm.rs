@@ -10,7 +10,7 @@
 //! into one matrix (IBSI "2.5D"). Grey levels are the discretised levels. MIRP 2.5.0 agrees.
 
 use crate::glszm::{LevelMatrix, Power, Zone};
-use crate::neighbours::{Padded, bounds_of};
+use crate::neighbours::{BoundingBox, Padded};
 use crate::{Roi, Texture};
 
 /// The IBSI GLDZM features, snake_case, in IBSI's order.
@@ -95,12 +95,11 @@ pub(crate) fn distance_to_edge(roi: &Roi, plane_normal: Option<usize>) -> Vec<u3
         })
         .collect();
     let mut distance = vec![0u32; roi.morphological.len()];
-    let Some((low, size)) = bounds_of(&roi.morphological, roi.dims) else {
+    let Some(part) = BoundingBox::of_mask(&roi.morphological, roi.dims) else {
         return distance;
     };
     // In a padded copy of the mask's bounding box: the margin is outside, as the box's
     // outside is, and no step needs a bounds check.
-    let part = (low, [0, 1, 2].map(|a| low[a] + size[a] - 1));
     let padded = Padded::new(roi.dims, part, &offsets);
     let inside = padded.copy(&roi.morphological);
     let mut within = vec![0u32; inside.len()];

@@ -8,7 +8,8 @@
 //! weighted sum of the matrices.
 
 use crate::firstorder::numpy_sum;
-use crate::glcm::{BoundingBox, Levels, linear_step, nanmean};
+use crate::glcm::{Levels, linear_step, nanmean};
+use crate::neighbours::BoundingBox;
 use crate::neighbours::angles;
 use crate::{Roi, Texture, Weighting};
 

@@ -4,30 +4,63 @@
 
 use crate::Roi;
 
-/// The bounding box of the ROI's intensity mask inside the box: (first voxel, size), both
-/// (x, y, z). PyRadiomics crops the image to this box before a texture family runs, and its
-/// size limits which offsets exist. `None` for an empty mask.
-pub(crate) fn mask_bounds(roi: &Roi) -> Option<([usize; 3], [usize; 3])> {
-    bounds_of(&roi.mask, roi.dims)
+/// A bounding box in the ROI's box: its first and last voxel (inclusive) and its size, all
+/// (x, y, z). Texture families work within the intensity mask's box, as PyRadiomics crops the
+/// image to it before a family runs, and its size limits which offsets exist.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BoundingBox {
+    pub low: [usize; 3],
+    pub high: [usize; 3],
+    pub size: [usize; 3],
 }
 
-/// The bounding box of the voxels set in `mask`, a box of `dims` voxels: (first voxel, size).
-pub(crate) fn bounds_of(mask: &[bool], dims: [usize; 3]) -> Option<([usize; 3], [usize; 3])> {
-    let mut low = dims;
-    let mut high = [0usize; 3];
-    // Row by row: a row's first and last ROI voxel bound x; most rows of the box (grown for
-    // local intensity) hold none. As bytes (a bool is 0 or 1), searched by memchr's SIMD.
-    let mask: &[u8] = bytemuck::cast_slice(mask);
-    for (row, in_roi) in mask.chunks(dims[0].max(1)).enumerate() {
-        let (Some(first), Some(last)) = (memchr::memchr(1, in_roi), memchr::memrchr(1, in_roi)) else {
-            continue;
-        };
-        let (y, z) = (row % dims[1], row / dims[1]);
-        (low[0], high[0]) = (low[0].min(first), high[0].max(last));
-        (low[1], high[1]) = (low[1].min(y), high[1].max(y));
-        (low[2], high[2]) = (low[2].min(z), high[2].max(z));
+impl BoundingBox {
+    /// The bounding box of the ROI's intensity mask. `None` for an empty mask.
+    pub(crate) fn of_roi(roi: &Roi) -> Option<BoundingBox> {
+        BoundingBox::of_mask(&roi.mask, roi.dims)
     }
-    (low[0] <= high[0]).then(|| (low, [0, 1, 2].map(|a| high[a] - low[a] + 1)))
+
+    /// The bounding box of the voxels set in `mask`, a box of `dims` voxels. `None` when none is.
+    pub(crate) fn of_mask(mask: &[bool], dims: [usize; 3]) -> Option<BoundingBox> {
+        let mut low = dims;
+        let mut high = [0usize; 3];
+        // Row by row: a row's first and last ROI voxel bound x; most rows of the box (grown
+        // for local intensity) hold none. As bytes (a bool is 0 or 1), searched by memchr's SIMD.
+        let mask: &[u8] = bytemuck::cast_slice(mask);
+        for (row, in_roi) in mask.chunks(dims[0].max(1)).enumerate() {
+            let (Some(first), Some(last)) = (memchr::memchr(1, in_roi), memchr::memrchr(1, in_roi)) else {
+                continue;
+            };
+            let (y, z) = (row % dims[1], row / dims[1]);
+            (low[0], high[0]) = (low[0].min(first), high[0].max(last));
+            (low[1], high[1]) = (low[1].min(y), high[1].max(y));
+            (low[2], high[2]) = (low[2].min(z), high[2].max(z));
+        }
+        (low[0] <= high[0]).then(|| BoundingBox {
+            low,
+            high,
+            size: [0, 1, 2].map(|a| high[a] - low[a] + 1),
+        })
+    }
+
+    /// The voxels of the line from `at` along `direction` (steps of −1, 0 or 1) up to the
+    /// box's face, `at` included: counted once rather than checked at every step.
+    pub(crate) fn line_length(&self, at: [usize; 3], direction: [isize; 3]) -> usize {
+        (0..3)
+            .map(|axis| match direction[axis] {
+                1 => self.high[axis] - at[axis],
+                -1 => at[axis] - self.low[axis],
+                _ => usize::MAX,
+            })
+            .min()
+            .map_or(1, |steps| steps.saturating_add(1))
+    }
+
+    /// Whether `coordinate + offset` stays inside the box along `axis`.
+    pub(crate) fn holds(&self, axis: usize, coordinate: usize, offset: isize) -> bool {
+        let moved = coordinate as isize + offset;
+        moved >= self.low[axis] as isize && moved <= self.high[axis] as isize
+    }
 }
 
 /// A texture family's copy of part of the ROI's box (its bounding box, as a rule): the values
@@ -39,8 +72,8 @@ pub(crate) struct Padded {
     pub values: Vec<u32>,
     /// Each offset as a step through the copy.
     pub steps: Vec<isize>,
-    /// The copied part of the box (first voxel, last voxel) and the box's size.
-    part: ([usize; 3], [usize; 3]),
+    /// The copied part of the box, and the box's size.
+    part: BoundingBox,
     box_dims: [usize; 3],
     margin: usize,
     /// The copy's size.
@@ -53,13 +86,13 @@ impl Padded {
     /// box is grown beyond the ROI for local intensity, and nothing here lies out there).
     /// `None` for an empty ROI.
     pub(crate) fn of_roi(roi: &Roi, distances: &[usize], plane_normal: Option<usize>) -> Option<Padded> {
-        let (low, size) = mask_bounds(roi)?;
-        let part = (low, [0, 1, 2].map(|a| low[a] + size[a] - 1));
-        Some(Padded::levels(roi, part, &angles(size, distances, plane_normal, true)))
+        let part = BoundingBox::of_roi(roi)?;
+        let offsets = angles(part.size, distances, plane_normal, true);
+        Some(Padded::levels(roi, part, &offsets))
     }
 
     /// The ROI's levels over `part` of its box, for neighbours at `offsets`.
-    pub(crate) fn levels(roi: &Roi, part: ([usize; 3], [usize; 3]), offsets: &[[isize; 3]]) -> Padded {
+    pub(crate) fn levels(roi: &Roi, part: BoundingBox, offsets: &[[isize; 3]]) -> Padded {
         let mut padded = Padded::new(roi.dims, part, offsets);
         padded.values = padded.copy(&roi.levels);
         padded
@@ -67,10 +100,9 @@ impl Padded {
 
     /// The geometry alone (no values yet) of `part` of a box of `box_dims` voxels, for
     /// neighbours at `offsets`.
-    pub(crate) fn new(box_dims: [usize; 3], part: ([usize; 3], [usize; 3]), offsets: &[[isize; 3]]) -> Padded {
+    pub(crate) fn new(box_dims: [usize; 3], part: BoundingBox, offsets: &[[isize; 3]]) -> Padded {
         let margin = offsets.iter().flatten().map(|d| d.unsigned_abs()).max().unwrap_or(0);
-        let (low, high) = part;
-        let dims: [usize; 3] = std::array::from_fn(|a| high[a] - low[a] + 1 + 2 * margin);
+        let dims: [usize; 3] = part.size.map(|size| size + 2 * margin);
         Padded {
             values: Vec::new(),
             steps: offsets
@@ -99,9 +131,9 @@ impl Padded {
 
     /// Each row of the copied part: where it starts in the box and in the copy, and its width.
     fn for_each_row(&self, mut row: impl FnMut(usize, usize, usize)) {
-        let ((low, high), box_dims, margin) = (self.part, self.box_dims, self.margin);
+        let (BoundingBox { low, high, size }, box_dims, margin) = (self.part, self.box_dims, self.margin);
         let [px, py, _] = self.dims;
-        let width = high[0] - low[0] + 1;
+        let width = size[0];
         for z in low[2]..=high[2] {
             for y in low[1]..=high[1] {
                 let from = (z * box_dims[1] + y) * box_dims[0] + low[0];
