@@ -242,7 +242,7 @@ fn no_cache_and_no_external_files_write_nothing() {
     let data = copy_of_sample(1);
     let home = tempfile::tempdir().unwrap();
     for flag in ["--no-cache", "--no-external-files"] {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_npcql"))
+        let out = crate::support::npcql_command()
             .args([
                 "-d",
                 data.path().to_str().unwrap(),
@@ -251,15 +251,13 @@ fn no_cache_and_no_external_files_write_nothing() {
                 "SELECT count(*) FROM morphology",
             ])
             .env_remove("NPCQL_DATA")
-            .env_remove("NPCQL_CACHE_DIR")
-            .env_remove("XDG_CACHE_HOME")
             .env("HOME", home.path())
             .output()
             .unwrap();
         assert!(out.status.success(), "{}", stderr(&out));
         assert!(!home.path().join(".cache").exists(), "{flag} wrote a cache");
     }
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_npcql"))
+    let out = crate::support::npcql_command()
         .args([
             "-d",
             data.path().to_str().unwrap(),
@@ -267,8 +265,6 @@ fn no_cache_and_no_external_files_write_nothing() {
             "SELECT count(*) FROM morphology",
         ])
         .env_remove("NPCQL_DATA")
-        .env_remove("NPCQL_CACHE_DIR")
-        .env_remove("XDG_CACHE_HOME")
         .env("HOME", home.path())
         .output()
         .unwrap();

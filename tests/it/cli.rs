@@ -206,15 +206,14 @@ fn struct_fields_read_with_a_dot_or_brackets() {
 
 #[test]
 fn data_defaults_to_npcql_data_then_the_bundled_sample() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_npcql"))
+    let out = crate::support::npcql_command()
         .args(["-c", "SELECT count(*) AS n FROM patients"])
-        .env_remove("NPCQL_DATA")
         .current_dir(std::env::temp_dir())
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out), "n\n48\n");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_npcql"))
+    let out = crate::support::npcql_command()
         .args(["-c", "SELECT 1"])
         .env("NPCQL_DATA", "/no/such/place")
         .output()
@@ -225,8 +224,8 @@ fn data_defaults_to_npcql_data_then_the_bundled_sample() {
 #[test]
 fn a_closed_pipe_ends_quietly() {
     use std::io::Read;
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_npcql"))
+    use std::process::Stdio;
+    let mut child = crate::support::npcql_command()
         .args(["-d", &sample_arg(), "-c", "SELECT * FROM scans CROSS JOIN masks"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -319,11 +318,10 @@ fn csv_cells(text: &str) -> Vec<Vec<String>> {
 #[test]
 fn sql_piped_into_the_shell_runs_and_fails_loudly() {
     use std::io::Write;
-    use std::process::{Command, Stdio};
+    use std::process::Stdio;
     let run = |sql: &str| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_npcql"))
+        let mut child = crate::support::npcql_command()
             .args(["-d", &sample_arg()])
-            .env("HOME", std::env::temp_dir())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

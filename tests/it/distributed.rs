@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::compute::concat_batches;
@@ -135,7 +135,7 @@ fn an_unreachable_worker_is_named() {
 
 /// `npcql worker` as a user starts it; its address from the line it prints.
 fn spawn_worker(data: &Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_npcql"))
+    let mut child = crate::support::npcql_command()
         .args(["worker", "--listen", "127.0.0.1:0", "-d"])
         .arg(data)
         .stderr(Stdio::piped())
@@ -160,7 +160,7 @@ fn a_worker_that_dies_mid_query_is_named_and_nothing_hangs() {
     let (mut second, second_address) = spawn_worker(data.path());
     // Long enough (seconds) on the workers for the second to die while it runs.
     let query = "SELECT count(*) FROM masks m CROSS JOIN range(200000000) r WHERE r.value % 97 = m.dim_x";
-    let coordinator = Command::new(env!("CARGO_BIN_EXE_npcql"))
+    let coordinator = crate::support::npcql_command()
         .args(["--workers", &format!("{first_address},{second_address}"), "-d"])
         .arg(data.path())
         .args(["-c", query])
@@ -229,7 +229,7 @@ fn workers_read_a_predictions_folder_outside_the_dataset_under_no_external_files
 #[test]
 fn a_worker_takes_the_dataset_flag_before_or_after_and_refuses_the_coordinators() {
     let data = copy_of_sample(2);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_npcql"))
+    let mut child = crate::support::npcql_command()
         .arg("-d")
         .arg(data.path())
         .args(["worker", "--listen", "127.0.0.1:0"])
@@ -247,7 +247,7 @@ fn a_worker_takes_the_dataset_flag_before_or_after_and_refuses_the_coordinators(
         line.starts_with("npcql worker listening on") && line.contains(root.to_str().unwrap()),
         "{line}"
     );
-    let refused = Command::new(env!("CARGO_BIN_EXE_npcql"))
+    let refused = crate::support::npcql_command()
         .args(["--strict", "worker", "--listen", "127.0.0.1:0", "-m", "1g", "-d"])
         .arg(data.path())
         .output()

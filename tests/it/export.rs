@@ -384,7 +384,7 @@ fn a_source_changed_between_exports_gets_its_new_digest() {
     let out = tempfile::tempdir().unwrap();
     let exported = |name: &str| {
         let raw = out.path().join(name);
-        let run = std::process::Command::new(env!("CARGO_BIN_EXE_npcql"))
+        let run = crate::support::npcql_command()
             .args([
                 "export",
                 "nnunet",

@@ -3,8 +3,6 @@
 
 use std::sync::Arc;
 
-use std::process::Command;
-
 use crate::support::{copy_of_sample, data_sample, npcql, stderr, stdout};
 
 const REFUSED: &str = "reading or writing files outside the dataset is turned off (--no-external-files)";
@@ -113,7 +111,7 @@ fn no_external_files_reads_quoted_paths_inside_the_dataset_only() {
     let (code, out, err) = run(&format!("SELECT n FROM '{d}/extra'"));
     assert_eq!((code, out.as_str()), (Some(0), "n\n7\n"), "{err}");
     // From the working folder, as a user types it.
-    let relative = Command::new(env!("CARGO_BIN_EXE_npcql"))
+    let relative = crate::support::npcql_command()
         .current_dir(data.path())
         .args([
             "-d",
@@ -340,7 +338,7 @@ fn the_dataset_is_never_touched() {
         figures.to_str().unwrap(),
     ]);
     assert!(run.status.success(), "{}", stderr(&run));
-    let mut shell = std::process::Command::new(env!("CARGO_BIN_EXE_npcql"))
+    let mut shell = crate::support::npcql_command()
         .args(["-d", dir])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())

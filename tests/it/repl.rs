@@ -3,7 +3,6 @@
 //! Each step waits for the prompt before typing on.
 
 use std::path::Path;
-use std::process::Command;
 
 use rexpect::session::{PtySession, spawn_command};
 
@@ -13,7 +12,7 @@ const PROMPT: &str = "npcql> ";
 
 /// A shell on data-sample with its own home folder (history) and no colours.
 fn shell(home: &Path) -> PtySession {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_npcql"));
+    let mut command = crate::support::npcql_command();
     command
         .args(["-d", data_sample().to_str().unwrap()])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -21,8 +20,7 @@ fn shell(home: &Path) -> PtySession {
         .env("TMPDIR", home)
         .env("BROWSER", home.join("browser"))
         .env("NO_COLOR", "1")
-        .env("TERM", "xterm")
-        .env_remove("NPCQL_DATA");
+        .env("TERM", "xterm");
     let mut session = spawn_command(command, Some(30_000)).expect("spawn the shell");
     session
         .exp_string("48 patients, 144 series, 144 masks")

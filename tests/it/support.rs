@@ -8,14 +8,23 @@ pub fn data_sample() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("data-sample")
 }
 
-/// Runs the npcql binary with `args`; `NPCQL_DATA` is cleared so tests choose their dataset.
+/// Runs the npcql binary with `args` ([`npcql_command`]).
 pub fn npcql(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_npcql"))
-        .args(args)
+    npcql_command().args(args).output().expect("the npcql binary runs")
+}
+
+/// The npcql binary, apart from the developer's environment: no `NPCQL_DATA` (tests choose
+/// their dataset), and its persistent cache and shell history under the temp folder, not in
+/// the developer's home (`HOME` there; `NPCQL_CACHE_DIR` and `XDG_CACHE_HOME` cleared). A test
+/// may set any of them again.
+pub fn npcql_command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_npcql"));
+    command
         .env_remove("NPCQL_DATA")
-        .env("HOME", std::env::temp_dir())
-        .output()
-        .expect("the npcql binary runs")
+        .env_remove("NPCQL_CACHE_DIR")
+        .env_remove("XDG_CACHE_HOME")
+        .env("HOME", std::env::temp_dir());
+    command
 }
 
 pub fn stdout(output: &Output) -> String {
