@@ -7,6 +7,8 @@
 
 mod disk;
 
+use std::collections::HashMap;
+use std::hash::Hash;
 use std::path::{Path, PathBuf};
 
 pub use disk::{CacheInfo, DiskCache, KindInfo};
@@ -115,6 +117,20 @@ pub trait ResultStore: Send + Sync + std::fmt::Debug {
     }
 }
 
+/// Entries a process-wide memory tier holds before it is emptied: five times the dataset's
+/// 1,662 series and masks, a few tens of MB of headers at most.
+pub const MEMO_CAPACITY: usize = 8_192;
+
+/// Keeps `value` for `key` in a memory tier, emptying it first when it is full: a long-lived
+/// process (the shell, a notebook, a worker) that meets ever new folders holds a bounded
+/// amount, and what was forgotten is read again when next asked for.
+pub fn remember<K: Hash + Eq, V>(memo: &mut HashMap<K, V>, key: K, value: V) {
+    if memo.len() >= MEMO_CAPACITY && !memo.contains_key(&key) {
+        memo.clear();
+    }
+    memo.insert(key, value);
+}
+
 /// `key`'s value from `store`, decoded; `None` without a store, on a miss, or for bytes that
 /// do not decode (a store from another layout of `T` is recomputed, never misread).
 pub fn get_value<T: DeserializeOwned>(store: Option<&dyn ResultStore>, key: &ResultKey) -> Option<T> {
@@ -137,4 +153,24 @@ pub fn content_digest<T: Serialize>(value: &T) -> String {
     use sha2::{Digest, Sha256};
     let bytes = bincode::serialize(value).unwrap_or_default();
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_memory_tier_never_holds_more_than_its_capacity() {
+        let mut memo = HashMap::new();
+        for key in 0..3 * MEMO_CAPACITY {
+            remember(&mut memo, key, key);
+            assert!(memo.len() <= MEMO_CAPACITY);
+            assert_eq!(memo.get(&key), Some(&key), "the latest entry is kept");
+        }
+        // A full tier takes a known key again without forgetting the rest.
+        let full: HashMap<usize, usize> = (0..MEMO_CAPACITY).map(|k| (k, k)).collect();
+        let mut again = full.clone();
+        remember(&mut again, 7, 7);
+        assert_eq!(again, full);
+    }
 }
