@@ -9,8 +9,7 @@
 
 use crate::firstorder::numpy_sum;
 use crate::glcm::{Levels, linear_step, nanmean};
-use crate::neighbours::BoundingBox;
-use crate::neighbours::angles;
+use crate::neighbours::{BoundingBox, angles};
 use crate::{Roi, Texture, Weighting};
 
 /// PyRadiomics 3.0.1's GLRLM features, in the order of its documentation.

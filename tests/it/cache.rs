@@ -250,7 +250,6 @@ fn no_cache_and_no_external_files_write_nothing() {
                 "-c",
                 "SELECT count(*) FROM morphology",
             ])
-            .env_remove("NPCQL_DATA")
             .env("HOME", home.path())
             .output()
             .unwrap();
@@ -264,7 +263,6 @@ fn no_cache_and_no_external_files_write_nothing() {
             "-c",
             "SELECT count(*) FROM morphology",
         ])
-        .env_remove("NPCQL_DATA")
         .env("HOME", home.path())
         .output()
         .unwrap();

@@ -395,7 +395,6 @@ fn a_source_changed_between_exports_gets_its_new_digest() {
                 "--out",
                 &text(&raw),
             ])
-            .env_remove("NPCQL_DATA")
             .env_remove("nnUNet_preprocessed")
             .env("NPCQL_CACHE_DIR", cache.path())
             .output()

@@ -120,7 +120,6 @@ fn no_external_files_reads_quoted_paths_inside_the_dataset_only() {
             "-c",
             "SELECT count(*) AS n FROM 'clinical.csv'",
         ])
-        .env_remove("NPCQL_DATA")
         .output()
         .unwrap();
     assert_eq!(stdout(&relative), "n\n2\n", "{}", stderr(&relative));
