@@ -5,8 +5,8 @@
 //! plane under force2D), as `calculate_glszm` in PyRadiomics 3.0.1's `cmatrices.c`. There is one
 //! matrix for all directions, so `weightingNorm` does not apply (PyRadiomics ignores it here).
 //!
-//! The module also holds what GLDM, NGTDM and GLDZM share with it: the neighbour walk, the zone
-//! labelling and the algebra of a level × value count matrix.
+//! The module also holds what GLDM, NGTDM and GLDZM share with it: the zone labelling and the
+//! algebra of a level × value count matrix (the neighbour walk is [`crate::neighbours`]).
 
 use crate::glcm::ranks;
 use crate::neighbours::Padded;

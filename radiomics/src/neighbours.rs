@@ -1,6 +1,7 @@
-//! Which neighbours a texture family looks at: PyRadiomics' `generate_angles`
+//! Which neighbours a texture family looks at, and where: PyRadiomics' `generate_angles`
 //! (`radiomics/src/cmatrices.c`, 3.0.1), in its order, so directional matrices line up with
-//! PyRadiomics' and the averaged features agree to the last digit.
+//! PyRadiomics' and the averaged features agree to the last digit; the ROI's [`BoundingBox`];
+//! and [`Padded`], the copy of it the families step through without bounds checks.
 
 use crate::Roi;
 

@@ -14,7 +14,9 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
 use datafusion::common::Result;
 
-use npcql_imaging::cache::{FileVersion, ResultKey, ResultStore, content_digest, get_value, put_value, remember};
+use npcql_imaging::cache::{
+    FileVersion, MEMO_CAPACITY, ResultKey, ResultStore, bounded_entry, content_digest, get_value, put_value,
+};
 use npcql_imaging::dicom::{SeriesInfo, read_series_remembered};
 
 use crate::dataset::masks::{MaskInfo, read_mask_info};
@@ -265,7 +267,7 @@ pub(crate) fn issues_batch(issues: &[DatasetProblem]) -> Result<RecordBatch> {
 }
 
 /// [`read_mask_info`], remembered for the life of the process (up to
-/// [`MEMO_CAPACITY`](npcql_imaging::cache::MEMO_CAPACITY) masks) while the file keeps its version
+/// [`MEMO_CAPACITY`] masks) while the file keeps its version
 /// and is checked against the same series grid (a worker's tasks, a view used seven times by
 /// `cox_morphology.sql`), and behind that kept in the persistent cache `store` for later
 /// processes: the same memory and disk tiers as the series headers'.
@@ -304,6 +306,6 @@ pub(crate) fn read_mask_remembered(
         }
         info
     });
-    remember(&mut memo(), path.to_path_buf(), (key, info.clone()));
+    bounded_entry(&mut memo(), path.to_path_buf(), MEMO_CAPACITY).insert_entry((key, info.clone()));
     info
 }

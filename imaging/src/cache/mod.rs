@@ -8,6 +8,7 @@
 mod disk;
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::hash::Hash;
 use std::path::{Path, PathBuf};
 
@@ -117,18 +118,19 @@ pub trait ResultStore: Send + Sync + std::fmt::Debug {
     }
 }
 
-/// Entries a process-wide memory tier holds before it is emptied: five times the dataset's
-/// 1,662 series and masks, a few tens of MB of headers at most.
+/// Entries each header memo (series, masks) holds before it is emptied: about ten times the
+/// dataset's 831 series or masks, a few tens of MB of headers at most.
 pub const MEMO_CAPACITY: usize = 8_192;
 
-/// Keeps `value` for `key` in a memory tier, emptying it first when it is full: a long-lived
-/// process (the shell, a notebook, a worker) that meets ever new folders holds a bounded
-/// amount, and what was forgotten is read again when next asked for.
-pub fn remember<K: Hash + Eq, V>(memo: &mut HashMap<K, V>, key: K, value: V) {
-    if memo.len() >= MEMO_CAPACITY && !memo.contains_key(&key) {
+/// `key`'s entry in a memory tier of at most `capacity` entries, the tier emptied first when
+/// it is full and `key` is new: a long-lived process (the shell, a notebook, a worker) that
+/// meets ever new files holds a bounded amount, and what was forgotten is read or computed
+/// again when next asked for. The one rule of every memory tier (headers, features).
+pub fn bounded_entry<K: Hash + Eq, V>(memo: &mut HashMap<K, V>, key: K, capacity: usize) -> Entry<'_, K, V> {
+    if memo.len() >= capacity && !memo.contains_key(&key) {
         memo.clear();
     }
-    memo.insert(key, value);
+    memo.entry(key)
 }
 
 /// `key`'s value from `store`, decoded; `None` without a store, on a miss, or for bytes that
@@ -163,14 +165,14 @@ mod tests {
     fn a_memory_tier_never_holds_more_than_its_capacity() {
         let mut memo = HashMap::new();
         for key in 0..3 * MEMO_CAPACITY {
-            remember(&mut memo, key, key);
+            bounded_entry(&mut memo, key, MEMO_CAPACITY).insert_entry(key);
             assert!(memo.len() <= MEMO_CAPACITY);
             assert_eq!(memo.get(&key), Some(&key), "the latest entry is kept");
         }
         // A full tier takes a known key again without forgetting the rest.
         let full: HashMap<usize, usize> = (0..MEMO_CAPACITY).map(|k| (k, k)).collect();
         let mut again = full.clone();
-        remember(&mut again, 7, 7);
+        bounded_entry(&mut again, 7, MEMO_CAPACITY).insert_entry(7);
         assert_eq!(again, full);
     }
 }

@@ -11,7 +11,9 @@ use std::sync::{Mutex, OnceLock};
 use dicom_dictionary_std::tags;
 use dicom_object::{DefaultDicomObject, OpenFileOptions};
 
-use crate::cache::{FileVersion, ResultKey, ResultStore, folder_entries, get_value, put_value, remember};
+use crate::cache::{
+    FileVersion, MEMO_CAPACITY, ResultKey, ResultStore, bounded_entry, folder_entries, get_value, put_value,
+};
 use crate::geometry::{PixelHeader, SeriesGeometry, SliceGeometry};
 
 /// What is wrong with one slice file.
@@ -130,7 +132,7 @@ fn read_series_files(dir: &Path, files: Vec<PathBuf>) -> SeriesInfo {
 }
 
 /// [`read_series`], remembered for the life of the process (up to
-/// [`MEMO_CAPACITY`](crate::cache::MEMO_CAPACITY) series) while the folder's entries keep
+/// [`MEMO_CAPACITY`] series) while the folder's entries keep
 /// their versions: the `scans` and `masks` tables, the pixel reader and a worker's tasks read
 /// each series' headers once. Behind that memory, `store` (the persistent cache) keeps a
 /// cleanly read series for later processes. A folder that cannot be listed is read every time
@@ -174,7 +176,7 @@ pub fn read_series_remembered(dir: &Path, store: Option<&dyn ResultStore>) -> Se
             info
         }
     };
-    remember(&mut memo(), dir.to_path_buf(), (key.files, info.clone()));
+    bounded_entry(&mut memo(), dir.to_path_buf(), MEMO_CAPACITY).insert_entry((key.files, info.clone()));
     info
 }
 

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use npcql_imaging::cache::{FileVersion, ResultKey, ResultStore, get_value, put_value};
+use npcql_imaging::cache::{FileVersion, ResultKey, ResultStore, bounded_entry, get_value, put_value};
 
 use datafusion::arrow::array::{ArrayRef, Float64Array, Float64Builder, Int64Builder, StringArray, StructArray};
 use datafusion::arrow::buffer::NullBuffer;
@@ -309,10 +309,7 @@ pub fn cached_features(path: &Path) -> Result<MorphologyFeatures, MaskError> {
 fn cache_slot(path: &Path) -> Option<Slot> {
     let key = FileVersion::of(path).ok()?;
     let mut cache = cache().lock().unwrap_or_else(|e| e.into_inner());
-    if cache.len() >= CACHE_CAPACITY && !cache.contains_key(&key) {
-        cache.clear();
-    }
-    Some(cache.entry(key).or_default().clone())
+    Some(bounded_entry(&mut cache, key, CACHE_CAPACITY).or_default().clone())
 }
 
 /// Builds the `morphology` STRUCT column; a row is NULL where its features are.

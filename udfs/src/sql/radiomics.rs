@@ -17,7 +17,7 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Fields};
 use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
 use datafusion::logical_expr::{Documentation, Signature, TypeSignature, Volatility};
-use npcql_imaging::cache::{FileVersion, ResultKey, ResultStore, folder_versions, get_value, put_value};
+use npcql_imaging::cache::{FileVersion, ResultKey, ResultStore, bounded_entry, folder_versions, get_value, put_value};
 use npcql_radiomics::extract::{self, ExtractError, Extraction, column_names};
 use npcql_radiomics::settings::{Settings, Value};
 
@@ -381,10 +381,7 @@ fn cache_slot(series: &str, mask: &str, settings: &str) -> Option<Slot> {
         settings: settings.to_string(),
     };
     let mut cache = cache().lock().unwrap_or_else(|e| e.into_inner());
-    if cache.len() >= CACHE_CAPACITY && !cache.contains_key(&key) {
-        cache.clear();
-    }
-    Some(cache.entry(key).or_default().clone())
+    Some(bounded_entry(&mut cache, key, CACHE_CAPACITY).or_default().clone())
 }
 
 /// The result column; a row is NULL where its extraction is, a feature NULL where PyRadiomics
